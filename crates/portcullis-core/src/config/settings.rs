@@ -1,0 +1,437 @@
+//! The settings table: one line per Flask-Security setting Portcullis
+//! implements, with Flask-Security 5.9's default.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+use portcullis_crypto::SecretString;
+use serde_json::Value;
+
+use super::types::{
+    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, RedirectBehavior,
+    SingleHashSetting,
+};
+use super::value::FromSetting;
+use crate::messages::Messages;
+
+macro_rules! settings {
+    ($( $(#[doc = $doc:literal])* $field:ident : $ty:ty = $default:expr => $key:literal ,)*) => {
+        /// Flask-Security's settings, typed. Field names are the setting
+        /// names without `SECURITY_`, in lower case; each field's doc names
+        /// its setting. Build one with [`ConfigLoader`](super::ConfigLoader)
+        /// (TOML files, environment) or start from [`Default`], which holds
+        /// Flask-Security's defaults, and call [`validate`](Self::validate).
+        ///
+        /// `Debug` output never shows secrets.
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub struct SecurityConfig {
+            $(
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = concat!("Setting `", $key, "`.")]
+                pub $field: $ty,
+            )*
+            /// Message overrides (`SECURITY_MSG_<KEY> = ["text", "category"]`).
+            pub messages: Messages,
+        }
+
+        impl Default for SecurityConfig {
+            fn default() -> Self {
+                Self {
+                    $( $field: $default, )*
+                    messages: Messages::default(),
+                }
+            }
+        }
+
+        impl SecurityConfig {
+            /// Every setting name this struct reads.
+            pub const KEYS: &'static [&'static str] = &[$($key),*];
+
+            /// Applies one setting; `None` when `key` is not a setting.
+            pub(crate) fn apply_setting(&mut self, key: &str, value: &Value) -> Option<Result<(), String>> {
+                match key {
+                    $( $key => Some(<$ty as FromSetting>::from_setting(value).map(|v| self.$field = v)), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+fn list(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn secs(n: i64) -> TimeDelta {
+    TimeDelta::seconds(n)
+}
+
+settings! {
+    // ---- Flask / application ----
+    /// The key that signs every token, session and CSRF value. Required.
+    secret_key: Option<SecretString> = None => "SECRET_KEY",
+    /// Older keys still accepted when verifying (key rotation).
+    secret_key_fallbacks: Vec<SecretString> = Vec::new() => "SECRET_KEY_FALLBACKS",
+    /// CSRF protection for form and session requests.
+    wtf_csrf_enabled: bool = true => "WTF_CSRF_ENABLED",
+    /// Lifetime of a CSRF token in seconds (`None`: the session's).
+    wtf_csrf_time_limit: Option<TimeDelta> = Some(secs(3600)) => "WTF_CSRF_TIME_LIMIT",
+
+    // ---- core ----
+    /// Prefix for every Portcullis URL.
+    url_prefix: Option<String> = None => "SECURITY_URL_PREFIX",
+    /// Answer without revealing whether an account exists.
+    return_generic_responses: bool = false => "SECURITY_RETURN_GENERIC_RESPONSES",
+    /// Unicode normalisation for free text (usernames, WebAuthn names).
+    input_normalize_form: Option<String> = Some(s("NFKD")) => "SECURITY_INPUT_NORMALIZE_FORM",
+    /// Attributes that identify a user, in order.
+    user_identity_attributes: Vec<IdentityAttribute> = vec![IdentityAttribute { attr: IdentityAttr::Email, case_insensitive: true }] => "SECURITY_USER_IDENTITY_ATTRIBUTES",
+    /// Mechanisms Portcullis' own authenticated endpoints accept.
+    api_enabled_methods: Vec<String> = list(&["session", "token"]) => "SECURITY_API_ENABLED_METHODS",
+    /// Default for `remember` on login forms.
+    default_remember_me: bool = false => "SECURITY_DEFAULT_REMEMBER_ME",
+    /// Realm in `WWW-Authenticate` for HTTP Basic.
+    default_http_auth_realm: String = s("Login Required") => "SECURITY_DEFAULT_HTTP_AUTH_REALM",
+    /// Always return an auth token from authenticating endpoints.
+    backwards_compat_auth_token: bool = false => "SECURITY_BACKWARDS_COMPAT_AUTH_TOKEN",
+    /// Region for phone numbers written without a country code.
+    phone_region_default: String = s("US") => "SECURITY_PHONE_REGION_DEFAULT",
+    /// The From address of every mail.
+    email_sender: String = s("no-reply@localhost") => "SECURITY_EMAIL_SENDER",
+    /// Send a text body.
+    email_plaintext: bool = true => "SECURITY_EMAIL_PLAINTEXT",
+    /// Send an HTML body.
+    email_html: bool = true => "SECURITY_EMAIL_HTML",
+    /// `Cache-Control` directives on Portcullis' responses.
+    cache_control: BTreeMap<String, bool> = BTreeMap::from([(s("private"), true), (s("no-store"), true)]) => "SECURITY_CACHE_CONTROL",
+
+    // ---- passwords ----
+    /// Scheme for new password hashes.
+    password_hash: String = s("argon2") => "SECURITY_PASSWORD_HASH",
+    /// HMAC key for the password pre-hash. Required unless every scheme is single-hash.
+    password_salt: Option<SecretString> = None => "SECURITY_PASSWORD_SALT",
+    /// Schemes that get the raw password (`true`: all).
+    password_single_hash: SingleHashSetting = SingleHashSetting::Schemes(list(&["django_argon2", "django_bcrypt", "django_bcrypt_sha256", "django_des_crypt", "django_pbkdf2_sha1", "django_pbkdf2_sha256", "django_salted_md5", "django_salted_sha1", "plaintext"])) => "SECURITY_PASSWORD_SINGLE_HASH",
+    /// Schemes accepted when verifying. Flask-Security's default list minus
+    /// `des_crypt` (not implemented) and `plaintext` (needs the
+    /// `danger-plaintext` feature).
+    password_schemes: Vec<String> = list(&["bcrypt", "argon2", "pbkdf2_sha256", "pbkdf2_sha512", "sha256_crypt", "sha512_crypt"]) => "SECURITY_PASSWORD_SCHEMES",
+    /// Schemes re-hashed at the next login (`["auto"]`: all but the default).
+    deprecated_password_schemes: Vec<String> = list(&["auto"]) => "SECURITY_DEPRECATED_PASSWORD_SCHEMES",
+    /// Work factors, as passlib options (`{"argon2__time_cost": 3}`).
+    password_hash_passlib_options: BTreeMap<String, u64> = BTreeMap::new() => "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
+    /// Minimum password length (characters).
+    password_length_min: usize = 8 => "SECURITY_PASSWORD_LENGTH_MIN",
+    /// `"zxcvbn"` turns on the complexity check.
+    password_complexity_checker: Option<String> = None => "SECURITY_PASSWORD_COMPLEXITY_CHECKER",
+    /// Minimum zxcvbn score (0–4).
+    zxcvbn_minimum_score: u8 = 3 => "SECURITY_ZXCVBN_MINIMUM_SCORE",
+    /// Check new passwords against Have I Been Pwned.
+    password_check_breached: BreachedCheck = BreachedCheck::Off => "SECURITY_PASSWORD_CHECK_BREACHED",
+    /// Breach count at which a password is refused.
+    password_breached_count: u64 = 1 => "SECURITY_PASSWORD_BREACHED_COUNT",
+    /// Unicode normalisation of passwords (`None`: off).
+    password_normalize_form: Option<String> = Some(s("NFKD")) => "SECURITY_PASSWORD_NORMALIZE_FORM",
+    /// Registration needs a password.
+    password_required: bool = true => "SECURITY_PASSWORD_REQUIRED",
+    /// Registration needs `password_confirm`.
+    password_confirm_required: bool = true => "SECURITY_PASSWORD_CONFIRM_REQUIRED",
+
+    // ---- tokens ----
+    /// Query-string and JSON key carrying an auth token.
+    token_authentication_key: String = s("auth_token") => "SECURITY_TOKEN_AUTHENTICATION_KEY",
+    /// Header carrying an auth token.
+    token_authentication_header: String = s("Authentication-Token") => "SECURITY_TOKEN_AUTHENTICATION_HEADER",
+    /// Auth-token lifetime (`None`: unlimited).
+    token_max_age: Option<TimeDelta> = Some(secs(900)) => "SECURITY_TOKEN_MAX_AGE",
+    /// Salt of auth tokens.
+    remember_salt: String = s("remember-salt") => "SECURITY_REMEMBER_SALT",
+    /// Salt of confirmation links.
+    confirm_salt: String = s("confirm-salt") => "SECURITY_CONFIRM_SALT",
+    /// Salt of reset links.
+    reset_salt: String = s("reset-salt") => "SECURITY_RESET_SALT",
+    /// Salt of passwordless login links.
+    login_salt: String = s("login-salt") => "SECURITY_LOGIN_SALT",
+    /// Salt of change-email links.
+    change_email_salt: String = s("change-email-salt") => "SECURITY_CHANGE_EMAIL_SALT",
+    /// Salt of unified sign-in setup state.
+    us_setup_salt: String = s("us-setup-salt") => "SECURITY_US_SETUP_SALT",
+    /// Salt of two-factor setup state.
+    two_factor_setup_salt: String = s("tf-setup-salt") => "SECURITY_TWO_FACTOR_SETUP_SALT",
+    /// Salt of the two-factor validity cookie.
+    two_factor_validity_salt: String = s("tf-validity-salt") => "SECURITY_TWO_FACTOR_VALIDITY_SALT",
+    /// Salt of WebAuthn state.
+    wan_salt: String = s("wan-salt") => "SECURITY_WAN_SALT",
+    /// How recent a primary authentication must be for "fresh" endpoints (negative: never required).
+    freshness: TimeDelta = secs(86400) => "SECURITY_FRESHNESS",
+    /// Grace period after a freshness check (sessions only).
+    freshness_grace_period: TimeDelta = secs(3600) => "SECURITY_FRESHNESS_GRACE_PERIOD",
+    /// Honour the authentication time carried in auth tokens.
+    freshness_allow_auth_token: bool = true => "SECURITY_FRESHNESS_ALLOW_AUTH_TOKEN",
+
+    // ---- CSRF ----
+    /// Mechanisms whose requests must carry a CSRF token.
+    csrf_protect_mechanisms: Vec<String> = list(&["basic", "session", "token"]) => "SECURITY_CSRF_PROTECT_MECHANISMS",
+    /// Skip CSRF on unauthenticated calls to Portcullis' endpoints.
+    csrf_ignore_unauth_endpoints: bool = false => "SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS",
+    /// Send the CSRF token in this cookie (e.g. `XSRF-TOKEN`).
+    csrf_cookie_name: Option<String> = None => "SECURITY_CSRF_COOKIE_NAME",
+    /// Attributes of the CSRF cookie.
+    csrf_cookie: CookieOptions = CookieOptions::new("Strict", false, true) => "SECURITY_CSRF_COOKIE",
+    /// Extra header accepted for the CSRF token (besides `X-CSRF-Token` and `X-CSRFToken`).
+    csrf_header: String = s("X-XSRF-Token") => "SECURITY_CSRF_HEADER",
+    /// Re-send the CSRF cookie on every request.
+    csrf_cookie_refresh_each_request: bool = false => "SECURITY_CSRF_COOKIE_REFRESH_EACH_REQUEST",
+    /// Require a CSRF token on logout.
+    logout_csrf: bool = false => "SECURITY_LOGOUT_CSRF",
+
+    // ---- login, logout, redirects ----
+    /// Login path.
+    login_url: String = s("/login") => "SECURITY_LOGIN_URL",
+    /// Logout path.
+    logout_url: String = s("/logout") => "SECURITY_LOGOUT_URL",
+    /// Methods accepted by logout.
+    logout_methods: Vec<String> = list(&["POST"]) => "SECURITY_LOGOUT_METHODS",
+    /// Re-authentication path.
+    verify_url: String = s("/verify") => "SECURITY_VERIFY_URL",
+    /// Where to go after login.
+    post_login_view: String = s("/") => "SECURITY_POST_LOGIN_VIEW",
+    /// Where to go after logout.
+    post_logout_view: String = s("/") => "SECURITY_POST_LOGOUT_VIEW",
+    /// Where to go after re-authentication.
+    post_verify_view: Option<String> = None => "SECURITY_POST_VERIFY_VIEW",
+    /// Where to go after registration.
+    post_register_view: Option<String> = None => "SECURITY_POST_REGISTER_VIEW",
+    /// Where to go after a password reset.
+    post_reset_view: Option<String> = None => "SECURITY_POST_RESET_VIEW",
+    /// Where to go after a password change.
+    post_change_view: Option<String> = None => "SECURITY_POST_CHANGE_VIEW",
+    /// SPA: where login-link errors go.
+    login_error_view: Option<String> = None => "SECURITY_LOGIN_ERROR_VIEW",
+    /// Where confirmation errors go.
+    confirm_error_view: Option<String> = None => "SECURITY_CONFIRM_ERROR_VIEW",
+    /// Where a confirmation link lands.
+    post_confirm_view: Option<String> = None => "SECURITY_POST_CONFIRM_VIEW",
+    /// SPA: where a reset link redirects (with `?token=`).
+    reset_view: Option<String> = None => "SECURITY_RESET_VIEW",
+    /// SPA: where reset-link errors go.
+    reset_error_view: Option<String> = None => "SECURITY_RESET_ERROR_VIEW",
+    /// Where a 403 redirects (HTML requests).
+    unauthorized_view: Option<String> = None => "SECURITY_UNAUTHORIZED_VIEW",
+    /// Where an unconfirmed user is sent.
+    requires_confirmation_error_view: Option<String> = None => "SECURITY_REQUIRES_CONFIRMATION_ERROR_VIEW",
+    /// Host (and port) to put into URL-style views.
+    redirect_host: Option<String> = None => "SECURITY_REDIRECT_HOST",
+    /// `"spa"` for single-page-app redirects.
+    redirect_behavior: RedirectBehavior = RedirectBehavior::Default => "SECURITY_REDIRECT_BEHAVIOR",
+    /// Allow `next` to point at subdomains of the server.
+    redirect_allow_subdomains: bool = false => "SECURITY_REDIRECT_ALLOW_SUBDOMAINS",
+    /// Base domain for subdomain redirects.
+    redirect_base_domain: Option<String> = None => "SECURITY_REDIRECT_BASE_DOMAIN",
+    /// Subdomains of the base domain `next` may point at.
+    redirect_allowed_subdomains: Vec<String> = Vec::new() => "SECURITY_REDIRECT_ALLOWED_SUBDOMAINS",
+
+    // ---- registration, confirmation ----
+    /// Enable `/register`.
+    registerable: bool = false => "SECURITY_REGISTERABLE",
+    /// Registration path.
+    register_url: String = s("/register") => "SECURITY_REGISTER_URL",
+    /// Send the welcome mail.
+    send_register_email: bool = true => "SECURITY_SEND_REGISTER_EMAIL",
+    /// Subject of the welcome mail.
+    email_subject_register: String = s("Welcome") => "SECURITY_EMAIL_SUBJECT_REGISTER",
+    /// Users must confirm their email address.
+    confirmable: bool = false => "SECURITY_CONFIRMABLE",
+    /// Confirmation path.
+    confirm_url: String = s("/confirm") => "SECURITY_CONFIRM_URL",
+    /// Lifetime of a confirmation link.
+    confirm_email_within: TimeDelta = secs(172_800) => "SECURITY_CONFIRM_EMAIL_WITHIN",
+    /// Subject of the confirmation mail.
+    email_subject_confirm: String = s("Please confirm your email") => "SECURITY_EMAIL_SUBJECT_CONFIRM",
+    /// Unconfirmed users may log in.
+    login_without_confirmation: bool = false => "SECURITY_LOGIN_WITHOUT_CONFIRMATION",
+    /// Log the user in when they confirm.
+    auto_login_after_confirm: bool = false => "SECURITY_AUTO_LOGIN_AFTER_CONFIRM",
+
+    // ---- recovery, change ----
+    /// Enable `/reset`.
+    recoverable: bool = false => "SECURITY_RECOVERABLE",
+    /// Reset path.
+    reset_url: String = s("/reset") => "SECURITY_RESET_URL",
+    /// Lifetime of a reset link.
+    reset_password_within: TimeDelta = secs(86_400) => "SECURITY_RESET_PASSWORD_WITHIN",
+    /// Send reset instructions.
+    send_password_reset_email: bool = true => "SECURITY_SEND_PASSWORD_RESET_EMAIL",
+    /// Send a notice after a reset.
+    send_password_reset_notice_email: bool = true => "SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL",
+    /// Subject of the reset mail.
+    email_subject_password_reset: String = s("Password reset instructions") => "SECURITY_EMAIL_SUBJECT_PASSWORD_RESET",
+    /// Subject of the reset notice.
+    email_subject_password_notice: String = s("Your password has been reset") => "SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE",
+    /// Log in after a reset (deprecated in Flask-Security).
+    auto_login_after_reset: bool = false => "SECURITY_AUTO_LOGIN_AFTER_RESET",
+    /// Enable `/change`.
+    changeable: bool = false => "SECURITY_CHANGEABLE",
+    /// Change-password path.
+    change_url: String = s("/change") => "SECURITY_CHANGE_URL",
+    /// Send a notice after a change.
+    send_password_change_email: bool = true => "SECURITY_SEND_PASSWORD_CHANGE_EMAIL",
+    /// Subject of the change notice.
+    email_subject_password_change_notice: String = s("Your password has been changed") => "SECURITY_EMAIL_SUBJECT_PASSWORD_CHANGE_NOTICE",
+    /// Enable `/change-email`.
+    change_email: bool = false => "SECURITY_CHANGE_EMAIL",
+    /// Change-email path.
+    change_email_url: String = s("/change-email") => "SECURITY_CHANGE_EMAIL_URL",
+    /// Lifetime of a change-email link.
+    change_email_within: TimeDelta = secs(7200) => "SECURITY_CHANGE_EMAIL_WITHIN",
+    /// Subject of the change-email mail.
+    change_email_subject: String = s("Confirm your new email address") => "SECURITY_CHANGE_EMAIL_SUBJECT",
+    /// Where change-email errors go.
+    change_email_error_view: Option<String> = None => "SECURITY_CHANGE_EMAIL_ERROR_VIEW",
+    /// Where a change-email link lands.
+    post_change_email_view: Option<String> = None => "SECURITY_POST_CHANGE_EMAIL_VIEW",
+    /// Enable `/change-username`.
+    change_username: bool = false => "SECURITY_CHANGE_USERNAME",
+    /// Change-username path.
+    change_username_url: String = s("/change-username") => "SECURITY_CHANGE_USERNAME_URL",
+    /// Where to go after a username change.
+    post_change_username_view: Option<String> = None => "SECURITY_POST_CHANGE_USERNAME_VIEW",
+    /// Send a notice after a username change.
+    send_username_change_email: bool = true => "SECURITY_SEND_USERNAME_CHANGE_EMAIL",
+    /// Subject of that notice.
+    email_subject_username_change_notice: String = s("Your username has been changed") => "SECURITY_EMAIL_SUBJECT_USERNAME_CHANGE_NOTICE",
+
+    // ---- usernames, tracking ----
+    /// Usernames exist (and identify users).
+    username_enable: bool = false => "SECURITY_USERNAME_ENABLE",
+    /// Registration needs a username.
+    username_required: bool = false => "SECURITY_USERNAME_REQUIRED",
+    /// Unicode categories allowed in usernames (prefix match: `L` = all letters).
+    username_allowed_chars: Vec<String> = list(&["L", "N"]) => "SECURITY_USERNAME_ALLOWED_CHARS",
+    /// Minimum username length.
+    username_min_length: usize = 4 => "SECURITY_USERNAME_MIN_LENGTH",
+    /// Maximum username length.
+    username_max_length: usize = 32 => "SECURITY_USERNAME_MAX_LENGTH",
+    /// Enable `/recover-username`.
+    username_recovery: bool = false => "SECURITY_USERNAME_RECOVERY",
+    /// Username-recovery path.
+    username_recovery_url: String = s("/recover-username") => "SECURITY_USERNAME_RECOVERY_URL",
+    /// Subject of the username-recovery mail.
+    email_subject_username_recovery: String = s("Your requested username") => "SECURITY_EMAIL_SUBJECT_USERNAME_RECOVERY",
+    /// Record login times, addresses and counts.
+    trackable: bool = false => "SECURITY_TRACKABLE",
+
+    // ---- two-factor, recovery codes ----
+    /// Enable two-factor authentication.
+    two_factor: bool = false => "SECURITY_TWO_FACTOR",
+    /// Every user must set up a second factor.
+    two_factor_required: bool = false => "SECURITY_TWO_FACTOR_REQUIRED",
+    /// Second factors offered.
+    two_factor_enabled_methods: Vec<String> = list(&["email", "authenticator", "sms"]) => "SECURITY_TWO_FACTOR_ENABLED_METHODS",
+    /// Two-factor setup path.
+    two_factor_setup_url: String = s("/tf-setup") => "SECURITY_TWO_FACTOR_SETUP_URL",
+    /// Code validation path.
+    two_factor_token_validation_url: String = s("/tf-validate") => "SECURITY_TWO_FACTOR_TOKEN_VALIDATION_URL",
+    /// Rescue path.
+    two_factor_rescue_url: String = s("/tf-rescue") => "SECURITY_TWO_FACTOR_RESCUE_URL",
+    /// Method selection path.
+    two_factor_select_url: String = s("/tf-select") => "SECURITY_TWO_FACTOR_SELECT_URL",
+    /// Where to go after setup.
+    two_factor_post_setup_view: String = s(".two_factor_setup") => "SECURITY_TWO_FACTOR_POST_SETUP_VIEW",
+    /// Where an illegal two-factor state goes.
+    two_factor_error_view: String = s(".login") => "SECURITY_TWO_FACTOR_ERROR_VIEW",
+    /// Window (seconds) for authenticator codes.
+    two_factor_authenticator_validity: i64 = 120 => "SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY",
+    /// Window (seconds) for emailed codes.
+    two_factor_mail_validity: i64 = 300 => "SECURITY_TWO_FACTOR_MAIL_VALIDITY",
+    /// Window (seconds) for SMS codes.
+    two_factor_sms_validity: i64 = 120 => "SECURITY_TWO_FACTOR_SMS_VALIDITY",
+    /// Subject of the code mail.
+    email_subject_two_factor: String = s("Two-Factor Login") => "SECURITY_EMAIL_SUBJECT_TWO_FACTOR",
+    /// Ignore the "remember this device" cookie.
+    two_factor_always_validate: bool = true => "SECURITY_TWO_FACTOR_ALWAYS_VALIDATE",
+    /// Lifetime of the "remember this device" cookie.
+    two_factor_login_validity: TimeDelta = secs(2_592_000) => "SECURITY_TWO_FACTOR_LOGIN_VALIDITY",
+    /// Name of that cookie.
+    two_factor_validity_cookie_name: String = s("tf_validity") => "SECURITY_TWO_FACTOR_VALIDITY_COOKIE_NAME",
+    /// Attributes of that cookie.
+    two_factor_validity_cookie: CookieOptions = CookieOptions::new("Strict", true, true) => "SECURITY_TWO_FACTOR_VALIDITY_COOKIE",
+    /// Lifetime of two-factor setup state.
+    two_factor_setup_within: TimeDelta = secs(1800) => "SECURITY_TWO_FACTOR_SETUP_WITHIN",
+    /// Offer "email me a code" as rescue.
+    two_factor_rescue_email: bool = true => "SECURITY_TWO_FACTOR_RESCUE_EMAIL",
+    /// Where "help" rescue requests are mailed.
+    two_factor_rescue_mail: String = s("no-reply@localhost") => "SECURITY_TWO_FACTOR_RESCUE_MAIL",
+    /// Subject of the rescue mail.
+    email_subject_two_factor_rescue: String = s("Two-Factor Rescue") => "SECURITY_EMAIL_SUBJECT_TWO_FACTOR_RESCUE",
+    /// Tag → secret encrypting stored TOTP keys. Required for two-factor and unified sign-in.
+    totp_secrets: BTreeMap<String, SecretString> = BTreeMap::new() => "SECURITY_TOTP_SECRETS",
+    /// Issuer shown by authenticator apps. Required for two-factor and unified sign-in.
+    totp_issuer: Option<String> = None => "SECURITY_TOTP_ISSUER",
+    /// SMS provider name.
+    sms_service: String = s("Dummy") => "SECURITY_SMS_SERVICE",
+    /// SMS provider settings.
+    sms_service_config: BTreeMap<String, Option<SecretString>> = BTreeMap::new() => "SECURITY_SMS_SERVICE_CONFIG",
+    /// Enable multi-factor recovery codes.
+    multi_factor_recovery_codes: bool = false => "SECURITY_MULTI_FACTOR_RECOVERY_CODES",
+    /// How many recovery codes to generate.
+    multi_factor_recovery_codes_n: usize = 5 => "SECURITY_MULTI_FACTOR_RECOVERY_CODES_N",
+    /// Recovery-codes path.
+    multi_factor_recovery_codes_url: String = s("/mf-recovery-codes") => "SECURITY_MULTI_FACTOR_RECOVERY_CODES_URL",
+    /// Recovery login path.
+    multi_factor_recovery_url: String = s("/mf-recovery") => "SECURITY_MULTI_FACTOR_RECOVERY_URL",
+
+    // ---- unified sign-in ----
+    /// Enable unified sign-in.
+    unified_signin: bool = false => "SECURITY_UNIFIED_SIGNIN",
+    /// Sign-in path.
+    us_signin_url: String = s("/us-signin") => "SECURITY_US_SIGNIN_URL",
+    /// Send-code path.
+    us_signin_send_code_url: String = s("/us-signin/send-code") => "SECURITY_US_SIGNIN_SEND_CODE_URL",
+    /// Setup path.
+    us_setup_url: String = s("/us-setup") => "SECURITY_US_SETUP_URL",
+    /// Re-authentication path.
+    us_verify_url: String = s("/us-verify") => "SECURITY_US_VERIFY_URL",
+    /// Re-authentication send-code path.
+    us_verify_send_code_url: String = s("/us-verify/send-code") => "SECURITY_US_VERIFY_SEND_CODE_URL",
+    /// Magic-link path.
+    us_verify_link_url: String = s("/us-verify-link") => "SECURITY_US_VERIFY_LINK_URL",
+    /// Where to go after setup.
+    us_post_setup_view: String = s(".us_setup") => "SECURITY_US_POST_SETUP_VIEW",
+    /// Methods offered.
+    us_enabled_methods: Vec<String> = list(&["password", "email", "authenticator", "sms"]) => "SECURITY_US_ENABLED_METHODS",
+    /// Methods after which a second factor is still required.
+    us_mfa_required: Vec<String> = list(&["password", "email"]) => "SECURITY_US_MFA_REQUIRED",
+    /// Code window (seconds).
+    us_token_validity: i64 = 120 => "SECURITY_US_TOKEN_VALIDITY",
+    /// Subject of the code mail.
+    us_email_subject: String = s("Verification Code") => "SECURITY_US_EMAIL_SUBJECT",
+    /// Lifetime of setup state.
+    us_setup_within: TimeDelta = secs(1800) => "SECURITY_US_SETUP_WITHIN",
+    /// Serve unified sign-in at the login path.
+    us_signin_replaces_login: bool = false => "SECURITY_US_SIGNIN_REPLACES_LOGIN",
+
+    // ---- WebAuthn ----
+    /// Enable WebAuthn.
+    webauthn: bool = false => "SECURITY_WEBAUTHN",
+    /// Relying-party name.
+    wan_rp_name: String = s("My Flask App") => "SECURITY_WAN_RP_NAME",
+    /// Lifetime of registration state.
+    wan_register_within: TimeDelta = secs(1800) => "SECURITY_WAN_REGISTER_WITHIN",
+    /// Lifetime of sign-in state.
+    wan_signin_within: TimeDelta = secs(60) => "SECURITY_WAN_SIGNIN_WITHIN",
+    /// Allow keys as a first factor.
+    wan_allow_as_first_factor: bool = true => "SECURITY_WAN_ALLOW_AS_FIRST_FACTOR",
+    /// A user-verifying first-factor key satisfies two-factor.
+    wan_allow_as_multi_factor: bool = true => "SECURITY_WAN_ALLOW_AS_MULTI_FACTOR",
+    /// Allow identity hints (reveals whether a user has keys).
+    wan_allow_user_hints: bool = true => "SECURITY_WAN_ALLOW_USER_HINTS",
+    /// Maximum credential-name length.
+    wan_name_max_length: usize = 64 => "SECURITY_WAN_NAME_MAX_LENGTH",
+}

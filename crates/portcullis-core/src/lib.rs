@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+
+pub mod config;
+mod error;
+pub mod events;
+pub mod mail;
+pub mod messages;
+pub mod models;
+mod util;
+pub mod validation;
+
+pub use portcullis_crypto as crypto;
+pub use portcullis_crypto::{Clock, FakeClock, SecretString, SystemClock};
+
+pub use self::config::{ConfigError, ConfigLoader, SecurityConfig};
+pub use self::error::{Error, ErrorKind, Result};
+pub use self::events::{Event, EventHooks};
+pub use self::mail::{Email, MailKind, Mailer, SmsSender};
+pub use self::messages::{Message, MessageKey, Messages};
+pub use self::models::{Role, User, WebAuthnCredential};

@@ -1,0 +1,140 @@
+//! Outgoing mail: what the flows ask to send, and the [`Mailer`] trait
+//! that sends it. Rendering (templates, text and HTML bodies) belongs to
+//! the mailer (see the `portcullis-mail` crate).
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::Result;
+
+/// Every mail Flask-Security sends, named after its template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MailKind {
+    /// `welcome`: after registration (with a confirmation link when confirmable).
+    Welcome,
+    /// `welcome_existing`: registration attempt for an existing email (generic responses).
+    WelcomeExisting,
+    /// `welcome_existing_username`: registration attempt with a taken username.
+    WelcomeExistingUsername,
+    /// `confirmation_instructions`.
+    ConfirmationInstructions,
+    /// `reset_instructions`.
+    ResetInstructions,
+    /// `reset_notice`.
+    ResetNotice,
+    /// `change_notice`: password changed.
+    ChangeNotice,
+    /// `login_instructions`: passwordless login link.
+    LoginInstructions,
+    /// `two_factor_instructions`: a two-factor code.
+    TwoFactorInstructions,
+    /// `two_factor_rescue`: a user asked the administrators for help.
+    TwoFactorRescue,
+    /// `us_instructions`: a unified sign-in code (and magic link).
+    UsInstructions,
+    /// `change_email_instructions`: link to confirm a new address.
+    ChangeEmailInstructions,
+    /// `change_username_notice`.
+    ChangeUsernameNotice,
+    /// `username_recovery`.
+    UsernameRecovery,
+}
+
+impl MailKind {
+    /// Every kind.
+    pub const ALL: [MailKind; 14] = [
+        MailKind::Welcome,
+        MailKind::WelcomeExisting,
+        MailKind::WelcomeExistingUsername,
+        MailKind::ConfirmationInstructions,
+        MailKind::ResetInstructions,
+        MailKind::ResetNotice,
+        MailKind::ChangeNotice,
+        MailKind::LoginInstructions,
+        MailKind::TwoFactorInstructions,
+        MailKind::TwoFactorRescue,
+        MailKind::UsInstructions,
+        MailKind::ChangeEmailInstructions,
+        MailKind::ChangeUsernameNotice,
+        MailKind::UsernameRecovery,
+    ];
+
+    /// Flask-Security's template name (`security/email/<name>.txt|html`).
+    pub fn template(self) -> &'static str {
+        match self {
+            MailKind::Welcome => "welcome",
+            MailKind::WelcomeExisting => "welcome_existing",
+            MailKind::WelcomeExistingUsername => "welcome_existing_username",
+            MailKind::ConfirmationInstructions => "confirmation_instructions",
+            MailKind::ResetInstructions => "reset_instructions",
+            MailKind::ResetNotice => "reset_notice",
+            MailKind::ChangeNotice => "change_notice",
+            MailKind::LoginInstructions => "login_instructions",
+            MailKind::TwoFactorInstructions => "two_factor_instructions",
+            MailKind::TwoFactorRescue => "two_factor_rescue",
+            MailKind::UsInstructions => "us_instructions",
+            MailKind::ChangeEmailInstructions => "change_email_instructions",
+            MailKind::ChangeUsernameNotice => "change_username_notice",
+            MailKind::UsernameRecovery => "username_recovery",
+        }
+    }
+}
+
+/// One mail to send: its kind, recipient, subject and the values its
+/// templates use (`user`, `confirmation_link`, `reset_link`, `token`, …).
+#[derive(Clone, PartialEq)]
+pub struct Email {
+    /// Which mail.
+    pub kind: MailKind,
+    /// Recipient address.
+    pub to: String,
+    /// Sender (`SECURITY_EMAIL_SENDER`).
+    pub from: String,
+    /// Subject line.
+    pub subject: String,
+    /// Template context.
+    pub context: Map<String, Value>,
+}
+
+impl fmt::Debug for Email {
+    /// The context holds links with live tokens, so it is not printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Email")
+            .field("kind", &self.kind)
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sends mail. Implementations render [`Email::kind`]'s templates with
+/// [`Email::context`].
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync + fmt::Debug {
+    /// Sends one mail.
+    async fn send(&self, email: &Email) -> Result<()>;
+}
+
+/// Sends text messages (two-factor and unified sign-in codes).
+#[async_trait::async_trait]
+pub trait SmsSender: Send + Sync + fmt::Debug {
+    /// Sends `message` to `to` (E.164).
+    async fn send_sms(&self, to: &str, message: &str) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_names_and_redacted_debug() {
+        assert_eq!(MailKind::ALL.len(), 14);
+        assert_eq!(MailKind::ResetInstructions.template(), "reset_instructions");
+        let mut context = Map::new();
+        context.insert("reset_link".into(), Value::String("https://x/reset/SECRET".into()));
+        let e = Email { kind: MailKind::ResetInstructions, to: "a@b.c".into(), from: "n@b.c".into(), subject: "s".into(), context };
+        assert!(!format!("{e:?}").contains("SECRET"));
+    }
+}
