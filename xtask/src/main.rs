@@ -1,1 +1,42 @@
-fn main() {}
+//! Portcullis' developer tasks.
+//!
+//! ```text
+//! cargo xtask ci [--skip-tests]     fmt check, clippy -D warnings, tests, dependency boundaries
+//! cargo xtask interop [--require]   check Portcullis' hashes and tokens with Flask-Security itself
+//! cargo xtask bench [ARGS…]         criterion benchmarks (args go to criterion)
+//! cargo xtask conformance BACKEND   the datastore conformance suite for one backend
+//! ```
+#![allow(clippy::print_stdout)]
+
+mod tasks;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r),
+        None => ("help", &[][..]),
+    };
+    let result = match cmd {
+        "ci" => tasks::ci(rest),
+        "interop" => tasks::interop(rest),
+        "bench" => tasks::bench(rest),
+        "conformance" => tasks::conformance(rest),
+        _ => {
+            println!("{}", include_str!("usage.txt"));
+            return if cmd == "help" || cmd == "--help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {cmd}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -59,7 +59,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error of `kind` with a message.
     pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { kind, message: message.into(), source: None }
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// Keeps `source` as the cause.
@@ -132,7 +136,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -146,8 +152,15 @@ impl From<portcullis_crypto::Error> for Error {
     fn from(e: portcullis_crypto::Error) -> Self {
         use portcullis_crypto::Error as C;
         let kind = match &e {
-            C::UnknownHashFormat | C::MalformedHash { .. } | C::SchemeNotEnabled(_) | C::InvalidTotpSecret(_) | C::UnknownTotpTag(_) => ErrorKind::Corrupt,
-            C::UnknownScheme(_) | C::InvalidParameters { .. } | C::MissingPasswordSalt | C::MissingSecretKey => ErrorKind::Config,
+            C::UnknownHashFormat
+            | C::MalformedHash { .. }
+            | C::SchemeNotEnabled(_)
+            | C::InvalidTotpSecret(_)
+            | C::UnknownTotpTag(_) => ErrorKind::Corrupt,
+            C::UnknownScheme(_)
+            | C::InvalidParameters { .. }
+            | C::MissingPasswordSalt
+            | C::MissingSecretKey => ErrorKind::Config,
             _ => ErrorKind::Internal,
         };
         Error::new(kind, "cryptographic operation failed").with_source(e)

@@ -133,8 +133,17 @@ mod tests {
         assert_eq!(MailKind::ALL.len(), 14);
         assert_eq!(MailKind::ResetInstructions.template(), "reset_instructions");
         let mut context = Map::new();
-        context.insert("reset_link".into(), Value::String("https://x/reset/SECRET".into()));
-        let e = Email { kind: MailKind::ResetInstructions, to: "a@b.c".into(), from: "n@b.c".into(), subject: "s".into(), context };
+        context.insert(
+            "reset_link".into(),
+            Value::String("https://x/reset/SECRET".into()),
+        );
+        let e = Email {
+            kind: MailKind::ResetInstructions,
+            to: "a@b.c".into(),
+            from: "n@b.c".into(),
+            subject: "s".into(),
+            context,
+        };
         assert!(!format!("{e:?}").contains("SECRET"));
     }
 }

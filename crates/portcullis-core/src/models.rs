@@ -63,7 +63,9 @@ pub struct User {
 impl User {
     /// The uniquifier auth tokens carry.
     pub fn token_uniquifier(&self) -> &str {
-        self.fs_token_uniquifier.as_deref().unwrap_or(&self.fs_uniquifier)
+        self.fs_token_uniquifier
+            .as_deref()
+            .unwrap_or(&self.fs_uniquifier)
     }
 
     /// Whether the email address is confirmed.
@@ -78,7 +80,9 @@ impl User {
 
     /// Whether any of the user's roles grants `permission`.
     pub fn has_permission(&self, permission: &str) -> bool {
-        self.roles.iter().any(|r| r.permissions.iter().any(|p| p == permission))
+        self.roles
+            .iter()
+            .any(|r| r.permissions.iter().any(|p| p == permission))
     }
 
     /// Every permission the user's roles grant, sorted, without repeats.
@@ -145,14 +149,22 @@ pub struct WebAuthnCredential {
 pub mod asa_list {
     /// Joins values for storage.
     pub fn join<S: AsRef<str>>(values: &[S]) -> String {
-        values.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",")
+        values
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Splits a stored value; NULL and `""` are empty lists.
     pub fn split(stored: Option<&str>) -> Vec<String> {
         match stored {
             None | Some("") => Vec::new(),
-            Some(s) => s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+            Some(s) => s
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
         }
     }
 
@@ -200,7 +212,10 @@ mod tests {
             mf_recovery_codes: Some(vec![SecretString::new("aaaa-bbbb-cccc")]),
             create_datetime: Utc::now(),
             update_datetime: Utc::now(),
-            roles: vec![role("admin", &["admin-read", "admin-write"]), role("user", &["admin-read", "user-read"])],
+            roles: vec![
+                role("admin", &["admin-read", "admin-write"]),
+                role("user", &["admin-read", "user-read"]),
+            ],
         }
     }
 

@@ -83,7 +83,10 @@ impl AuthTokenIssuer {
 
     /// Verifies `token` at `now` (Unix seconds, fractional allowed).
     pub fn verify(&self, token: &str, now: f64) -> Result<AuthToken, AuthTokenError> {
-        let loaded = match self.serializer.loads(token, self.max_age, now.floor() as i64) {
+        let loaded = match self
+            .serializer
+            .loads(token, self.max_age, now.floor() as i64)
+        {
             Ok(l) => l,
             Err(TokenError::Expired { .. }) => return Err(AuthTokenError::Expired),
             Err(_) => return Err(AuthTokenError::Invalid),
@@ -144,13 +147,20 @@ mod tests {
     use crate::SecretString;
 
     fn issuer(max_age: Option<i64>) -> AuthTokenIssuer {
-        let s = UrlSafeTimedSerializer::new(&[SecretString::new("secret")], "remember-salt").unwrap();
+        let s =
+            UrlSafeTimedSerializer::new(&[SecretString::new("secret")], "remember-salt").unwrap();
         AuthTokenIssuer::new(s, max_age)
     }
 
     #[test]
     fn reproduces_the_research_vector() {
-        let t = issuer(None).issue("0123456789abcdef0123456789abcdef", 1_700_000_000.0, 0, None, 1_700_000_000);
+        let t = issuer(None).issue(
+            "0123456789abcdef0123456789abcdef",
+            1_700_000_000.0,
+            0,
+            None,
+            1_700_000_000,
+        );
         assert_eq!(
             t,
             ".eJyrVipLLVKyUjJV0lEqzUwBsgwMjYxNTM3MLSwTk5JTUtPQ-UCFacXxBYmJSlaG5gZQoGego5RaUaBkZVALAIfkFbI.ZVPxAA.RvF6yQmhT9dGK-Azw4_v3eIhJ0E"
@@ -177,19 +187,39 @@ mod tests {
         let mut claims = Map::new();
         claims.insert("role".into(), json!("admin"));
         claims.insert("uid".into(), json!("attacker"));
-        let v = i.verify(&i.issue("u", 1.0, 0, Some(&claims), 1), 2.0).unwrap();
+        let v = i
+            .verify(&i.issue("u", 1.0, 0, Some(&claims), 1), 2.0)
+            .unwrap();
         assert_eq!(v.uid, "u");
         assert_eq!(v.claims.get("role"), Some(&json!("admin")));
     }
 
     #[test]
     fn legacy_and_malformed_payloads() {
-        let s = UrlSafeTimedSerializer::new(&[SecretString::new("secret")], "remember-salt").unwrap();
+        let s =
+            UrlSafeTimedSerializer::new(&[SecretString::new("secret")], "remember-salt").unwrap();
         let i = issuer(None);
-        assert_eq!(i.verify(&s.dumps(&json!(["abc"]), 1), 2.0).unwrap().uid, "abc");
-        assert_eq!(i.verify(&s.dumps(&json!([1, "h", "abc"]), 1), 2.0).unwrap().uid, "abc");
-        for bad in [json!([1, 2]), json!({"uid": "x"}), json!({"ver": "5", "uid": 3, "exp": 0}), json!("x")] {
-            assert_eq!(i.verify(&s.dumps(&bad, 1), 2.0), Err(AuthTokenError::Invalid), "{bad}");
+        assert_eq!(
+            i.verify(&s.dumps(&json!(["abc"]), 1), 2.0).unwrap().uid,
+            "abc"
+        );
+        assert_eq!(
+            i.verify(&s.dumps(&json!([1, "h", "abc"]), 1), 2.0)
+                .unwrap()
+                .uid,
+            "abc"
+        );
+        for bad in [
+            json!([1, 2]),
+            json!({"uid": "x"}),
+            json!({"ver": "5", "uid": 3, "exp": 0}),
+            json!("x"),
+        ] {
+            assert_eq!(
+                i.verify(&s.dumps(&bad, 1), 2.0),
+                Err(AuthTokenError::Invalid),
+                "{bad}"
+            );
         }
         assert_eq!(i.verify("garbage", 2.0), Err(AuthTokenError::Invalid));
     }

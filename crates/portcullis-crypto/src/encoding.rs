@@ -144,8 +144,14 @@ mod tests {
 
     #[test]
     fn urlsafe_is_lenient_about_padding() {
-        assert_eq!(urlsafe_decode("ZVPxAA").unwrap(), vec![0x65, 0x53, 0xf1, 0x00]);
-        assert_eq!(urlsafe_decode("ZVPxAA==").unwrap(), vec![0x65, 0x53, 0xf1, 0x00]);
+        assert_eq!(
+            urlsafe_decode("ZVPxAA").unwrap(),
+            vec![0x65, 0x53, 0xf1, 0x00]
+        );
+        assert_eq!(
+            urlsafe_decode("ZVPxAA==").unwrap(),
+            vec![0x65, 0x53, 0xf1, 0x00]
+        );
         assert!(urlsafe_decode("***").is_none());
     }
 

@@ -26,7 +26,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// A scheme name in the configuration is not known.
-    #[error("unknown password scheme `{0}` (known: argon2, bcrypt, pbkdf2_sha512, pbkdf2_sha256, sha512_crypt, sha256_crypt, plaintext)")]
+    #[error(
+        "unknown password scheme `{0}` (known: argon2, bcrypt, pbkdf2_sha512, pbkdf2_sha256, sha512_crypt, sha256_crypt, plaintext)"
+    )]
     UnknownScheme(String),
     /// Parameters for a scheme are out of range.
     #[error("invalid parameters for `{scheme}`: {reason}")]
@@ -37,7 +39,9 @@ pub enum Error {
         reason: String,
     },
     /// Double hashing is configured but no `SECURITY_PASSWORD_SALT` was given.
-    #[error("SECURITY_PASSWORD_SALT must be set when passwords are pre-hashed with HMAC (set it, or list the scheme in SECURITY_PASSWORD_SINGLE_HASH)")]
+    #[error(
+        "SECURITY_PASSWORD_SALT must be set when passwords are pre-hashed with HMAC (set it, or list the scheme in SECURITY_PASSWORD_SINGLE_HASH)"
+    )]
     MissingPasswordSalt,
     /// A TOTP secret blob could not be read.
     #[error("invalid TOTP secret: {0}")]

@@ -58,7 +58,11 @@ mod tests {
             assert_eq!(c.len(), 14);
             let parts: Vec<_> = c.split('-').collect();
             assert_eq!(parts.len(), 3);
-            assert!(parts.iter().all(|p| p.len() == 4 && p.bytes().all(|b| b.is_ascii_hexdigit())));
+            assert!(
+                parts
+                    .iter()
+                    .all(|p| p.len() == 4 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+            );
         }
         let mut dedup = codes.clone();
         dedup.sort();

@@ -223,7 +223,11 @@ impl UrlSafeTimedSerializer {
             // Constant-time; check every key so timing does not tell which matched.
             ok |= mac.verify_slice(&sig).is_ok();
         }
-        if ok { Ok(value) } else { Err(TokenError::Invalid) }
+        if ok {
+            Ok(value)
+        } else {
+            Err(TokenError::Invalid)
+        }
     }
 }
 
@@ -329,7 +333,10 @@ mod tests {
         assert_eq!(got.signed_at, 1_700_000_000);
         let auth = ".eJyrVipLLVKyUjJV0lEqzUwBsgwMjYxNTM3MLSwTk5JTUtPQ-UCFacXxBYmJSlaG5gZQoGego5RaUaBkZVALAIfkFbI.ZVPxAA.RvF6yQmhT9dGK-Azw4_v3eIhJ0E";
         let got = ser("remember-salt").loads(auth, None, 0).unwrap();
-        assert_eq!(got.payload["uid"], json!("0123456789abcdef0123456789abcdef"));
+        assert_eq!(
+            got.payload["uid"],
+            json!("0123456789abcdef0123456789abcdef")
+        );
         assert_eq!(got.payload["fs_paa"], json!(1700000000.0));
         let refresh = ".eJxdjMsKgzAQRf9l1lImPjLqz8hoJiUQpZiktBT_3Sm0G-_qvjgfeMoOIxiooASnDk3dtJ2lfuB5ceKvWY_yeoRd0sQZRkNIRBYRb1hB5JSnksT9t5--28arKF8RXGJWjOc1xLdWXtwy89CT7dqmNnjN-r3LprzjBM85MRE.KQtTsOYCrQ45diFJhjPPf8-iKxY";
         let got = ser("refresh-token-salt").loads_untimed(refresh).unwrap();
@@ -342,7 +349,10 @@ mod tests {
         let payload = json!({"a": "x".repeat(300)});
         let t = s.dumps(&payload, 1_700_000_000);
         assert!(t.starts_with('.'));
-        assert_eq!(s.loads(&t, Some(10), 1_700_000_005).unwrap().payload, payload);
+        assert_eq!(
+            s.loads(&t, Some(10), 1_700_000_005).unwrap().payload,
+            payload
+        );
     }
 
     #[test]
@@ -357,7 +367,10 @@ mod tests {
                 signed_at: 1000
             })
         );
-        assert!(matches!(s.loads(&t, Some(60), 999), Err(TokenError::Expired { .. })));
+        assert!(matches!(
+            s.loads(&t, Some(60), 999),
+            Err(TokenError::Expired { .. })
+        ));
         assert!(s.loads(&t, None, 999).is_ok());
     }
 
@@ -365,12 +378,19 @@ mod tests {
     fn tampering_and_wrong_salt_and_garbage_are_invalid() {
         let s = ser("reset-salt");
         let t = s.dumps(&json!(["u"]), 1000);
-        assert_eq!(ser("confirm-salt").loads(&t, None, 0), Err(TokenError::Invalid));
+        assert_eq!(
+            ser("confirm-salt").loads(&t, None, 0),
+            Err(TokenError::Invalid)
+        );
         let mut bad = t.clone();
         bad.insert(1, 'A');
         assert_eq!(s.loads(&bad, None, 0), Err(TokenError::Invalid));
         for garbage in ["", ".", "..", "a.b.c", "%%%.%%%.%%%", "x.y"] {
-            assert_eq!(s.loads(garbage, None, 0), Err(TokenError::Invalid), "{garbage}");
+            assert_eq!(
+                s.loads(garbage, None, 0),
+                Err(TokenError::Invalid),
+                "{garbage}"
+            );
         }
     }
 
@@ -378,11 +398,9 @@ mod tests {
     fn key_rotation_signs_with_last_and_verifies_with_any() {
         let old = UrlSafeTimedSerializer::new(&[SecretString::new("old")], "s").unwrap();
         let new = UrlSafeTimedSerializer::new(&[SecretString::new("new")], "s").unwrap();
-        let both = UrlSafeTimedSerializer::new(
-            &[SecretString::new("new"), SecretString::new("old")],
-            "s",
-        )
-        .unwrap();
+        let both =
+            UrlSafeTimedSerializer::new(&[SecretString::new("new"), SecretString::new("old")], "s")
+                .unwrap();
         let from_old = old.dumps(&json!(1), 5);
         assert!(both.loads(&from_old, None, 5).is_ok());
         assert!(both.loads(&new.dumps(&json!(1), 5), None, 5).is_ok());

@@ -12,7 +12,10 @@ use portcullis_crypto::{
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/flask_security_5_9.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/flask_security_5_9.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -21,7 +24,10 @@ fn hasher(v: &Value, scheme: Scheme) -> PasswordHasher {
         .schemes(if cfg!(feature = "danger-plaintext") {
             Scheme::ALL.to_vec()
         } else {
-            Scheme::ALL.into_iter().filter(|s| *s != Scheme::Plaintext).collect()
+            Scheme::ALL
+                .into_iter()
+                .filter(|s| *s != Scheme::Plaintext)
+                .collect()
         })
         .default_scheme(scheme)
         .build()
@@ -38,7 +44,11 @@ fn password_hmac_matches() {
     let h = hasher(&v, Scheme::Argon2);
     for case in v["password_hmac"].as_array().unwrap() {
         let pw = case["password"].as_str().unwrap();
-        assert_eq!(h.get_hmac(pw).unwrap(), case["hmac_b64"].as_str().unwrap(), "{pw}");
+        assert_eq!(
+            h.get_hmac(pw).unwrap(),
+            case["hmac_b64"].as_str().unwrap(),
+            "{pw}"
+        );
     }
 }
 
@@ -47,7 +57,10 @@ fn nfkd_normalisation_matches() {
     let v = vectors();
     for case in v["password_hashes"].as_array().unwrap() {
         let pw = case["password"].as_str().unwrap();
-        assert_eq!(NormalizeForm::Nfkd.apply(pw), case["normalized_nfkd"].as_str().unwrap());
+        assert_eq!(
+            NormalizeForm::Nfkd.apply(pw),
+            case["normalized_nfkd"].as_str().unwrap()
+        );
     }
 }
 
@@ -72,12 +85,19 @@ fn every_stored_hash_verifies_and_rejects_a_wrong_password() {
                 }
                 assert_eq!(h.context().identify(stored), Some(scheme), "{stored}");
                 let ok = h.verify_password(pw, stored).unwrap();
-                assert_eq!(ok.matches, case["verifies"].as_bool().unwrap(), "{scheme} {pw}");
+                assert_eq!(
+                    ok.matches,
+                    case["verifies"].as_bool().unwrap(),
+                    "{scheme} {pw}"
+                );
                 // argon2 is the default: its hashes need no update; the rest are deprecated.
                 assert_eq!(ok.needs_update, scheme != Scheme::Argon2, "{scheme}");
                 let wrong = format!("{}x", case["normalized_nfkd"].as_str().unwrap());
                 let bad = h.verify_password(&wrong, stored).unwrap();
-                assert_eq!(bad.matches, case["wrong_password_verifies"].as_bool().unwrap());
+                assert_eq!(
+                    bad.matches,
+                    case["wrong_password_verifies"].as_bool().unwrap()
+                );
                 assert!(!bad.needs_update);
             })
         })
@@ -122,9 +142,15 @@ fn hashes_we_write_have_passlib_shape_and_verify() {
                 .unwrap()
                 .to_owned();
             assert_eq!(stored.len(), theirs.len(), "{stored} vs {theirs}");
-            let ok = h.verify_password("financial-XII-ligature", &stored).unwrap();
+            let ok = h
+                .verify_password("financial-XII-ligature", &stored)
+                .unwrap();
             assert!(ok.matches && !ok.needs_update);
-            assert!(!h.verify_password("financial-XII-ligaturE", &stored).unwrap().matches);
+            assert!(
+                !h.verify_password("financial-XII-ligaturE", &stored)
+                    .unwrap()
+                    .matches
+            );
         }));
     }
     for handle in handles {
@@ -161,13 +187,19 @@ fn the_auth_token_verifies_to_its_uid() {
     for case in v["auth_tokens"].as_array().unwrap() {
         let s = UrlSafeTimedSerializer::new([&key], case["salt"].as_str().unwrap()).unwrap();
         let issuer = AuthTokenIssuer::new(s, None);
-        let t = issuer.verify(case["token"].as_str().unwrap(), 1_900_000_000.0).unwrap();
+        let t = issuer
+            .verify(case["token"].as_str().unwrap(), 1_900_000_000.0)
+            .unwrap();
         assert_eq!(t.uid, case["fs_uniquifier"].as_str().unwrap());
         assert!(t.fs_paa.is_some());
         assert_eq!(t.exp, 0);
         // With a 15-minute max age the same token is long expired.
         let s = UrlSafeTimedSerializer::new([&key], "remember-salt").unwrap();
-        assert!(AuthTokenIssuer::new(s, Some(900)).verify(case["token"].as_str().unwrap(), 1_900_000_000.0).is_err());
+        assert!(
+            AuthTokenIssuer::new(s, Some(900))
+                .verify(case["token"].as_str().unwrap(), 1_900_000_000.0)
+                .is_err()
+        );
     }
 }
 
@@ -185,7 +217,9 @@ fn every_passlib_totp_blob_decrypts_and_codes_match() {
                 .map(|(k, s)| (k.clone(), SecretString::new(s.as_str().unwrap()))),
         )
         .unwrap();
-        let totp = secrets.decrypt(case["stored_json"].as_str().unwrap()).unwrap();
+        let totp = secrets
+            .decrypt(case["stored_json"].as_str().unwrap())
+            .unwrap();
         assert_eq!(totp.base32_key(), case["b32_key"].as_str().unwrap());
         for c in case["codes"].as_array().unwrap() {
             let at = c["unix_time"].as_i64().unwrap();

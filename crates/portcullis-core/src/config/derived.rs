@@ -52,12 +52,18 @@ impl SecurityConfig {
 
     /// `SECURITY_PASSWORD_NORMALIZE_FORM`, parsed.
     pub fn password_normalize(&self) -> Result<Option<NormalizeForm>, ConfigError> {
-        parse_form("SECURITY_PASSWORD_NORMALIZE_FORM", self.password_normalize_form.as_deref())
+        parse_form(
+            "SECURITY_PASSWORD_NORMALIZE_FORM",
+            self.password_normalize_form.as_deref(),
+        )
     }
 
     /// `SECURITY_INPUT_NORMALIZE_FORM`, parsed.
     pub fn input_normalize(&self) -> Result<Option<NormalizeForm>, ConfigError> {
-        parse_form("SECURITY_INPUT_NORMALIZE_FORM", self.input_normalize_form.as_deref())
+        parse_form(
+            "SECURITY_INPUT_NORMALIZE_FORM",
+            self.input_normalize_form.as_deref(),
+        )
     }
 
     /// passlib's context as these settings describe it.
@@ -80,9 +86,9 @@ impl SecurityConfig {
         };
         let mut params = SchemeParams::default();
         for (k, v) in &self.password_hash_passlib_options {
-            params
-                .set_passlib_option(k, *v)
-                .map_err(|e| ConfigError::new("SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS", e.to_string()))?;
+            params.set_passlib_option(k, *v).map_err(|e| {
+                ConfigError::new("SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS", e.to_string())
+            })?;
         }
         CryptContext::builder()
             .schemes(schemes)
@@ -91,7 +97,13 @@ impl SecurityConfig {
             .params(params)
             .build()
             .map_err(|e| {
-                let key = if matches!(e, portcullis_crypto::Error::InvalidParameters { scheme: Scheme::Plaintext, .. }) {
+                let key = if matches!(
+                    e,
+                    portcullis_crypto::Error::InvalidParameters {
+                        scheme: Scheme::Plaintext,
+                        ..
+                    }
+                ) {
                     "SECURITY_PASSWORD_SCHEMES"
                 } else if !self.password_schemes.contains(&self.password_hash) {
                     "SECURITY_PASSWORD_HASH"
@@ -107,9 +119,12 @@ impl SecurityConfig {
         let single_hash = match &self.password_single_hash {
             SingleHashSetting::All => SingleHash::All,
             // Names of schemes Portcullis does not implement (Django's) cannot be used anyway.
-            SingleHashSetting::Schemes(names) => {
-                SingleHash::Schemes(names.iter().filter_map(|n| n.parse::<Scheme>().ok()).collect())
-            }
+            SingleHashSetting::Schemes(names) => SingleHash::Schemes(
+                names
+                    .iter()
+                    .filter_map(|n| n.parse::<Scheme>().ok())
+                    .collect(),
+            ),
         };
         let mut builder = PasswordHasher::builder(self.crypt_context()?)
             .single_hash(single_hash)
@@ -117,16 +132,23 @@ impl SecurityConfig {
         if let Some(salt) = &self.password_salt {
             builder = builder.password_salt(salt.clone());
         }
-        builder.build().map_err(|e| ConfigError::new("SECURITY_PASSWORD_SALT", e.to_string()))
+        builder
+            .build()
+            .map_err(|e| ConfigError::new("SECURITY_PASSWORD_SALT", e.to_string()))
     }
 
     /// The TOTP factory (`SECURITY_TOTP_ISSUER`, `SECURITY_TOTP_SECRETS`).
     pub fn totp_factory(&self) -> Result<TotpFactory, ConfigError> {
         let secrets = PasslibTotpSecrets::new(
-            self.totp_secrets.iter().map(|(k, v)| (k.clone(), v.clone())),
+            self.totp_secrets
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
         )
         .map_err(|e| ConfigError::new("SECURITY_TOTP_SECRETS", e.to_string()))?;
-        Ok(TotpFactory::new(self.totp_issuer.clone().unwrap_or_default(), secrets))
+        Ok(TotpFactory::new(
+            self.totp_issuer.clone().unwrap_or_default(),
+            secrets,
+        ))
     }
 }
 

@@ -105,12 +105,19 @@ impl ConfigLoader {
     pub fn toml_file(self, path: impl AsRef<Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(path.display().to_string(), format!("cannot read the file: {e}"))
+            ConfigError::new(
+                path.display().to_string(),
+                format!("cannot read the file: {e}"),
+            )
         })?;
-        self.toml_str(&text)
-            .map_err(|e| ConfigError::from_problems(
-                e.problems.into_iter().map(|(k, p)| (format!("{}: {k}", path.display()), p)).collect(),
-            ))
+        self.toml_str(&text).map_err(|e| {
+            ConfigError::from_problems(
+                e.problems
+                    .into_iter()
+                    .map(|(k, p)| (format!("{}: {k}", path.display()), p))
+                    .collect(),
+            )
+        })
     }
 
     /// Reads TOML text of `KEY = value` lines.
@@ -206,7 +213,11 @@ fn suggest(key: &str) -> Option<&'static str> {
         for (i, ca) in a.chars().enumerate() {
             let mut cur = vec![i + 1];
             for (j, cb) in b.iter().enumerate() {
-                cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
             }
             prev = cur;
         }
@@ -225,7 +236,10 @@ mod tests {
     use super::*;
 
     fn base() -> ConfigLoader {
-        ConfigLoader::new().vars([("SECRET_KEY", "k".repeat(32)), ("SECURITY_PASSWORD_SALT", "s".repeat(16))])
+        ConfigLoader::new().vars([
+            ("SECRET_KEY", "k".repeat(32)),
+            ("SECURITY_PASSWORD_SALT", "s".repeat(16)),
+        ])
     }
 
     #[test]
@@ -237,8 +251,17 @@ mod tests {
         assert_eq!(c.login_url, "/login");
         assert_eq!(c.csrf_header, "X-XSRF-Token");
         assert!(!c.registerable);
-        assert_eq!(c.two_factor_enabled_methods, ["email", "authenticator", "sms"]);
-        assert_eq!(SecurityConfig::KEYS.len(), SecurityConfig::KEYS.iter().collect::<std::collections::BTreeSet<_>>().len());
+        assert_eq!(
+            c.two_factor_enabled_methods,
+            ["email", "authenticator", "sms"]
+        );
+        assert_eq!(
+            SecurityConfig::KEYS.len(),
+            SecurityConfig::KEYS
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        );
     }
 
     #[test]
@@ -249,7 +272,10 @@ mod tests {
                 ("SECURITY_REDIRECT_BEHAVIOR", "spa"),
                 ("SECURITY_POST_CONFIRM_VIEW", "/confirmed"),
                 ("SECURITY_CSRF_PROTECT_MECHANISMS", r#"["session","basic"]"#),
-                ("SECURITY_TOTP_SECRETS", r#"{"1": "TjQ9Qa31VOrfEzuPy4VHQWPCTmRzCnFzMKLxXYiZu9B"}"#),
+                (
+                    "SECURITY_TOTP_SECRETS",
+                    r#"{"1": "TjQ9Qa31VOrfEzuPy4VHQWPCTmRzCnFzMKLxXYiZu9B"}"#,
+                ),
                 ("SECURITY_CONFIRM_EMAIL_WITHIN", "3 days"),
                 ("PATH", "/usr/bin"),
             ])
@@ -265,10 +291,19 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        let e = base().vars([("SECURITY_CONFIRMABLE", "perhaps")]).build().unwrap_err();
+        let e = base()
+            .vars([("SECURITY_CONFIRMABLE", "perhaps")])
+            .build()
+            .unwrap_err();
         assert!(e.concerns("SECURITY_CONFIRMABLE"), "{e}");
-        let e = base().vars([("SECURITY_CONFIRMABEL", "true")]).build().unwrap_err();
-        assert!(e.to_string().contains("did you mean SECURITY_CONFIRMABLE"), "{e}");
+        let e = base()
+            .vars([("SECURITY_CONFIRMABEL", "true")])
+            .build()
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("did you mean SECURITY_CONFIRMABLE"),
+            "{e}"
+        );
         let e = ConfigLoader::new().build().unwrap_err();
         assert!(e.concerns("SECRET_KEY"), "{e}");
     }
@@ -276,7 +311,10 @@ mod tests {
     #[test]
     fn message_overrides() {
         let (c, _) = base()
-            .set("SECURITY_MSG_INVALID_PASSWORD", serde_json::json!(["Nope", "error"]))
+            .set(
+                "SECURITY_MSG_INVALID_PASSWORD",
+                serde_json::json!(["Nope", "error"]),
+            )
             .build()
             .unwrap();
         assert_eq!(c.messages.text(MessageKey::InvalidPassword), "Nope");

@@ -46,7 +46,9 @@ impl FromStr for IdentityAttr {
             "email" => Ok(IdentityAttr::Email),
             "username" => Ok(IdentityAttr::Username),
             "us_phone_number" => Ok(IdentityAttr::UsPhoneNumber),
-            _ => Err(format!("unknown identity attribute {s:?} (use email, username or us_phone_number)")),
+            _ => Err(format!(
+                "unknown identity attribute {s:?} (use email, username or us_phone_number)"
+            )),
         }
     }
 }
@@ -77,7 +79,9 @@ impl FromSetting for IdentityAttribute {
                     case_insensitive,
                 })
             }
-            _ => Err(format!("expected an attribute name or {{name: {{case_insensitive}}}}, got {v}")),
+            _ => Err(format!(
+                "expected an attribute name or {{name: {{case_insensitive}}}}, got {v}"
+            )),
         }
     }
 }
@@ -119,13 +123,19 @@ pub enum BreachedCheck {
 
 impl FromSetting for BreachedCheck {
     fn from_setting(v: &Value) -> Result<Self, String> {
-        if let Value::String(s) = v {
-            if s.eq_ignore_ascii_case("strict") {
-                return Ok(BreachedCheck::Strict);
-            }
+        if let Value::String(s) = v
+            && s.eq_ignore_ascii_case("strict")
+        {
+            return Ok(BreachedCheck::Strict);
         }
         bool::from_setting(v)
-            .map(|b| if b { BreachedCheck::BestEffort } else { BreachedCheck::Off })
+            .map(|b| {
+                if b {
+                    BreachedCheck::BestEffort
+                } else {
+                    BreachedCheck::Off
+                }
+            })
             .map_err(|_| format!("expected true, false or \"strict\", got {v}"))
     }
 }
@@ -178,10 +188,10 @@ impl FromSetting for CookieOptions {
             match k.to_ascii_lowercase().as_str() {
                 "samesite" => {
                     let s = Option::<String>::from_setting(v)?;
-                    if let Some(s) = &s {
-                        if !["strict", "lax", "none"].contains(&s.to_ascii_lowercase().as_str()) {
-                            return Err(format!("samesite must be Strict, Lax or None, not {s:?}"));
-                        }
+                    if let Some(s) = &s
+                        && !["strict", "lax", "none"].contains(&s.to_ascii_lowercase().as_str())
+                    {
+                        return Err(format!("samesite must be Strict, Lax or None, not {s:?}"));
                     }
                     c.samesite = s;
                 }
@@ -240,9 +250,18 @@ mod tests {
 
     #[test]
     fn breached_and_single_hash() {
-        assert_eq!(BreachedCheck::from_setting(&json!("strict")).unwrap(), BreachedCheck::Strict);
-        assert_eq!(BreachedCheck::from_setting(&json!(true)).unwrap(), BreachedCheck::BestEffort);
-        assert_eq!(SingleHashSetting::from_setting(&json!(true)).unwrap(), SingleHashSetting::All);
+        assert_eq!(
+            BreachedCheck::from_setting(&json!("strict")).unwrap(),
+            BreachedCheck::Strict
+        );
+        assert_eq!(
+            BreachedCheck::from_setting(&json!(true)).unwrap(),
+            BreachedCheck::BestEffort
+        );
+        assert_eq!(
+            SingleHashSetting::from_setting(&json!(true)).unwrap(),
+            SingleHashSetting::All
+        );
         assert_eq!(
             SingleHashSetting::from_setting(&json!(["plaintext"])).unwrap(),
             SingleHashSetting::Schemes(vec!["plaintext".into()])

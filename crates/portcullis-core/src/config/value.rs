@@ -111,7 +111,11 @@ impl<T: FromSetting> FromSetting for BTreeMap<String, T> {
         match v {
             Value::Object(map) => map
                 .iter()
-                .map(|(k, v)| T::from_setting(v).map(|t| (k.clone(), t)).map_err(|e| format!("{k}: {e}")))
+                .map(|(k, v)| {
+                    T::from_setting(v)
+                        .map(|t| (k.clone(), t))
+                        .map_err(|e| format!("{k}: {e}"))
+                })
                 .collect(),
             Value::String(_) => match json_in_string(v) {
                 Some(parsed @ Value::Object(_)) => Self::from_setting(&parsed),
@@ -128,7 +132,9 @@ impl FromSetting for TimeDelta {
     /// accepts (`"2 days"`, `"30 minutes"`), or a table such as
     /// `{days = 2}`.
     fn from_setting(v: &Value) -> Result<Self, String> {
-        let bad = || format!("expected seconds, \"<n> <unit>\" or {{days/hours/minutes/seconds}}, got {v}");
+        let bad = || {
+            format!("expected seconds, \"<n> <unit>\" or {{days/hours/minutes/seconds}}, got {v}")
+        };
         match v {
             Value::Number(n) => n
                 .as_f64()
@@ -188,8 +194,14 @@ mod tests {
         assert_eq!(u32::from_setting(&json!("12")).unwrap(), 12);
         assert!(u32::from_setting(&json!(-1)).is_err());
         assert_eq!(String::from_setting(&json!(123)).unwrap(), "123");
-        assert_eq!(Vec::<String>::from_setting(&json!(r#"["a","b"]"#)).unwrap(), ["a", "b"]);
-        assert_eq!(Vec::<String>::from_setting(&json!("a, b")).unwrap(), ["a", "b"]);
+        assert_eq!(
+            Vec::<String>::from_setting(&json!(r#"["a","b"]"#)).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            Vec::<String>::from_setting(&json!("a, b")).unwrap(),
+            ["a", "b"]
+        );
         assert_eq!(Option::<String>::from_setting(&json!("")).unwrap(), None);
         let m = BTreeMap::<String, String>::from_setting(&json!(r#"{"1": "x"}"#)).unwrap();
         assert_eq!(m["1"], "x");

@@ -48,7 +48,7 @@ pub enum MessageKey {
     NoRecoveryCodesSetup,
     /// Instructions to reset your password have been sent to %(email)s.
     PasswordResetRequest,
-    /// You did not reset your password within %(within)s. 
+    /// You did not reset your password within %(within)s.
     PasswordResetExpired,
     /// Invalid reset password token.
     InvalidResetPasswordToken,
@@ -56,7 +56,7 @@ pub enum MessageKey {
     ConfirmationRequired,
     /// Confirmation instructions have been sent to %(email)s.
     ConfirmationRequest,
-    /// You did not confirm your email within %(within)s. 
+    /// You did not confirm your email within %(within)s.
     ConfirmationExpired,
     /// You did not login within %(within)s. New instructions to login have been sent to %(email)s.
     LoginExpired,
@@ -391,32 +391,56 @@ impl MessageKey {
     pub fn default_text(self) -> &'static str {
         match self {
             MessageKey::ApiError => "Input not appropriate for requested API",
-            MessageKey::GenericAuthnFailed => "Authentication failed - identity or password/passcode invalid",
-            MessageKey::GenericRecovery => "If that email address is in our system, you will receive an email describing how to reset your password.",
-            MessageKey::GenericUsSignin => "If that identity is in our system, you were sent a code.",
+            MessageKey::GenericAuthnFailed => {
+                "Authentication failed - identity or password/passcode invalid"
+            }
+            MessageKey::GenericRecovery => {
+                "If that email address is in our system, you will receive an email describing how to reset your password."
+            }
+            MessageKey::GenericUsSignin => {
+                "If that identity is in our system, you were sent a code."
+            }
             MessageKey::Unauthorized => "You do not have permission to view this resource.",
             MessageKey::Unauthenticated => "You must sign in to view this resource.",
-            MessageKey::ReauthenticationRequired => "You must reauthenticate to access this endpoint",
-            MessageKey::ConfirmRegistration => "Thank you. To confirm your email address %(email)s, please click on the link in the email we have just sent to you.",
+            MessageKey::ReauthenticationRequired => {
+                "You must reauthenticate to access this endpoint"
+            }
+            MessageKey::ConfirmRegistration => {
+                "Thank you. To confirm your email address %(email)s, please click on the link in the email we have just sent to you."
+            }
             MessageKey::EmailConfirmed => "Thank you. Your email has been confirmed.",
             MessageKey::AlreadyConfirmed => "Your email has already been confirmed.",
             MessageKey::InvalidConfirmationToken => "Invalid confirmation token.",
-            MessageKey::EmailAlreadyAssociated => "%(email)s is already associated with an account.",
-            MessageKey::IdentityAlreadyAssociated => "Identity attribute '%(attr)s' with value '%(value)s' is already associated with an account.",
+            MessageKey::EmailAlreadyAssociated => {
+                "%(email)s is already associated with an account."
+            }
+            MessageKey::IdentityAlreadyAssociated => {
+                "Identity attribute '%(attr)s' with value '%(value)s' is already associated with an account."
+            }
             MessageKey::IdentityNotRegistered => "Identity %(id)s not registered",
-            MessageKey::OauthHandshakeError => "An error occurred while communicating with the OAuth provider: (%(exerror)s - %(exdesc)s). Please try again.",
+            MessageKey::OauthHandshakeError => {
+                "An error occurred while communicating with the OAuth provider: (%(exerror)s - %(exdesc)s). Please try again."
+            }
             MessageKey::PasswordMismatch => "Password does not match",
             MessageKey::RetypePasswordMismatch => "Passwords do not match",
             MessageKey::InvalidRedirect => "Redirections outside the domain are forbidden",
             MessageKey::InvalidRecoveryCode => "Recovery code invalid",
             MessageKey::NoRecoveryCodesSetup => "No recovery codes generated yet",
-            MessageKey::PasswordResetRequest => "Instructions to reset your password have been sent to %(email)s.",
-            MessageKey::PasswordResetExpired => "You did not reset your password within %(within)s. ",
+            MessageKey::PasswordResetRequest => {
+                "Instructions to reset your password have been sent to %(email)s."
+            }
+            MessageKey::PasswordResetExpired => {
+                "You did not reset your password within %(within)s. "
+            }
             MessageKey::InvalidResetPasswordToken => "Invalid reset password token.",
             MessageKey::ConfirmationRequired => "Email requires confirmation.",
-            MessageKey::ConfirmationRequest => "Confirmation instructions have been sent to %(email)s.",
+            MessageKey::ConfirmationRequest => {
+                "Confirmation instructions have been sent to %(email)s."
+            }
             MessageKey::ConfirmationExpired => "You did not confirm your email within %(within)s. ",
-            MessageKey::LoginExpired => "You did not login within %(within)s. New instructions to login have been sent to %(email)s.",
+            MessageKey::LoginExpired => {
+                "You did not login within %(within)s. New instructions to login have been sent to %(email)s."
+            }
             MessageKey::LoginEmailSent => "Instructions to login have been sent to %(email)s.",
             MessageKey::InvalidLoginToken => "Invalid login token.",
             MessageKey::DisabledAccount => "Account is disabled.",
@@ -424,7 +448,9 @@ impl MessageKey {
             MessageKey::InvalidEmailAddress => "Invalid email address",
             MessageKey::InvalidCode => "Invalid code",
             MessageKey::InvalidInput => "Value entered is not valid for the field",
-            MessageKey::InvalidInputLength => "Value entered must be less than %(length)s characters",
+            MessageKey::InvalidInputLength => {
+                "Value entered must be less than %(length)s characters"
+            }
             MessageKey::PasswordNotProvided => "Password not provided",
             MessageKey::PasswordInvalidLength => "Password must be at least %(length)s characters",
             MessageKey::PasswordTooSimple => "Password not complex enough",
@@ -436,52 +462,90 @@ impl MessageKey {
             MessageKey::InvalidPasswordCode => "Password or code submitted is not valid",
             MessageKey::PasswordlessLoginSuccessful => "You have successfully logged in.",
             MessageKey::ForgotPassword => "Forgot password?",
-            MessageKey::PasswordReset => "You successfully reset your password and you have been logged in automatically.",
-            MessageKey::PasswordResetNoLogin => "You successfully reset your password. Please authenticate using your new password.",
-            MessageKey::PasswordIsTheSame => "Your new password must be different than your previous password.",
+            MessageKey::PasswordReset => {
+                "You successfully reset your password and you have been logged in automatically."
+            }
+            MessageKey::PasswordResetNoLogin => {
+                "You successfully reset your password. Please authenticate using your new password."
+            }
+            MessageKey::PasswordIsTheSame => {
+                "Your new password must be different than your previous password."
+            }
             MessageKey::PasswordChange => "You successfully changed your password.",
             MessageKey::Login => "Please log in to access this page.",
             MessageKey::Refresh => "Please reauthenticate to access this page.",
             MessageKey::RefreshTokenInvalid => "Refresh token is invalid (%(reason)s)",
             MessageKey::ReauthenticationSuccessful => "Reauthentication successful",
-            MessageKey::AnonymousUserRequired => "You can only access this endpoint when not logged in.",
+            MessageKey::AnonymousUserRequired => {
+                "You can only access this endpoint when not logged in."
+            }
             MessageKey::CodeHasBeenSent => "Code has been sent.",
             MessageKey::FailedToSendCode => "Failed to send code. Please try again later",
             MessageKey::TwoFactorInvalidToken => "Invalid code",
             MessageKey::TwoFactorLoginSuccessful => "Your code has been confirmed",
-            MessageKey::TwoFactorChangeMethodSuccessful => "You successfully changed your two-factor method.",
-            MessageKey::TwoFactorPermissionDenied => "You currently do not have permissions to access this page",
+            MessageKey::TwoFactorChangeMethodSuccessful => {
+                "You successfully changed your two-factor method."
+            }
+            MessageKey::TwoFactorPermissionDenied => {
+                "You currently do not have permissions to access this page"
+            }
             MessageKey::TwoFactorMethodNotAvailable => "Marked method is not valid",
             MessageKey::TwoFactorDisabled => "You successfully disabled two-factor authorization.",
-            MessageKey::TwoFactorSetupExpired => "Setup must be completed within %(within)s. Please start over.",
+            MessageKey::TwoFactorSetupExpired => {
+                "Setup must be completed within %(within)s. Please start over."
+            }
             MessageKey::UsCurrentMethods => "Currently active sign in options: %(method_list)s.",
             MessageKey::UsMethodNotAvailable => "Requested method is not valid",
-            MessageKey::UsSetupExpired => "Setup must be completed within %(within)s. Please start over.",
+            MessageKey::UsSetupExpired => {
+                "Setup must be completed within %(within)s. Please start over."
+            }
             MessageKey::UsSetupSuccessful => "Unified sign in setup successful",
             MessageKey::UsSpecifyIdentity => "You must specify a valid identity to sign in",
             MessageKey::UseCode => "Use this code to sign in: %(code)s",
             MessageKey::UsernameChange => "You successfully changed your username",
-            MessageKey::UsernameInvalidLength => "Username must be at least %(min)d characters and less than %(max)d characters",
-            MessageKey::UsernameDisallowedCharacters => "Username can contain only letters and numbers",
+            MessageKey::UsernameInvalidLength => {
+                "Username must be at least %(min)d characters and less than %(max)d characters"
+            }
+            MessageKey::UsernameDisallowedCharacters => {
+                "Username can contain only letters and numbers"
+            }
             MessageKey::UsernameNotProvided => "Username not provided",
-            MessageKey::UsernameAlreadyAssociated => "%(username)s is already associated with an account.",
-            MessageKey::WebauthnExpired => "Passkey operations must be completed within %(within)s. Please start over.",
+            MessageKey::UsernameAlreadyAssociated => {
+                "%(username)s is already associated with an account."
+            }
+            MessageKey::WebauthnExpired => {
+                "Passkey operations must be completed within %(within)s. Please start over."
+            }
             MessageKey::WebauthnNameRequired => "Nickname for new passkey is required.",
             MessageKey::WebauthnNameInuse => "%(name)s is already associated with a passkey.",
             MessageKey::WebauthnNameNotFound => "%(name)s not registered with current user.",
-            MessageKey::WebauthnNameDisallowedCharacters => "Passkey nicknames can contain only letters, numbers, and limited punctuation.",
-            MessageKey::WebauthnCredentialDeleted => "Successfully deleted the passkey with name: %(name)s",
-            MessageKey::WebauthnRegisterSuccessful => "Successfully added the passkey with name: %(name)s",
+            MessageKey::WebauthnNameDisallowedCharacters => {
+                "Passkey nicknames can contain only letters, numbers, and limited punctuation."
+            }
+            MessageKey::WebauthnCredentialDeleted => {
+                "Successfully deleted the passkey with name: %(name)s"
+            }
+            MessageKey::WebauthnRegisterSuccessful => {
+                "Successfully added the passkey with name: %(name)s"
+            }
             MessageKey::WebauthnCredentialIdInuse => "Passkey already registered.",
             MessageKey::WebauthnUnknownCredentialId => "Unregistered passkey.",
             MessageKey::WebauthnOrphanCredentialId => "Passkey doesn't belong to any user.",
             MessageKey::WebauthnNoVerify => "Could not verify passkey: %(cause)s.",
-            MessageKey::WebauthnCredentialWrongUsage => "Passkey not registered for this use (first or secondary)",
+            MessageKey::WebauthnCredentialWrongUsage => {
+                "Passkey not registered for this use (first or secondary)"
+            }
             MessageKey::WebauthnMismatchUserHandle => "Credential user handle didn't match",
-            MessageKey::ChangeEmailExpired => "Confirmation must be completed within %(within)s. Please start over.",
+            MessageKey::ChangeEmailExpired => {
+                "Confirmation must be completed within %(within)s. Please start over."
+            }
             MessageKey::ChangeEmailConfirmed => "Change of email address confirmed",
-            MessageKey::ChangeEmailSent => "Instructions to confirm your new email address have been sent to %(email)s.",
-            MessageKey::UsernameRecoveryRequest => "If registered, your username will be sent to your email.",
+            MessageKey::ChangeEmailSent => {
+                "Instructions to confirm your new email address have been sent to %(email)s."
+            }
+            MessageKey::UsernameRecoveryRequest => {
+                "If registered, your username will be sent to your email."
+            }
         }
     }
 

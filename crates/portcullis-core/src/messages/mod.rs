@@ -30,7 +30,10 @@ pub struct Message {
 impl Message {
     /// A message without placeholders.
     pub fn new(key: MessageKey) -> Self {
-        Self { key, args: Vec::new() }
+        Self {
+            key,
+            args: Vec::new(),
+        }
     }
 
     /// Adds a placeholder value.
@@ -59,7 +62,11 @@ impl Messages {
         self.overrides.insert(key, (text.into(), category.into()));
     }
 
-    pub(crate) fn set_from_setting(&mut self, key: MessageKey, value: &Value) -> Result<(), String> {
+    pub(crate) fn set_from_setting(
+        &mut self,
+        key: MessageKey,
+        value: &Value,
+    ) -> Result<(), String> {
         let parsed = match value {
             Value::String(s) => match serde_json::from_str::<Value>(s) {
                 Ok(v @ Value::Array(_)) => v,
@@ -81,7 +88,9 @@ impl Messages {
 
     /// The raw text (with placeholders).
     pub fn text(&self, key: MessageKey) -> &str {
-        self.overrides.get(&key).map_or(key.default_text(), |(t, _)| t)
+        self.overrides
+            .get(&key)
+            .map_or(key.default_text(), |(t, _)| t)
     }
 
     /// The category (`error`, `info`, `success`).
@@ -125,12 +134,24 @@ mod tests {
     #[test]
     fn all_92_keys_with_flask_security_texts() {
         assert_eq!(MessageKey::ALL.len(), 92);
-        assert_eq!(MessageKey::InvalidPassword.default_text(), "Invalid password");
-        assert_eq!(MessageKey::UserDoesNotExist.default_text(), "Specified user does not exist");
-        assert_eq!(MessageKey::Unauthenticated.default_text(), "You must sign in to view this resource.");
+        assert_eq!(
+            MessageKey::InvalidPassword.default_text(),
+            "Invalid password"
+        );
+        assert_eq!(
+            MessageKey::UserDoesNotExist.default_text(),
+            "Specified user does not exist"
+        );
+        assert_eq!(
+            MessageKey::Unauthenticated.default_text(),
+            "You must sign in to view this resource."
+        );
         for k in MessageKey::ALL {
             assert_eq!(MessageKey::from_name(k.name()), Some(k));
-            assert!(["error", "info", "success"].contains(&k.category()), "{k:?}");
+            assert!(
+                ["error", "info", "success"].contains(&k.category()),
+                "{k:?}"
+            );
         }
     }
 
@@ -138,11 +159,20 @@ mod tests {
     fn interpolation() {
         let m = Messages::default();
         let msg = Message::new(MessageKey::EmailAlreadyAssociated).arg("email", "a@b.com");
-        assert_eq!(m.render(&msg), "a@b.com is already associated with an account.");
+        assert_eq!(
+            m.render(&msg),
+            "a@b.com is already associated with an account."
+        );
         let msg = Message::new(MessageKey::EmailAlreadyAssociated);
-        assert_eq!(m.render(&msg), "%(email)s is already associated with an account.");
+        assert_eq!(
+            m.render(&msg),
+            "%(email)s is already associated with an account."
+        );
         let msg = Message::new(MessageKey::InvalidInputLength).arg("length", "64");
-        assert_eq!(m.render(&msg), "Value entered must be less than 64 characters");
+        assert_eq!(
+            m.render(&msg),
+            "Value entered must be less than 64 characters"
+        );
     }
 
     #[test]

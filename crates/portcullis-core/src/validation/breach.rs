@@ -52,14 +52,20 @@ impl MemoryBreachChecker {
     /// Knows `passwords`, each breached `count` times.
     pub fn new<'a>(passwords: impl IntoIterator<Item = (&'a str, u64)>) -> Self {
         Self {
-            hashes: passwords.into_iter().map(|(p, n)| (sha1_hex_upper(p), n)).collect(),
+            hashes: passwords
+                .into_iter()
+                .map(|(p, n)| (sha1_hex_upper(p), n))
+                .collect(),
             unavailable: false,
         }
     }
 
     /// A checker whose service is down.
     pub fn unavailable() -> Self {
-        Self { hashes: HashMap::new(), unavailable: true }
+        Self {
+            hashes: HashMap::new(),
+            unavailable: true,
+        }
     }
 }
 
@@ -84,13 +90,19 @@ mod tests {
 
     #[test]
     fn known_sha1() {
-        assert_eq!(sha1_hex_upper("password"), "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8");
+        assert_eq!(
+            sha1_hex_upper("password"),
+            "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8"
+        );
     }
 
     #[test]
     fn parses_range_bodies() {
         let body = "0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n1E4C9B93F3F0682250B6CF8331B7EE68FD8:3861493\r\n";
-        assert_eq!(parse_range_response(body, "1E4C9B93F3F0682250B6CF8331B7EE68FD8"), 3_861_493);
+        assert_eq!(
+            parse_range_response(body, "1E4C9B93F3F0682250B6CF8331B7EE68FD8"),
+            3_861_493
+        );
         assert_eq!(parse_range_response(body, "FFFF"), 0);
         assert_eq!(parse_range_response("garbage", "X"), 0);
     }

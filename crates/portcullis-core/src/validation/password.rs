@@ -112,7 +112,10 @@ mod tests {
     #[test]
     fn length_in_characters_after_normalisation() {
         let p = policy();
-        assert_eq!(block(p.validate("ﬁnancial", &[], None)).unwrap(), "financial");
+        assert_eq!(
+            block(p.validate("ﬁnancial", &[], None)).unwrap(),
+            "financial"
+        );
         assert_eq!(
             block(p.validate("short", &[], None)),
             Err(Message::new(MessageKey::PasswordInvalidLength).arg("length", "8"))
@@ -121,7 +124,10 @@ mod tests {
         assert!(block(p.validate(&"ß".repeat(128), &[], None)).is_ok());
         // Counted after NFKD, as Flask-Security counts: each ü becomes two code points.
         assert!(block(p.validate(&"ü".repeat(65), &[], None)).is_err());
-        assert_eq!(block(p.validate("", &[], None)), Err(Message::new(MessageKey::PasswordNotProvided)));
+        assert_eq!(
+            block(p.validate("", &[], None)),
+            Err(Message::new(MessageKey::PasswordNotProvided))
+        );
     }
 
     #[test]
@@ -129,7 +135,10 @@ mod tests {
         let mut p = policy();
         p.breached = BreachedCheck::BestEffort;
         let hibp = MemoryBreachChecker::new([("password123", 5)]);
-        assert_eq!(block(p.validate("password123", &[], Some(&hibp))), Err(Message::new(MessageKey::PasswordBreached)));
+        assert_eq!(
+            block(p.validate("password123", &[], Some(&hibp))),
+            Err(Message::new(MessageKey::PasswordBreached))
+        );
         assert!(block(p.validate("unbreached-passphrase", &[], Some(&hibp))).is_ok());
         let down = MemoryBreachChecker::unavailable();
         assert!(block(p.validate("whatever-it-is", &[], Some(&down))).is_ok());
@@ -146,7 +155,10 @@ mod tests {
     fn zxcvbn_complexity() {
         let mut p = policy();
         p.zxcvbn_min_score = Some(3);
-        assert_eq!(block(p.validate("password", &[], None)), Err(Message::new(MessageKey::PasswordTooSimple)));
+        assert_eq!(
+            block(p.validate("password", &[], None)),
+            Err(Message::new(MessageKey::PasswordTooSimple))
+        );
         assert!(block(p.validate("correct horse battery staple 9!", &[], None)).is_ok());
         // The user's own details make a password weaker.
         assert!(block(p.validate("alice.example", &["alice.example"], None)).is_err());

@@ -17,16 +17,22 @@ pub enum InputVerdict {
 /// Trims `value`, refuses markup, checks every character's Unicode general
 /// category against `allowed` (prefix match: `"L"` allows every letter,
 /// `"Pd"` dashes), then normalises.
-pub fn sanitize_input(value: &str, allowed: &[String], form: Option<NormalizeForm>) -> InputVerdict {
+pub fn sanitize_input(
+    value: &str,
+    allowed: &[String],
+    form: Option<NormalizeForm>,
+) -> InputVerdict {
     let trimmed = value.trim();
     // nh3.clean(..., tags=set()) escapes these, which Flask-Security treats as illegal input.
     if trimmed.contains(['<', '>', '&', '\u{a0}']) || trimmed.chars().any(|c| c.is_control()) {
         return InputVerdict::Illegal;
     }
     if !allowed.is_empty()
-        && !trimmed
-            .chars()
-            .all(|c| allowed.iter().any(|a| category_code(c).starts_with(a.as_str())))
+        && !trimmed.chars().all(|c| {
+            allowed
+                .iter()
+                .any(|a| category_code(c).starts_with(a.as_str()))
+        })
     {
         return InputVerdict::Unallowed;
     }
@@ -83,12 +89,27 @@ mod tests {
 
     #[test]
     fn categories_and_markup() {
-        assert_eq!(sanitize_input("  bob42 ", &ln(), None), InputVerdict::Ok("bob42".into()));
-        assert_eq!(sanitize_input("zoë", &ln(), None), InputVerdict::Ok("zoë".into()));
-        assert_eq!(sanitize_input("bob-42", &ln(), None), InputVerdict::Unallowed);
-        assert_eq!(sanitize_input("<b>bob</b>", &ln(), None), InputVerdict::Illegal);
+        assert_eq!(
+            sanitize_input("  bob42 ", &ln(), None),
+            InputVerdict::Ok("bob42".into())
+        );
+        assert_eq!(
+            sanitize_input("zoë", &ln(), None),
+            InputVerdict::Ok("zoë".into())
+        );
+        assert_eq!(
+            sanitize_input("bob-42", &ln(), None),
+            InputVerdict::Unallowed
+        );
+        assert_eq!(
+            sanitize_input("<b>bob</b>", &ln(), None),
+            InputVerdict::Illegal
+        );
         let with_dash = vec!["L".into(), "N".into(), "Pd".into(), "Zs".into()];
-        assert_eq!(sanitize_input("my key-1", &with_dash, None), InputVerdict::Ok("my key-1".into()));
+        assert_eq!(
+            sanitize_input("my key-1", &with_dash, None),
+            InputVerdict::Ok("my key-1".into())
+        );
     }
 
     #[test]

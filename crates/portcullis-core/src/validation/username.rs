@@ -46,7 +46,9 @@ impl UsernamePolicy {
         }
         let clean = match sanitize_input(username, &self.allowed_chars, self.normalize) {
             InputVerdict::Ok(s) => s,
-            InputVerdict::Unallowed => return Err(Message::new(MessageKey::UsernameDisallowedCharacters)),
+            InputVerdict::Unallowed => {
+                return Err(Message::new(MessageKey::UsernameDisallowedCharacters));
+            }
             InputVerdict::Illegal => return Err(Message::new(MessageKey::InvalidInput)),
         };
         let len = clean.chars().count();
@@ -77,9 +79,20 @@ mod tests {
         let p = policy();
         assert_eq!(p.validate(" alice99 ").unwrap().as_deref(), Some("alice99"));
         assert_eq!(p.validate("").unwrap(), None);
-        assert_eq!(p.validate("bob"), Err(Message::new(MessageKey::UsernameInvalidLength).arg("min", "4").arg("max", "32")));
-        assert_eq!(p.validate("bob_the_builder"), Err(Message::new(MessageKey::UsernameDisallowedCharacters)));
-        assert_eq!(p.validate("<script>"), Err(Message::new(MessageKey::InvalidInput)));
+        assert_eq!(
+            p.validate("bob"),
+            Err(Message::new(MessageKey::UsernameInvalidLength)
+                .arg("min", "4")
+                .arg("max", "32"))
+        );
+        assert_eq!(
+            p.validate("bob_the_builder"),
+            Err(Message::new(MessageKey::UsernameDisallowedCharacters))
+        );
+        assert_eq!(
+            p.validate("<script>"),
+            Err(Message::new(MessageKey::InvalidInput))
+        );
         assert!(p.validate(&"a".repeat(33)).is_err());
         assert_eq!(p.normalize("bob!"), None);
     }

@@ -36,7 +36,7 @@ impl Default for Argon2Params {
 }
 
 impl Argon2Params {
-    pub(crate) fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(self) -> Result<()> {
         self.to_params(self.hash_len).map(|_| ()).and_then(|()| {
             if self.salt_len < 8 {
                 Err(invalid("salt_size must be at least 8 bytes"))
@@ -46,9 +46,14 @@ impl Argon2Params {
         })
     }
 
-    fn to_params(&self, hash_len: usize) -> Result<Params> {
-        Params::new(self.memory_cost, self.time_cost, self.parallelism, Some(hash_len))
-            .map_err(|e| invalid(&e.to_string()))
+    fn to_params(self, hash_len: usize) -> Result<Params> {
+        Params::new(
+            self.memory_cost,
+            self.time_cost,
+            self.parallelism,
+            Some(hash_len),
+        )
+        .map_err(|e| invalid(&e.to_string()))
     }
 }
 
@@ -135,9 +140,13 @@ pub(crate) fn hash(secret: &[u8], params: &Argon2Params) -> Result<String> {
     let mut salt = vec![0u8; params.salt_len];
     random::fill(&mut salt)?;
     let mut digest = vec![0u8; params.hash_len];
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_params(params.hash_len)?)
-        .hash_password_into(secret, &salt, &mut digest)
-        .map_err(|e| invalid(&e.to_string()))?;
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.to_params(params.hash_len)?,
+    )
+    .hash_password_into(secret, &salt, &mut digest)
+    .map_err(|e| invalid(&e.to_string()))?;
     Ok(format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
         params.memory_cost,
@@ -150,8 +159,13 @@ pub(crate) fn hash(secret: &[u8], params: &Argon2Params) -> Result<String> {
 
 pub(crate) fn verify(secret: &[u8], hash: &str) -> Result<bool> {
     let p = parse(hash)?;
-    let params = Params::new(p.memory_cost, p.time_cost, p.parallelism, Some(p.digest.len()))
-        .map_err(|_| malformed("parameters out of range"))?;
+    let params = Params::new(
+        p.memory_cost,
+        p.time_cost,
+        p.parallelism,
+        Some(p.digest.len()),
+    )
+    .map_err(|_| malformed("parameters out of range"))?;
     let mut out = vec![0u8; p.digest.len()];
     Argon2::new(p.algorithm, p.version, params)
         .hash_password_into(secret, &p.salt, &mut out)

@@ -25,10 +25,11 @@ pub(crate) fn validate_rounds(rounds: u32) -> Result<()> {
 pub(crate) fn hash(secret: &[u8], rounds: u32) -> Result<String> {
     let salt = random::bytes::<16>()?;
     let secret = &secret[..secret.len().min(72)];
-    let parts = bcrypt::hash_with_salt(secret, rounds, salt).map_err(|e| Error::InvalidParameters {
-        scheme: Scheme::Bcrypt,
-        reason: e.to_string(),
-    })?;
+    let parts =
+        bcrypt::hash_with_salt(secret, rounds, salt).map_err(|e| Error::InvalidParameters {
+            scheme: Scheme::Bcrypt,
+            reason: e.to_string(),
+        })?;
     Ok(parts.format_for_version(bcrypt::Version::TwoB))
 }
 

@@ -235,7 +235,8 @@ impl PasswordHasher {
     /// not show in response times).
     pub fn dummy_verify(&self, password: &str) {
         let stored = self.dummy.get_or_init(|| {
-            self.hash_password("portcullis-not-a-password").unwrap_or_default()
+            self.hash_password("portcullis-not-a-password")
+                .unwrap_or_default()
         });
         let _ = self.verify_password(password, stored);
     }

@@ -23,7 +23,9 @@ use std::str::FromStr;
 
 pub use self::argon2::Argon2Params;
 pub use self::context::{CryptContext, CryptContextBuilder, Deprecated, SchemeParams};
-pub use self::hasher::{NormalizeForm, PasswordHasher, PasswordHasherBuilder, SingleHash, Verified};
+pub use self::hasher::{
+    NormalizeForm, PasswordHasher, PasswordHasherBuilder, SingleHash, Verified,
+};
 
 use crate::Error;
 
@@ -79,8 +81,7 @@ impl Scheme {
     pub fn identify(hash: &str) -> Option<Scheme> {
         if hash.starts_with("$argon2") {
             Some(Scheme::Argon2)
-        } else if hash.starts_with("$2b$") || hash.starts_with("$2a$") || hash.starts_with("$2y$")
-        {
+        } else if hash.starts_with("$2b$") || hash.starts_with("$2a$") || hash.starts_with("$2y$") {
             Some(Scheme::Bcrypt)
         } else if hash.starts_with("$pbkdf2-sha512$") {
             Some(Scheme::Pbkdf2Sha512)
@@ -122,14 +123,20 @@ mod tests {
         for s in Scheme::ALL {
             assert_eq!(s.name().parse::<Scheme>().unwrap(), s);
         }
-        assert!(matches!("des_crypt".parse::<Scheme>(), Err(Error::UnknownScheme(_))));
+        assert!(matches!(
+            "des_crypt".parse::<Scheme>(),
+            Err(Error::UnknownScheme(_))
+        ));
     }
 
     #[test]
     fn identify_by_prefix() {
         assert_eq!(Scheme::identify("$2y$12$abc"), Some(Scheme::Bcrypt));
         assert_eq!(Scheme::identify("$argon2i$v=19$m=1"), Some(Scheme::Argon2));
-        assert_eq!(Scheme::identify("$5$rounds=5000$a$b"), Some(Scheme::Sha256Crypt));
+        assert_eq!(
+            Scheme::identify("$5$rounds=5000$a$b"),
+            Some(Scheme::Sha256Crypt)
+        );
         assert_eq!(Scheme::identify("hunter2"), None);
     }
 }

@@ -49,7 +49,12 @@ pub(crate) fn validate_rounds(scheme: Scheme, rounds: u32) -> Result<()> {
 pub(crate) fn hash(scheme: Scheme, secret: &[u8], rounds: u32) -> Result<String> {
     let salt = random::bytes::<SALT_LEN>()?;
     let dk = derive(scheme, secret, &salt, rounds);
-    Ok(format!("{}{rounds}${}${}", prefix(scheme), ab64_encode(&salt), ab64_encode(&dk)))
+    Ok(format!(
+        "{}{rounds}${}${}",
+        prefix(scheme),
+        ab64_encode(&salt),
+        ab64_encode(&dk)
+    ))
 }
 
 struct Parsed {
@@ -76,7 +81,11 @@ fn parse(scheme: Scheme, hash: &str) -> Result<Parsed> {
         .next()
         .and_then(ab64_decode)
         .ok_or(malformed(scheme, "bad digest"))?;
-    let expected_len = if scheme == Scheme::Pbkdf2Sha256 { 32 } else { 64 };
+    let expected_len = if scheme == Scheme::Pbkdf2Sha256 {
+        32
+    } else {
+        64
+    };
     if parts.next().is_some() || digest.len() != expected_len {
         return Err(malformed(scheme, "wrong digest length or trailing fields"));
     }

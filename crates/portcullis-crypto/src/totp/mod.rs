@@ -136,7 +136,10 @@ pub fn qr_svg_data_uri(data: &str) -> Result<String> {
         .render::<svg::Color<'_>>()
         .min_dimensions(200, 200)
         .build();
-    Ok(format!("data:image/svg+xml;base64,{}", b64_encode(svg.as_bytes())))
+    Ok(format!(
+        "data:image/svg+xml;base64,{}",
+        b64_encode(svg.as_bytes())
+    ))
 }
 
 /// Flask-Security's TOTP factory: the issuer for URIs and the secrets that
@@ -210,7 +213,10 @@ mod tests {
         assert_eq!(t.verify(&code, 1_000_000_020, 0), Some(33_333_334));
         assert_eq!(t.verify(&code, 1_000_000_050, 0), None);
         assert_eq!(t.verify(&code, 1_000_000_050, 30), Some(33_333_334));
-        assert_eq!(t.verify(&format!(" {code} "), 1_000_000_020, 0), Some(33_333_334));
+        assert_eq!(
+            t.verify(&format!(" {code} "), 1_000_000_020, 0),
+            Some(33_333_334)
+        );
         for bad in ["", "12345", "1234567", "abcdef", "12 456"] {
             assert_eq!(t.verify(bad, 1_000_000_020, 120), None, "{bad}");
         }
@@ -224,7 +230,10 @@ mod tests {
             t.provisioning_uri("MyApp", "a@b.com"),
             "otpauth://totp/MyApp:a@b.com?secret=6B7O6XKLRHI7V7Z7446CORDI5XOXXTYZ&issuer=MyApp"
         );
-        assert!(t.provisioning_uri("My App", "x").starts_with("otpauth://totp/My%20App:x?"));
+        assert!(
+            t.provisioning_uri("My App", "x")
+                .starts_with("otpauth://totp/My%20App:x?")
+        );
         assert!(!format!("{t:?}").contains("6B7O"));
     }
 

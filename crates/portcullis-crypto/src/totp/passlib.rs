@@ -32,15 +32,17 @@ pub struct PasslibTotpSecrets {
 
 impl PasslibTotpSecrets {
     /// Secrets by tag. Tags are passlib's: letters, digits, `_` and `-`.
-    pub fn new(
-        secrets: impl IntoIterator<Item = (String, SecretString)>,
-    ) -> Result<Self> {
+    pub fn new(secrets: impl IntoIterator<Item = (String, SecretString)>) -> Result<Self> {
         let secrets: BTreeMap<_, _> = secrets.into_iter().collect();
         for (tag, secret) in &secrets {
             if tag.is_empty()
-                || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                || !tag
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             {
-                return Err(Error::InvalidTotpSecret("tags may hold only letters, digits, `_` and `-`"));
+                return Err(Error::InvalidTotpSecret(
+                    "tags may hold only letters, digits, `_` and `-`",
+                ));
             }
             if secret.is_empty() {
                 return Err(Error::InvalidTotpSecret("a TOTP secret may not be empty"));
@@ -85,7 +87,10 @@ impl PasslibTotpSecrets {
     pub fn decrypt(&self, stored: &str) -> Result<Totp> {
         let v: Value =
             serde_json::from_str(stored).map_err(|_| Error::InvalidTotpSecret("not JSON"))?;
-        if v.get("type").and_then(Value::as_str).is_some_and(|t| t != "totp") {
+        if v.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "totp")
+        {
             return Err(Error::InvalidTotpSecret("not a TOTP secret"));
         }
         let digits = v.get("digits").and_then(Value::as_u64).unwrap_or(6);

@@ -1,0 +1,143 @@
+"""Checks what Portcullis made (JSON from the interop_emit example) with
+Flask-Security 5.9.2 itself: passwords log in through a real Flask-Security
+app, signed tokens load with itsdangerous and Flask-Security's serializers,
+the auth token authenticates a request, TOTP blobs decrypt with passlib.
+
+usage: python check.py rust.json
+"""
+import json
+import sys
+import tempfile
+import unicodedata
+
+from flask import Flask, jsonify
+from flask_sqlalchemy import SQLAlchemy
+from flask_security import Security, SQLAlchemyUserDatastore, auth_required, current_user
+from flask_security.models import fsqla_v3 as fsqla
+from flask_security.utils import verify_password
+import itsdangerous
+from itsdangerous import URLSafeTimedSerializer
+
+data = json.load(open(sys.argv[1]))
+
+
+def fixed_serializer(salt, at):
+    """itsdangerous' serializer, stamping a fixed time."""
+
+    class Signer(itsdangerous.TimestampSigner):
+        def get_timestamp(self):
+            return at
+
+    return URLSafeTimedSerializer(data["secret_key"], salt=salt, signer=Signer)
+
+failures = []
+passed = 0
+
+
+def check(ok, what):
+    global passed
+    if ok:
+        passed += 1
+    else:
+        failures.append(what)
+
+
+db = SQLAlchemy()
+fsqla.FsModels.set_db_info(db)
+
+
+class Role(db.Model, fsqla.FsRoleMixin):
+    pass
+
+
+class User(db.Model, fsqla.FsUserMixin):
+    pass
+
+
+class WebAuthn(db.Model, fsqla.FsWebAuthnMixin):
+    pass
+
+
+app = Flask(__name__)
+app.config.update(
+    SECRET_KEY=data["secret_key"],
+    SECURITY_PASSWORD_SALT=data["password_salt"],
+    SECURITY_TOTP_SECRETS=data["totp_secrets"],
+    SECURITY_TOTP_ISSUER="interop",
+    SECURITY_TWO_FACTOR=True,
+    SQLALCHEMY_DATABASE_URI="sqlite:///" + tempfile.mktemp(suffix=".db"),
+    WTF_CSRF_ENABLED=False,
+    SECURITY_EMAIL_VALIDATOR_ARGS={"check_deliverability": False},
+)
+db.init_app(app)
+ds = SQLAlchemyUserDatastore(db, User, Role, WebAuthn)
+security = Security(app, ds)
+
+
+@app.route("/api/me")
+@auth_required("token")
+def me():
+    return jsonify(uid=current_user.fs_uniquifier)
+
+
+with app.app_context():
+    db.create_all()
+    # 1. passwords: Flask-Security verifies our hashes, and users log in with them
+    for i, h in enumerate(data["password_hashes"]):
+        what = f"{h['scheme']} hash of {h['password'][:12]!r}"
+        # Flask-Security's forms normalise before verify_password does its work.
+        check(verify_password(unicodedata.normalize("NFKD", h["password"]), h["hash"]), what + " verifies")
+        check(not verify_password(h["password"] + "x", h["hash"]), what + " rejects a wrong password")
+        ds.create_user(email=f"user{i}@example.com", password=h["hash"],
+                       confirmed_at=__import__("datetime").datetime.now())
+    ds.create_user(email="token@example.com", password=None,
+                   fs_uniquifier=data["auth_token"]["fs_uniquifier"])
+    db.session.commit()
+
+    # 2. signed tokens, with itsdangerous and with Flask-Security's own serializers
+    fs_serializers = {
+        "confirm-salt": security.confirm_serializer, "reset-salt": security.reset_serializer,
+        "login-salt": security.login_serializer, "remember-salt": security.remember_token_serializer,
+        "change-email-salt": security.change_email_serializer, "us-setup-salt": security.us_setup_serializer,
+        "tf-setup-salt": security.tf_setup_serializer, "tf-validity-salt": security.tf_validity_serializer,
+        "wan-salt": security.wan_serializer,
+    }
+    for t in data["signed_tokens"]:
+        s = URLSafeTimedSerializer(data["secret_key"], salt=t["salt"])
+        payload, ts = s.loads(t["token"], return_timestamp=True)
+        check(payload == t["payload"] and int(ts.timestamp()) == t["signed_at"], f"token {t['salt']} loads")
+        check(fixed_serializer(t["salt"], t["signed_at"]).dumps(t["payload"]) == t["token"],
+              f"token {t['salt']} identical to itsdangerous' own (compressed: {t['token'].startswith('.')})")
+        check(fs_serializers[t["salt"]].loads(t["token"]) == t["payload"], f"token {t['salt']} loads in Flask-Security")
+
+    # 3. TOTP secrets
+    fs_totp = security._totp_factory  # Flask-Security's Totp helper around passlib
+    passlib_factory = fs_totp._totp
+    for t in data["totp"]:
+        check(fs_totp.get_totp_b32_key(t["stored_json"]) == t["b32_key"], "TOTP blob decrypts to its key (Flask-Security)")
+        key = passlib_factory.from_source(t["stored_json"])
+        for c in t["codes"]:
+            check(key.generate(c["unix_time"]).token == c["code"], f"TOTP code at {c['unix_time']}")
+        check(passlib_factory.from_uri(t["uri"]).base32_key == t["b32_key"], "TOTP provisioning URI parses")
+
+    # 4. recovery codes have Flask-Security's shape
+    import re
+    check(all(re.fullmatch(r"[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}", c) for c in data["recovery_codes"]),
+          "recovery codes shape")
+
+client = app.test_client()
+# 5. every user logs in to Flask-Security with the password we hashed
+for i, h in enumerate(data["password_hashes"]):
+    r = client.post("/login", json={"email": f"user{i}@example.com", "password": h["password"]})
+    check(r.status_code == 200, f"login as {h['scheme']} user ({r.status_code})")
+    client.post("/logout", json={})
+# 6. our auth token authenticates a Flask-Security request
+r = client.get("/api/me", headers={"Authentication-Token": data["auth_token"]["token"]})
+check(r.status_code == 200 and r.json["uid"] == data["auth_token"]["fs_uniquifier"], f"auth token accepted ({r.status_code})")
+r = client.get("/api/me", headers={"Authentication-Token": data["auth_token"]["token"] + "x", "Accept": "application/json"})
+check(r.status_code == 401, f"tampered auth token refused ({r.status_code} {r.data[:80]})")
+
+print(f"interop: {passed} passed, {len(failures)} failed")
+for f in failures:
+    print("  FAILED:", f)
+sys.exit(1 if failures else 0)

@@ -1,0 +1,241 @@
+//! The tasks themselves. Only std: xtask must build fast.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result {
+    println!("==> {what}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Crates that must never appear under the framework-free layers.
+const FORBIDDEN_IN_CORE: &[&str] = &[
+    "tokio",
+    "axum",
+    "actix-web",
+    "actix-http",
+    "hyper",
+    "tower",
+    "tower-sessions",
+    "http",
+    "rusqlite",
+    "libsqlite3-sys",
+    "sqlx",
+    "sqlx-core",
+    "sea-orm",
+    "mongodb",
+    "reqwest",
+    "lettre",
+];
+
+pub(crate) fn check_boundaries() -> Result {
+    println!("==> dependency boundaries");
+    for krate in ["portcullis-crypto", "portcullis-core"] {
+        let tree = output(cargo().args([
+            "tree", "-p", krate, "-e", "normal", "--prefix", "none", "--format", "{p}",
+        ]))?;
+        let names: Vec<&str> = tree
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let bad: Vec<&&str> = FORBIDDEN_IN_CORE
+            .iter()
+            .filter(|f| names.contains(f))
+            .collect();
+        if !bad.is_empty() {
+            return Err(format!(
+                "{krate} depends on {bad:?}; it must stay free of web frameworks, database drivers and async runtimes"
+            ));
+        }
+        println!("    {krate}: {} crates, none forbidden", names.len());
+    }
+    // One libsqlite3-sys for the whole graph (rusqlite and sqlx share the `links` key).
+    let dups = output(cargo().args([
+        "tree",
+        "--workspace",
+        "-d",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+        "-e",
+        "normal,build",
+    ]))?;
+    if dups.lines().any(|l| l.starts_with("libsqlite3-sys ")) {
+        return Err("two versions of libsqlite3-sys in the graph: keep rusqlite pinned to what sqlx accepts".into());
+    }
+    Ok(())
+}
+
+pub(crate) fn ci(args: &[String]) -> Result {
+    let skip_tests = args.iter().any(|a| a == "--skip-tests");
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    )?;
+    run(
+        "cargo clippy -D warnings",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
+        "cargo clippy (danger-plaintext)",
+        cargo().args([
+            "clippy",
+            "-p",
+            "portcullis-crypto",
+            "--all-targets",
+            "--features",
+            "danger-plaintext",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    if !skip_tests {
+        run(
+            "cargo test --workspace",
+            cargo().args(["test", "--workspace"]),
+        )?;
+    }
+    run(
+        "cargo test (danger-plaintext)",
+        cargo().args([
+            "test",
+            "-p",
+            "portcullis-crypto",
+            "--features",
+            "danger-plaintext",
+        ]),
+    )?;
+    check_boundaries()
+}
+
+pub(crate) fn bench(args: &[String]) -> Result {
+    let mut c = cargo();
+    c.args([
+        "bench",
+        "-p",
+        "portcullis-crypto",
+        "--bench",
+        "crypto",
+        "--",
+    ])
+    .args(args);
+    run("criterion: portcullis-crypto", &mut c)
+}
+
+pub(crate) fn conformance(args: &[String]) -> Result {
+    let backend = args.first().ok_or("name a backend (known: none yet)")?;
+    Err(format!("unknown backend {backend:?}"))
+}
+
+fn find_python() -> Option<String> {
+    for candidate in ["python3", "python"] {
+        if Command::new(candidate)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Some(candidate.to_owned());
+        }
+    }
+    None
+}
+
+pub(crate) fn interop(args: &[String]) -> Result {
+    let require = args.iter().any(|a| a == "--require");
+    let skip = |why: String| -> Result {
+        println!("interop: SKIPPED — {why}");
+        if require { Err(why) } else { Ok(()) }
+    };
+    let root = root();
+    let python = match std::env::var("PORTCULLIS_PYTHON") {
+        Ok(p) => p,
+        Err(_) => {
+            let Some(system) = find_python() else {
+                return skip("no python3 on PATH; install Python 3 (or set PORTCULLIS_PYTHON to a Python with flask-security 5.9.2)".into());
+            };
+            let venv = root.join("target/interop-venv");
+            let py = venv.join("bin/python");
+            let ready = venv.join(".flask-security-5.9.2");
+            if !ready.exists() {
+                run(
+                    "create the interop venv",
+                    Command::new(&system).args(["-m", "venv"]).arg(&venv),
+                )?;
+                let pip = Command::new(&py)
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "flask-security[fsqla,common,mfa]==5.9.2",
+                    ])
+                    .status();
+                if !pip.is_ok_and(|s| s.success()) {
+                    return skip(
+                        "pip could not install flask-security 5.9.2 (is PyPI reachable?)".into(),
+                    );
+                }
+                std::fs::write(&ready, b"").map_err(|e| e.to_string())?;
+            }
+            py.display().to_string()
+        }
+    };
+    println!("==> Portcullis writes hashes, tokens and TOTP secrets");
+    let emitted = output(cargo().args([
+        "run",
+        "--quiet",
+        "-p",
+        "portcullis-crypto",
+        "--example",
+        "interop_emit",
+    ]))?;
+    let out_dir = root.join("target/interop");
+    std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    let file = out_dir.join("rust.json");
+    std::fs::write(&file, emitted).map_err(|e| e.to_string())?;
+    run(
+        "Flask-Security 5.9.2 checks them",
+        Command::new(&python)
+            .arg(root.join("xtask/interop/check.py"))
+            .arg(&file),
+    )
+}
