@@ -6,6 +6,7 @@ pub mod events;
 pub mod mail;
 pub mod messages;
 pub mod models;
+pub mod store;
 mod util;
 pub mod validation;
 
@@ -18,3 +19,7 @@ pub use self::events::{Event, EventHooks};
 pub use self::mail::{Email, MailKind, Mailer, SmsSender};
 pub use self::messages::{Message, MessageKey, Messages};
 pub use self::models::{Role, User, WebAuthnCredential};
+pub use self::store::{
+    Capabilities, Datastore, NewRole, NewUser, NewWebAuthn, RoleStore, UserFilter, UserPatch,
+    UserStore, WebAuthnStore,
+};

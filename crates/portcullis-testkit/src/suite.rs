@@ -1,0 +1,1441 @@
+//! The behaviours. Each takes a fresh, empty store and panics (fails the
+//! test) when the store breaks the contract.
+// A failed expectation is this module's way of reporting a broken contract.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use portcullis_core::config::IdentityAttr;
+use portcullis_core::{
+    Datastore, ErrorKind, NewRole, NewUser, NewWebAuthn, SecretString, User, UserFilter, UserPatch,
+};
+
+type Store = Arc<dyn Datastore>;
+
+macro_rules! assert_kind {
+    ($result:expr, $kind:ident) => {
+        match $result {
+            Ok(v) => panic!("expected {:?}, got Ok({:?})", ErrorKind::$kind, v),
+            Err(e) => assert_eq!(e.kind(), ErrorKind::$kind, "unexpected error: {e}"),
+        }
+    };
+}
+
+async fn make(store: &Store, email: &str) -> User {
+    store
+        .create_user(NewUser::new(
+            email,
+            Some(SecretString::new(
+                "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+            )),
+        ))
+        .await
+        .expect("create_user")
+}
+
+async fn role(store: &Store, name: &str, perms: &[&str]) {
+    store
+        .create_role(NewRole {
+            name: name.into(),
+            description: Some(format!("{name} role")),
+            permissions: perms.iter().map(|p| (*p).to_owned()).collect(),
+        })
+        .await
+        .expect("create_role");
+}
+
+fn at(secs: i64, micros: u32) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, micros * 1000)
+        .single()
+        .expect("valid time")
+}
+
+fn credential(id: &[u8], name: &str) -> NewWebAuthn {
+    NewWebAuthn {
+        credential_id: id.to_vec(),
+        public_key: vec![0xa5, 0x01, 0x02, 0x03, 0x26],
+        name: name.into(),
+        sign_count: 0,
+        usage: "secondary".into(),
+        device_type: "single_device".into(),
+        backup_state: false,
+        transports: vec!["usb".into(), "nfc".into()],
+        extensions: Some(r#"{"credProps":{"rk":true}}"#.into()),
+    }
+}
+
+// ---------------------------------------------------------------- creation
+
+/// Every field given at creation comes back as given.
+pub async fn create_user_stores_every_field(store: Store) {
+    let confirmed = at(1_700_000_000, 123_456);
+    let u = store
+        .create_user(NewUser {
+            email: "Alice@Example.com".into(),
+            username: Some("alice".into()),
+            password: Some(SecretString::new(
+                "$2b$12$abcdefghijklmnopqrstuuRD.IeFyYFdkaEyjmXqjA9coaHsJn0pq",
+            )),
+            active: false,
+            confirmed_at: Some(confirmed),
+            us_phone_number: Some("+16505551212".into()),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    assert!(u.id > 0);
+    assert_eq!(
+        u.email, "Alice@Example.com",
+        "emails are stored as given, not lower-cased"
+    );
+    assert_eq!(u.username.as_deref(), Some("alice"));
+    assert_eq!(
+        u.password.as_ref().map(SecretString::expose),
+        Some("$2b$12$abcdefghijklmnopqrstuuRD.IeFyYFdkaEyjmXqjA9coaHsJn0pq")
+    );
+    assert!(!u.active);
+    assert_eq!(u.confirmed_at, Some(confirmed));
+    assert_eq!(u.us_phone_number.as_deref(), Some("+16505551212"));
+    assert_eq!(u.login_count, None);
+    assert!(u.roles.is_empty());
+    assert!(u.tf_totp_secret.is_none() && u.mf_recovery_codes.is_none());
+    let again = store.find_user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(again, u, "what create_user returns is what is stored");
+}
+
+/// Uniquifiers are generated, distinct, and within 64 characters.
+pub async fn create_user_generates_uniquifiers(store: Store) {
+    let a = make(&store, "a@example.com").await;
+    let b = make(&store, "b@example.com").await;
+    assert!(!a.fs_uniquifier.is_empty() && a.fs_uniquifier.len() <= 64);
+    assert_ne!(a.fs_uniquifier, b.fs_uniquifier);
+    if store.capabilities().token_uniquifier {
+        let (ta, tb) = (
+            a.fs_token_uniquifier.clone().unwrap(),
+            b.fs_token_uniquifier.clone().unwrap(),
+        );
+        assert_ne!(ta, tb);
+        assert_ne!(ta, a.fs_uniquifier);
+    }
+    assert!(a.fs_webauthn_user_handle.is_some());
+    assert_ne!(a.fs_webauthn_user_handle, b.fs_webauthn_user_handle);
+}
+
+/// Given uniquifiers are kept.
+pub async fn create_user_honours_given_uniquifiers(store: Store) {
+    let u = store
+        .create_user(NewUser {
+            fs_uniquifier: Some("7e2080ee32ee46d3bf999354a24dc707".into()),
+            fs_webauthn_user_handle: Some("handle-1".into()),
+            ..NewUser::new("u@example.com", None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(u.fs_uniquifier, "7e2080ee32ee46d3bf999354a24dc707");
+    assert_eq!(u.fs_webauthn_user_handle.as_deref(), Some("handle-1"));
+    assert!(u.password.is_none());
+    assert!(u.active);
+}
+
+/// Roles named at creation are linked, with their permissions.
+pub async fn create_user_with_roles_loads_permissions(store: Store) {
+    role(&store, "admin", &["admin-read", "admin-write"]).await;
+    role(&store, "user", &["user-read"]).await;
+    let u = store
+        .create_user(NewUser {
+            roles: vec!["admin".into(), "user".into()],
+            ..NewUser::new("c@example.com", None)
+        })
+        .await
+        .unwrap();
+    let names: BTreeSet<&str> = u.roles.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["admin", "user"]));
+    assert!(u.has_permission("admin-write") && u.has_permission("user-read"));
+    let found = store
+        .find_user_by_email("c@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        found.permissions(),
+        ["admin-read", "admin-write", "user-read"]
+    );
+}
+
+/// An unknown role fails the whole creation.
+pub async fn create_user_with_unknown_role_is_not_found_and_writes_nothing(store: Store) {
+    role(&store, "user", &[]).await;
+    assert_kind!(
+        store
+            .create_user(NewUser {
+                roles: vec!["user".into(), "ghost".into()],
+                ..NewUser::new("d@example.com", None)
+            })
+            .await,
+        NotFound
+    );
+    assert!(
+        store
+            .find_user_by_email("d@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Emails are unique.
+pub async fn duplicate_email_is_already_exists(store: Store) {
+    make(&store, "e@example.com").await;
+    assert_kind!(
+        store.create_user(NewUser::new("e@example.com", None)).await,
+        AlreadyExists
+    );
+}
+
+/// Emails are unique regardless of case.
+pub async fn duplicate_email_in_other_case_is_already_exists(store: Store) {
+    make(&store, "Mixed.Case@Example.com").await;
+    assert_kind!(
+        store
+            .create_user(NewUser::new("mixed.case@example.COM", None))
+            .await,
+        AlreadyExists
+    );
+    assert_kind!(
+        store
+            .create_user(NewUser::new("MIXED.CASE@EXAMPLE.COM", None))
+            .await,
+        AlreadyExists
+    );
+}
+
+/// Case folding covers non-ASCII letters too.
+pub async fn duplicate_non_ascii_email_in_other_case_is_already_exists(store: Store) {
+    let u = make(&store, "jörg.åström@bücher.de").await;
+    assert_eq!(u.email, "jörg.åström@bücher.de");
+    assert_kind!(
+        store
+            .create_user(NewUser::new("JÖRG.ÅSTRÖM@BÜCHER.DE", None))
+            .await,
+        AlreadyExists
+    );
+    let found = store
+        .find_user_by_email("Jörg.Åström@Bücher.de")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, u.id);
+}
+
+/// Usernames are unique.
+pub async fn duplicate_username_is_already_exists(store: Store) {
+    store
+        .create_user(NewUser {
+            username: Some("bob".into()),
+            ..NewUser::new("b1@example.com", None)
+        })
+        .await
+        .unwrap();
+    assert_kind!(
+        store
+            .create_user(NewUser {
+                username: Some("bob".into()),
+                ..NewUser::new("b2@example.com", None)
+            })
+            .await,
+        AlreadyExists
+    );
+    // Users without a username do not collide.
+    make(&store, "b3@example.com").await;
+    make(&store, "b4@example.com").await;
+}
+
+/// `fs_uniquifier` is unique.
+pub async fn duplicate_uniquifier_is_already_exists(store: Store) {
+    store
+        .create_user(NewUser {
+            fs_uniquifier: Some("same".into()),
+            ..NewUser::new("u1@example.com", None)
+        })
+        .await
+        .unwrap();
+    assert_kind!(
+        store
+            .create_user(NewUser {
+                fs_uniquifier: Some("same".into()),
+                ..NewUser::new("u2@example.com", None)
+            })
+            .await,
+        AlreadyExists
+    );
+}
+
+/// `us_phone_number` is unique.
+pub async fn duplicate_phone_is_already_exists(store: Store) {
+    store
+        .create_user(NewUser {
+            us_phone_number: Some("+15551234567".into()),
+            ..NewUser::new("p1@example.com", None)
+        })
+        .await
+        .unwrap();
+    assert_kind!(
+        store
+            .create_user(NewUser {
+                us_phone_number: Some("+15551234567".into()),
+                ..NewUser::new("p2@example.com", None)
+            })
+            .await,
+        AlreadyExists
+    );
+}
+
+/// 50 simultaneous creations of one email: one user, 49 `AlreadyExists`.
+pub async fn concurrent_creations_of_one_email_make_one_user(store: Store) {
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let store = store.clone();
+        // Vary the case too: uniqueness is case-insensitive.
+        let email = if i % 2 == 0 {
+            "race@example.com".to_owned()
+        } else {
+            "RACE@example.com".to_owned()
+        };
+        tasks.push(tokio::spawn(async move {
+            store.create_user(NewUser::new(email, None)).await
+        }));
+    }
+    let (mut ok, mut exists) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => exists += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((ok, exists), (1, 49));
+    let all = store.list_users(&UserFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+// ---------------------------------------------------------------- lookups
+
+/// Every lookup finds the user.
+pub async fn find_user_by_every_key(store: Store) {
+    let u = store
+        .create_user(NewUser {
+            username: Some("Frank".into()),
+            us_phone_number: Some("+15550001111".into()),
+            ..NewUser::new("frank@example.com", None)
+        })
+        .await
+        .unwrap();
+    let id = u.id;
+    let check = |found: Option<User>| assert_eq!(found.map(|f| f.id), Some(id));
+    check(store.find_user_by_id(id).await.unwrap());
+    check(
+        store
+            .find_user_by_uniquifier(&u.fs_uniquifier)
+            .await
+            .unwrap(),
+    );
+    check(store.find_user_by_email("FRANK@example.com").await.unwrap());
+    check(store.find_user_by_username("Frank", false).await.unwrap());
+    check(store.find_user_by_username("frank", true).await.unwrap());
+    assert!(
+        store
+            .find_user_by_username("frank", false)
+            .await
+            .unwrap()
+            .is_none(),
+        "case-sensitive unless asked"
+    );
+    check(store.find_user_by_phone("+15550001111").await.unwrap());
+    check(
+        store
+            .find_user_by_webauthn_handle(u.fs_webauthn_user_handle.as_deref().unwrap())
+            .await
+            .unwrap(),
+    );
+    check(
+        store
+            .find_user_by_token_uniquifier(u.token_uniquifier())
+            .await
+            .unwrap(),
+    );
+}
+
+/// Auth tokens name `fs_token_uniquifier`, or `fs_uniquifier` for old tokens.
+pub async fn find_user_by_token_uniquifier_falls_back_to_uniquifier(store: Store) {
+    let u = make(&store, "tok@example.com").await;
+    assert_eq!(
+        store
+            .find_user_by_token_uniquifier(&u.fs_uniquifier)
+            .await
+            .unwrap()
+            .map(|f| f.id),
+        Some(u.id)
+    );
+    if let Some(t) = &u.fs_token_uniquifier {
+        assert_eq!(
+            store
+                .find_user_by_token_uniquifier(t)
+                .await
+                .unwrap()
+                .map(|f| f.id),
+            Some(u.id)
+        );
+    }
+    assert!(
+        store
+            .find_user_by_token_uniquifier("nobody")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Identity-attribute lookup dispatches to the right key.
+pub async fn find_user_by_identity_dispatches(store: Store) {
+    let u = store
+        .create_user(NewUser {
+            username: Some("gina".into()),
+            ..NewUser::new("gina@example.com", None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .find_user_by_identity(IdentityAttr::Email, "GINA@example.com", true)
+            .await
+            .unwrap()
+            .map(|f| f.id),
+        Some(u.id)
+    );
+    assert_eq!(
+        store
+            .find_user_by_identity(IdentityAttr::Username, "GINA", true)
+            .await
+            .unwrap()
+            .map(|f| f.id),
+        Some(u.id)
+    );
+    assert!(
+        store
+            .find_user_by_identity(IdentityAttr::UsPhoneNumber, "+1555", false)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Missing users are `None`, not errors.
+pub async fn lookups_of_missing_users_are_none(store: Store) {
+    assert!(store.find_user_by_id(424_242).await.unwrap().is_none());
+    assert!(store.find_user_by_uniquifier("x").await.unwrap().is_none());
+    assert!(
+        store
+            .find_user_by_email("nobody@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_user_by_username("nobody", true)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_user_by_phone("+10000000000")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .find_user_by_webauthn_handle("x")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.find_role("nobody").await.unwrap().is_none());
+    assert!(store.find_webauthn(b"nothing").await.unwrap().is_none());
+    // Odd input is just not found.
+    assert!(
+        store
+            .find_user_by_email("' OR 1=1 --")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.find_user_by_email("%").await.unwrap().is_none());
+}
+
+// ---------------------------------------------------------------- sizes
+
+/// Values exactly at their column size are stored exactly.
+pub async fn values_at_column_size_are_stored_exactly(store: Store) {
+    let email = format!("{}@{}.com", "l".repeat(64), "d".repeat(186));
+    assert_eq!(email.chars().count(), 255);
+    let username = "ü".repeat(255);
+    let u = store
+        .create_user(NewUser {
+            username: Some(username.clone()),
+            fs_uniquifier: Some("q".repeat(64)),
+            ..NewUser::new(email.clone(), None)
+        })
+        .await
+        .unwrap();
+    let f = store.find_user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(f.email, email);
+    assert_eq!(f.username.as_deref(), Some(username.as_str()));
+    assert_eq!(f.fs_uniquifier, "q".repeat(64));
+    let r = store
+        .create_role(NewRole::new("r".repeat(80)))
+        .await
+        .unwrap();
+    assert_eq!(r.name.len(), 80);
+}
+
+/// Longer values are refused before anything is written.
+pub async fn over_long_values_are_refused_and_nothing_is_written(store: Store) {
+    let long_email = format!("{}@example.com", "x".repeat(244));
+    assert_kind!(
+        store
+            .create_user(NewUser::new(long_email.clone(), None))
+            .await,
+        InvalidInput
+    );
+    assert!(
+        store
+            .find_user_by_email(&long_email)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_kind!(
+        store
+            .create_user(NewUser {
+                username: Some("u".repeat(256)),
+                ..NewUser::new("ok1@example.com", None)
+            })
+            .await,
+        InvalidInput
+    );
+    assert_kind!(
+        store
+            .create_user(NewUser {
+                fs_uniquifier: Some("u".repeat(65)),
+                ..NewUser::new("ok2@example.com", None)
+            })
+            .await,
+        InvalidInput
+    );
+    assert_kind!(
+        store
+            .create_user(NewUser {
+                us_phone_number: Some("1".repeat(129)),
+                ..NewUser::new("ok3@example.com", None)
+            })
+            .await,
+        InvalidInput
+    );
+    assert!(
+        store
+            .list_users(&UserFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_kind!(
+        store.create_role(NewRole::new("r".repeat(81))).await,
+        InvalidInput
+    );
+    let u = make(&store, "ok@example.com").await;
+    assert_kind!(
+        store
+            .update_user(
+                u.id,
+                UserPatch {
+                    current_login_ip: Some(Some("9".repeat(65))),
+                    ..UserPatch::default()
+                }
+            )
+            .await,
+        InvalidInput
+    );
+    assert_eq!(store.find_user_by_id(u.id).await.unwrap().unwrap(), u);
+}
+
+/// Empty emails, role names and credential names are refused.
+pub async fn empty_required_values_are_refused(store: Store) {
+    assert_kind!(
+        store.create_user(NewUser::new("", None)).await,
+        InvalidInput
+    );
+    assert_kind!(store.create_role(NewRole::new("  ")).await, InvalidInput);
+    assert_kind!(
+        store
+            .create_role(NewRole {
+                name: "r".into(),
+                permissions: vec!["a,b".into()],
+                description: None
+            })
+            .await,
+        InvalidInput
+    );
+}
+
+// ---------------------------------------------------------------- updates
+
+/// A patch changes its fields and nothing else.
+pub async fn update_user_changes_only_patched_fields(store: Store) {
+    let u = make(&store, "patch@example.com").await;
+    let p = store
+        .update_user(
+            u.id,
+            UserPatch {
+                username: Some(Some("patched".into())),
+                tf_primary_method: Some(Some("authenticator".into())),
+                active: Some(false),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.username.as_deref(), Some("patched"));
+    assert_eq!(p.tf_primary_method.as_deref(), Some("authenticator"));
+    assert!(!p.active);
+    assert_eq!(p.email, u.email);
+    assert_eq!(p.password, u.password);
+    assert_eq!(p.fs_uniquifier, u.fs_uniquifier);
+    assert!(p.update_datetime >= u.update_datetime);
+    assert_eq!(store.find_user_by_id(u.id).await.unwrap().unwrap(), p);
+}
+
+/// `Some(None)` clears a nullable field.
+pub async fn update_user_clears_nullable_fields(store: Store) {
+    let u = store
+        .create_user(NewUser {
+            username: Some("clearme".into()),
+            confirmed_at: Some(at(1, 0)),
+            ..NewUser::new("clear@example.com", None)
+        })
+        .await
+        .unwrap();
+    let p = store
+        .update_user(
+            u.id,
+            UserPatch {
+                username: Some(None),
+                confirmed_at: Some(None),
+                password: Some(None),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(p.username.is_none() && p.confirmed_at.is_none() && p.password.is_none());
+    // The username is free again.
+    store
+        .create_user(NewUser {
+            username: Some("clearme".into()),
+            ..NewUser::new("clear2@example.com", None)
+        })
+        .await
+        .unwrap();
+}
+
+/// Updating a user that does not exist is `NotFound`.
+pub async fn update_user_of_missing_user_is_not_found(store: Store) {
+    assert_kind!(
+        store
+            .update_user(
+                999_999,
+                UserPatch {
+                    active: Some(false),
+                    ..UserPatch::default()
+                }
+            )
+            .await,
+        NotFound
+    );
+    assert_kind!(store.set_active(999_999, false).await, NotFound);
+    assert_kind!(store.rotate_uniquifier(999_999).await, NotFound);
+    assert_kind!(store.record_login(999_999, None, at(1, 0)).await, NotFound);
+    assert_kind!(store.reset_user_access(999_999).await, NotFound);
+    assert_kind!(store.take_recovery_code(999_999, "x").await, NotFound);
+}
+
+/// Changing an email to one taken (in any case) is `AlreadyExists`, and changes nothing.
+pub async fn update_user_to_taken_email_is_already_exists(store: Store) {
+    make(&store, "taken@example.com").await;
+    let u = make(&store, "mine@example.com").await;
+    assert_kind!(
+        store
+            .update_user(
+                u.id,
+                UserPatch {
+                    email: Some("TAKEN@example.com".into()),
+                    username: Some(Some("x1".into())),
+                    ..UserPatch::default()
+                }
+            )
+            .await,
+        AlreadyExists
+    );
+    assert_eq!(store.find_user_by_id(u.id).await.unwrap().unwrap(), u);
+    // Changing the case of one's own email is fine.
+    let p = store
+        .update_user(
+            u.id,
+            UserPatch {
+                email: Some("Mine@example.com".into()),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.email, "Mine@example.com");
+}
+
+/// An empty patch returns the user unchanged.
+pub async fn update_user_empty_patch_changes_nothing(store: Store) {
+    let u = make(&store, "empty@example.com").await;
+    assert_eq!(
+        store.update_user(u.id, UserPatch::default()).await.unwrap(),
+        u
+    );
+}
+
+/// Secret fields round-trip exactly.
+pub async fn secrets_round_trip(store: Store) {
+    let u = make(&store, "s@example.com").await;
+    let totp = r#"{"enckey":{"c":14,"k":"7VLQTHF2AX3W6N3DTDL7AY7IBC4LWJDN","s":"ZHM5XG2TFIC4AGADIBEA","t":"1","v":1},"type":"totp","v":1}"#;
+    let us = format!(
+        r#"{{"email": "{}", "authenticator": "{}"}}"#,
+        totp.replace('"', "\\\""),
+        totp.replace('"', "\\\"")
+    );
+    let codes = vec![
+        SecretString::new("aaaa-bbbb-cccc"),
+        SecretString::new("1111-2222-3333"),
+    ];
+    let p = store
+        .update_user(
+            u.id,
+            UserPatch {
+                tf_totp_secret: Some(Some(SecretString::new(totp))),
+                us_totp_secrets: Some(Some(SecretString::new(us.clone()))),
+                mf_recovery_codes: Some(Some(codes.clone())),
+                tf_phone_number: Some(Some("+15557654321".into())),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let f = store.find_user_by_id(p.id).await.unwrap().unwrap();
+    assert_eq!(
+        f.tf_totp_secret.as_ref().map(SecretString::expose),
+        Some(totp)
+    );
+    assert_eq!(
+        f.us_totp_secrets.as_ref().map(SecretString::expose),
+        Some(us.as_str())
+    );
+    assert_eq!(f.mf_recovery_codes, Some(codes));
+    assert_eq!(f.tf_phone_number.as_deref(), Some("+15557654321"));
+}
+
+/// Times keep microseconds.
+pub async fn datetimes_round_trip_to_the_microsecond(store: Store) {
+    let t = at(1_767_225_600, 999_999);
+    let u = store
+        .create_user(NewUser {
+            confirmed_at: Some(t),
+            ..NewUser::new("t@example.com", None)
+        })
+        .await
+        .unwrap();
+    let f = store.find_user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(f.confirmed_at, Some(t));
+    let l = store
+        .record_login(u.id, Some("10.0.0.1"), at(1_767_225_601, 1))
+        .await
+        .unwrap();
+    assert_eq!(l.current_login_at, Some(at(1_767_225_601, 1)));
+}
+
+// ---------------------------------------------------------------- deletes, state
+
+/// Deleting a user deletes its links and credentials, not its roles.
+pub async fn delete_user_leaves_no_orphans(store: Store) {
+    role(&store, "admin", &["x"]).await;
+    let u = store
+        .create_user(NewUser {
+            roles: vec!["admin".into()],
+            ..NewUser::new("del@example.com", None)
+        })
+        .await
+        .unwrap();
+    let keep = store
+        .create_user(NewUser {
+            roles: vec!["admin".into()],
+            ..NewUser::new("keep@example.com", None)
+        })
+        .await
+        .unwrap();
+    if store.capabilities().webauthn {
+        store
+            .create_webauthn(u.id, credential(b"cred-del", "key"))
+            .await
+            .unwrap();
+    }
+    assert!(store.delete_user(u.id).await.unwrap());
+    assert!(store.find_user_by_id(u.id).await.unwrap().is_none());
+    assert!(
+        store
+            .find_user_by_email("del@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.find_webauthn(b"cred-del").await.unwrap().is_none());
+    assert!(store.find_role("admin").await.unwrap().is_some());
+    assert!(
+        store
+            .find_user_by_id(keep.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_role("admin")
+    );
+    assert_eq!(
+        store
+            .list_users(&UserFilter {
+                role: Some("admin".into()),
+                ..UserFilter::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The email is free again.
+    make(&store, "del@example.com").await;
+}
+
+/// Deleting a missing user is `false`.
+pub async fn delete_missing_user_is_false(store: Store) {
+    assert!(!store.delete_user(123_456).await.unwrap());
+}
+
+/// `set_active` says whether it changed anything.
+pub async fn set_active_reports_changes(store: Store) {
+    let u = make(&store, "act@example.com").await;
+    assert!(!store.set_active(u.id, true).await.unwrap());
+    assert!(store.set_active(u.id, false).await.unwrap());
+    assert!(!store.find_user_by_id(u.id).await.unwrap().unwrap().active);
+    assert!(store.set_active(u.id, true).await.unwrap());
+}
+
+/// Rotation replaces the uniquifier; the old one finds no one.
+pub async fn rotate_uniquifier_replaces_it(store: Store) {
+    let u = make(&store, "rot@example.com").await;
+    let new = store.rotate_uniquifier(u.id).await.unwrap();
+    assert_ne!(new, u.fs_uniquifier);
+    assert!(
+        store
+            .find_user_by_uniquifier(&u.fs_uniquifier)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .find_user_by_uniquifier(&new)
+            .await
+            .unwrap()
+            .map(|f| f.id),
+        Some(u.id)
+    );
+}
+
+/// Token uniquifiers rotate where supported; otherwise `Unsupported`.
+pub async fn rotate_token_uniquifier_replaces_it_or_is_unsupported(store: Store) {
+    let u = make(&store, "trot@example.com").await;
+    if !store.capabilities().token_uniquifier {
+        assert_kind!(store.rotate_token_uniquifier(u.id).await, Unsupported);
+        return;
+    }
+    let old = u.fs_token_uniquifier.clone().unwrap();
+    let new = store.rotate_token_uniquifier(u.id).await.unwrap();
+    assert_ne!(new, old);
+    assert!(
+        store
+            .find_user_by_token_uniquifier(&old)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let f = store
+        .find_user_by_token_uniquifier(&new)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        f.fs_uniquifier, u.fs_uniquifier,
+        "the session uniquifier stays"
+    );
+}
+
+/// Login tracking moves current to last and counts.
+pub async fn record_login_shifts_and_counts(store: Store) {
+    let u = make(&store, "track@example.com").await;
+    let a = store
+        .record_login(u.id, Some("192.0.2.1"), at(1000, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            a.login_count,
+            a.current_login_ip.as_deref(),
+            a.last_login_ip.as_deref()
+        ),
+        (Some(1), Some("192.0.2.1"), Some("192.0.2.1"))
+    );
+    assert_eq!(a.last_login_at, Some(at(1000, 0)));
+    let b = store
+        .record_login(u.id, Some("2001:db8::1"), at(2000, 0))
+        .await
+        .unwrap();
+    assert_eq!(b.login_count, Some(2));
+    assert_eq!(b.last_login_ip.as_deref(), Some("192.0.2.1"));
+    assert_eq!(b.current_login_ip.as_deref(), Some("2001:db8::1"));
+    assert_eq!(
+        (b.last_login_at, b.current_login_at),
+        (Some(at(1000, 0)), Some(at(2000, 0)))
+    );
+    let c = store.record_login(u.id, None, at(3000, 0)).await.unwrap();
+    assert_eq!(c.login_count, Some(3));
+    assert_eq!(c.current_login_ip, None);
+}
+
+/// Concurrent logins are each counted.
+pub async fn concurrent_logins_are_all_counted(store: Store) {
+    let u = make(&store, "busy@example.com").await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_login(u.id, Some("198.51.100.7"), at(5000 + i, 0))
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        store
+            .find_user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .login_count,
+        Some(20)
+    );
+}
+
+/// A recovery code works once.
+pub async fn take_recovery_code_is_single_use(store: Store) {
+    let u = make(&store, "rc@example.com").await;
+    store
+        .update_user(
+            u.id,
+            UserPatch {
+                mf_recovery_codes: Some(Some(vec![
+                    SecretString::new("aaaa-bbbb-cccc"),
+                    SecretString::new("dddd-eeee-ffff"),
+                ])),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .take_recovery_code(u.id, "dddd-eeee-ffff")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_recovery_code(u.id, "dddd-eeee-ffff")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_recovery_code(u.id, "0000-0000-0000")
+            .await
+            .unwrap()
+    );
+    let left = store
+        .find_user_by_id(u.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .mf_recovery_codes
+        .unwrap();
+    assert_eq!(left, vec![SecretString::new("aaaa-bbbb-cccc")]);
+}
+
+/// Of many simultaneous uses of one code, exactly one succeeds.
+pub async fn concurrent_takes_of_one_recovery_code_succeed_once(store: Store) {
+    let u = make(&store, "rc2@example.com").await;
+    store
+        .update_user(
+            u.id,
+            UserPatch {
+                mf_recovery_codes: Some(Some(vec![SecretString::new("1234-5678-9abc")])),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .take_recovery_code(u.id, "1234-5678-9abc")
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+}
+
+/// `reset_user_access` clears second factors and rotates identities.
+pub async fn reset_user_access_clears_factors_and_keeps_password(store: Store) {
+    let u = make(&store, "reset@example.com").await;
+    store
+        .update_user(
+            u.id,
+            UserPatch {
+                tf_primary_method: Some(Some("authenticator".into())),
+                tf_totp_secret: Some(Some(SecretString::new("{}"))),
+                tf_phone_number: Some(Some("+15550000001".into())),
+                us_totp_secrets: Some(Some(SecretString::new("{}"))),
+                us_phone_number: Some(Some("+15550000002".into())),
+                mf_recovery_codes: Some(Some(vec![SecretString::new("aaaa-bbbb-cccc")])),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    if store.capabilities().webauthn {
+        store
+            .create_webauthn(u.id, credential(b"cred-reset", "key"))
+            .await
+            .unwrap();
+    }
+    let r = store.reset_user_access(u.id).await.unwrap();
+    assert_ne!(r.fs_uniquifier, u.fs_uniquifier);
+    if store.capabilities().token_uniquifier {
+        assert_ne!(r.fs_token_uniquifier, u.fs_token_uniquifier);
+    }
+    assert!(
+        r.tf_primary_method.is_none() && r.tf_totp_secret.is_none() && r.tf_phone_number.is_none()
+    );
+    assert!(r.us_totp_secrets.is_none() && r.us_phone_number.is_none());
+    assert!(r.mf_recovery_codes.as_ref().is_none_or(Vec::is_empty));
+    assert_eq!(r.password, u.password);
+    assert!(store.find_webauthn(b"cred-reset").await.unwrap().is_none());
+    assert_eq!(store.find_user_by_id(u.id).await.unwrap().unwrap(), r);
+}
+
+/// Listing filters by role and activity, pages, and orders by id.
+pub async fn list_users_filters_and_pages(store: Store) {
+    role(&store, "staff", &[]).await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let roles = if i % 2 == 0 {
+            vec!["staff".to_owned()]
+        } else {
+            vec![]
+        };
+        let u = store
+            .create_user(NewUser {
+                roles,
+                active: i != 4,
+                ..NewUser::new(format!("l{i}@example.com"), None)
+            })
+            .await
+            .unwrap();
+        ids.push(u.id);
+    }
+    let all: Vec<i64> = store
+        .list_users(&UserFilter::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(all, ids);
+    let staff = store
+        .list_users(&UserFilter {
+            role: Some("staff".into()),
+            ..UserFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        staff.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![ids[0], ids[2], ids[4], ids[6]]
+    );
+    assert!(staff.iter().all(|u| u.has_role("staff")));
+    let inactive = store
+        .list_users(&UserFilter {
+            active: Some(false),
+            ..UserFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        inactive.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![ids[4]]
+    );
+    let page = store
+        .list_users(&UserFilter {
+            offset: 2,
+            limit: Some(3),
+            ..UserFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|u| u.id).collect::<Vec<_>>(),
+        ids[2..5].to_vec()
+    );
+    let staff_active = store
+        .list_users(&UserFilter {
+            role: Some("staff".into()),
+            active: Some(true),
+            offset: 1,
+            limit: Some(10),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        staff_active.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[6]]
+    );
+    assert!(
+        store
+            .list_users(&UserFilter {
+                role: Some("ghost".into()),
+                ..UserFilter::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------- roles
+
+/// Roles keep their description and permissions.
+pub async fn create_and_find_role(store: Store) {
+    let r = store
+        .create_role(NewRole {
+            name: "editor".into(),
+            description: Some("Edits".into()),
+            permissions: vec!["write".into(), "read".into()],
+        })
+        .await
+        .unwrap();
+    assert!(r.id > 0);
+    let f = store.find_role("editor").await.unwrap().unwrap();
+    assert_eq!(f.description.as_deref(), Some("Edits"));
+    assert_eq!(
+        f.permissions.iter().collect::<BTreeSet<_>>(),
+        ["read".to_owned(), "write".to_owned()].iter().collect()
+    );
+    assert!(
+        store.find_role("Editor").await.unwrap().is_none(),
+        "role names are exact"
+    );
+}
+
+/// Role names are unique.
+pub async fn duplicate_role_name_is_already_exists(store: Store) {
+    role(&store, "dup", &[]).await;
+    assert_kind!(store.create_role(NewRole::new("dup")).await, AlreadyExists);
+}
+
+/// Roles are listed by name.
+pub async fn list_roles_is_sorted_by_name(store: Store) {
+    for n in ["zeta", "alpha", "mid"] {
+        role(&store, n, &[]).await;
+    }
+    let names: Vec<String> = store
+        .list_roles()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["alpha", "mid", "zeta"]);
+}
+
+/// Deleting a role unlinks it from users.
+pub async fn delete_role_removes_its_links(store: Store) {
+    role(&store, "temp", &["p"]).await;
+    let u = store
+        .create_user(NewUser {
+            roles: vec!["temp".into()],
+            ..NewUser::new("temp@example.com", None)
+        })
+        .await
+        .unwrap();
+    assert!(store.delete_role("temp").await.unwrap());
+    assert!(!store.delete_role("temp").await.unwrap());
+    let f = store.find_user_by_id(u.id).await.unwrap().unwrap();
+    assert!(f.roles.is_empty());
+    // The name can be used again, and the user does not get it back.
+    role(&store, "temp", &[]).await;
+    assert!(
+        store
+            .find_user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .roles
+            .is_empty()
+    );
+}
+
+/// Adding and removing roles report whether anything changed.
+pub async fn add_and_remove_roles_report_changes(store: Store) {
+    role(&store, "a", &["pa"]).await;
+    let u = make(&store, "ar@example.com").await;
+    assert!(store.add_role_to_user(u.id, "a").await.unwrap());
+    assert!(!store.add_role_to_user(u.id, "a").await.unwrap());
+    let f = store.find_user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(f.roles.len(), 1);
+    assert!(f.has_permission("pa"));
+    assert!(store.remove_role_from_user(u.id, "a").await.unwrap());
+    assert!(!store.remove_role_from_user(u.id, "a").await.unwrap());
+    assert!(
+        store
+            .find_user_by_id(u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .roles
+            .is_empty()
+    );
+}
+
+/// Links to a missing user or role are `NotFound`.
+pub async fn role_links_to_missing_user_or_role_are_not_found(store: Store) {
+    role(&store, "real", &[]).await;
+    let u = make(&store, "rl@example.com").await;
+    assert_kind!(store.add_role_to_user(u.id, "ghost").await, NotFound);
+    assert_kind!(store.add_role_to_user(987_654, "real").await, NotFound);
+    assert_kind!(store.remove_role_from_user(u.id, "ghost").await, NotFound);
+    assert_kind!(store.remove_role_from_user(987_654, "real").await, NotFound);
+}
+
+/// Permissions are a set.
+pub async fn permissions_union_and_difference(store: Store) {
+    role(&store, "p", &["a", "b"]).await;
+    let r = store
+        .add_permissions("p", &["b".into(), "c".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        r.permissions.iter().cloned().collect::<BTreeSet<_>>(),
+        ["a", "b", "c"].map(String::from).into()
+    );
+    let r = store
+        .remove_permissions("p", &["a".into(), "zzz".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        r.permissions.iter().cloned().collect::<BTreeSet<_>>(),
+        ["b", "c"].map(String::from).into()
+    );
+    let f = store.find_role("p").await.unwrap().unwrap();
+    assert_eq!(f.permissions.len(), 2);
+    assert_kind!(
+        store.add_permissions("p", &["x,y".into()]).await,
+        InvalidInput
+    );
+}
+
+/// Permissions of a missing role are `NotFound`.
+pub async fn permissions_of_missing_role_are_not_found(store: Store) {
+    assert_kind!(
+        store.add_permissions("ghost", &["a".into()]).await,
+        NotFound
+    );
+    assert_kind!(
+        store.remove_permissions("ghost", &["a".into()]).await,
+        NotFound
+    );
+}
+
+/// `find_or_create_role` makes one role however often it is called.
+pub async fn find_or_create_role_is_idempotent_under_concurrency(store: Store) {
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .find_or_create_role(NewRole::new("once"))
+                    .await
+                    .unwrap()
+                    .id
+            })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(store.list_roles().await.unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------- WebAuthn
+
+fn skip_without_webauthn(store: &Store) -> bool {
+    !store.capabilities().webauthn
+}
+
+/// Credentials are stored and found.
+pub async fn webauthn_create_find_list(store: Store) {
+    if skip_without_webauthn(&store) {
+        return;
+    }
+    let u = make(&store, "wan@example.com").await;
+    let c = store
+        .create_webauthn(u.id, credential(&[0, 159, 255, 1], "laptop"))
+        .await
+        .unwrap();
+    assert_eq!(c.user_id, u.id);
+    assert_eq!(c.transports, ["usb", "nfc"]);
+    let f = store
+        .find_webauthn(&[0, 159, 255, 1])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(f, c);
+    assert_eq!(f.public_key, vec![0xa5, 0x01, 0x02, 0x03, 0x26]);
+    store
+        .create_webauthn(u.id, credential(b"second", "phone"))
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .list_webauthn(u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["laptop", "phone"]);
+}
+
+/// Credential ids are unique; names are unique per user.
+pub async fn webauthn_duplicates_are_already_exists(store: Store) {
+    if skip_without_webauthn(&store) {
+        return;
+    }
+    let a = make(&store, "wa@example.com").await;
+    let b = make(&store, "wb@example.com").await;
+    store
+        .create_webauthn(a.id, credential(b"id-1", "key"))
+        .await
+        .unwrap();
+    assert_kind!(
+        store
+            .create_webauthn(b.id, credential(b"id-1", "other"))
+            .await,
+        AlreadyExists
+    );
+    assert_kind!(
+        store
+            .create_webauthn(a.id, credential(b"id-2", "key"))
+            .await,
+        AlreadyExists
+    );
+    store
+        .create_webauthn(b.id, credential(b"id-3", "key"))
+        .await
+        .unwrap();
+    let mut too_long = credential(&[7; 1025], "big");
+    assert_kind!(
+        store.create_webauthn(a.id, too_long.clone()).await,
+        InvalidInput
+    );
+    too_long.credential_id = vec![7; 1024];
+    store.create_webauthn(a.id, too_long).await.unwrap();
+}
+
+/// Uses are recorded; credentials can be deleted.
+pub async fn webauthn_record_use_and_delete(store: Store) {
+    if skip_without_webauthn(&store) {
+        return;
+    }
+    let u = make(&store, "wu@example.com").await;
+    let c = store
+        .create_webauthn(u.id, credential(b"use", "key"))
+        .await
+        .unwrap();
+    store
+        .record_webauthn_use(c.id, 42, true, at(1_800_000_000, 5))
+        .await
+        .unwrap();
+    let f = store.find_webauthn(b"use").await.unwrap().unwrap();
+    assert_eq!(
+        (f.sign_count, f.backup_state, f.lastuse_datetime),
+        (42, true, at(1_800_000_000, 5))
+    );
+    assert_kind!(
+        store
+            .record_webauthn_use(c.id + 1000, 1, false, at(1, 0))
+            .await,
+        NotFound
+    );
+    assert!(store.delete_webauthn(c.id).await.unwrap());
+    assert!(!store.delete_webauthn(c.id).await.unwrap());
+    assert!(store.list_webauthn(u.id).await.unwrap().is_empty());
+}
+
+/// Credentials need an existing user.
+pub async fn webauthn_for_missing_user_is_not_found(store: Store) {
+    if skip_without_webauthn(&store) {
+        return;
+    }
+    assert_kind!(
+        store
+            .create_webauthn(555_555, credential(b"orphan", "key"))
+            .await,
+        NotFound
+    );
+    assert!(store.find_webauthn(b"orphan").await.unwrap().is_none());
+}
