@@ -161,9 +161,36 @@ pub(crate) fn bench(args: &[String]) -> Result {
     run("criterion: portcullis-crypto", &mut c)
 }
 
+/// Backends whose conformance suite `cargo xtask conformance` runs:
+/// (name, crate, what it needs).
+const BACKENDS: &[(&str, &str, &str)] = &[
+    ("memory", "portcullis-memory", "nothing"),
+    (
+        "sqlite",
+        "portcullis-sqlite",
+        "nothing (a temporary database file per test)",
+    ),
+];
+
 pub(crate) fn conformance(args: &[String]) -> Result {
-    let backend = args.first().ok_or("name a backend (known: none yet)")?;
-    Err(format!("unknown backend {backend:?}"))
+    let names: Vec<&str> = BACKENDS.iter().map(|b| b.0).collect();
+    let wanted: Vec<&str> = match args.first().map(String::as_str) {
+        Some("all") => names.clone(),
+        Some(b) => vec![b],
+        None => return Err(format!("name a backend: {} or all", names.join(", "))),
+    };
+    for name in wanted {
+        let (_, krate, needs) = BACKENDS
+            .iter()
+            .find(|b| b.0 == name)
+            .ok_or_else(|| format!("unknown backend {name:?} (known: {})", names.join(", ")))?;
+        println!("conformance {name}: needs {needs}");
+        run(
+            &format!("conformance suite on {name}"),
+            cargo().args(["test", "-p", krate, "--test", "conformance"]),
+        )?;
+    }
+    Ok(())
 }
 
 fn find_python() -> Option<String> {

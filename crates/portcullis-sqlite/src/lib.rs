@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+mod config;
+mod error;
+mod pool;
+mod roles;
+mod rows;
+pub mod schema;
+mod store;
+mod users;
+mod webauthn;
+
+pub use self::config::SqliteConfig;
+pub use self::schema::{MigrationReport, MigrationStatus};
+pub use self::store::SqliteStore;

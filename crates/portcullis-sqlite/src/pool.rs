@@ -1,0 +1,89 @@
+//! A small connection pool. Every use of a connection runs on tokio's
+//! blocking pool, never on the async executor.
+
+use std::sync::{Arc, Mutex};
+
+use portcullis_core::{Error, Result};
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+use tokio::sync::Semaphore;
+
+use crate::config::SqliteConfig;
+use crate::error::SqlResult;
+
+#[derive(Debug)]
+pub(crate) struct Pool {
+    config: SqliteConfig,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+/// Opens and prepares one connection.
+pub(crate) fn open(config: &SqliteConfig) -> Result<Connection> {
+    let conn = match &config.path {
+        Some(p) => Connection::open(p),
+        None => Connection::open_in_memory(),
+    }
+    .sql()?;
+    conn.busy_timeout(config.busy_timeout).sql()?;
+    if config.path.is_some() {
+        // WAL lets readers run beside the one writer.
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .sql()?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL").sql()?;
+    }
+    conn.execute_batch("PRAGMA foreign_keys = ON").sql()?;
+    // Unicode lower case, for case-insensitive lookups of non-ASCII values
+    // (SQLite's own lower() folds ASCII only). Used in queries, never in
+    // the schema, so other SQLite clients can still write the database.
+    conn.create_scalar_function(
+        "portcullis_lower",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(ctx.get::<Option<String>>(0)?.map(|s| s.to_lowercase())),
+    )
+    .sql()?;
+    Ok(conn)
+}
+
+impl Pool {
+    pub(crate) fn new(config: SqliteConfig) -> Arc<Self> {
+        let size = config.pool_size.max(1);
+        Arc::new(Self {
+            config,
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(size),
+        })
+    }
+
+    /// Runs `f` with a connection on the blocking pool.
+    pub(crate) async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::unavailable("connection pool closed"))?;
+        let pool = Arc::clone(self);
+        let joined = tokio::task::spawn_blocking(move || {
+            let idle = pool.idle.lock().ok().and_then(|mut v| v.pop());
+            let mut conn = match idle {
+                Some(c) => c,
+                None => open(&pool.config)?,
+            };
+            let out = f(&mut conn);
+            if let Ok(mut v) = pool.idle.lock() {
+                v.push(conn);
+            }
+            out
+        })
+        .await;
+        match joined {
+            Ok(r) => r,
+            Err(e) => Err(Error::internal("a database task failed").with_source(e)),
+        }
+    }
+}

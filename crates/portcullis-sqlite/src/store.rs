@@ -1,0 +1,107 @@
+//! The store: opening, migrating, and running work off the executor.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use portcullis_core::{Capabilities, Clock, Datastore, Result, SystemClock};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::config::SqliteConfig;
+use crate::error::SqlResult;
+use crate::pool::Pool;
+use crate::schema::{self, MigrationReport, MigrationStatus};
+
+/// The SQLite datastore.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: Arc<Pool>,
+    clock: Arc<dyn Clock>,
+    report: MigrationReport,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database and, unless
+    /// `config.migrate` is off, applies the migrations.
+    pub async fn open(config: SqliteConfig) -> Result<Self> {
+        Self::open_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Opens the database at a `sqlite://…` URL.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        Self::open(SqliteConfig::from_url(url)?).await
+    }
+
+    /// As [`open`](Self::open), with timestamps from `clock`.
+    pub async fn open_with_clock(config: SqliteConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        let migrate = config.migrate;
+        let pool = Pool::new(config);
+        let report = if migrate {
+            pool.run(schema::migrate).await?
+        } else {
+            MigrationReport::default()
+        };
+        Ok(Self {
+            pool,
+            clock,
+            report,
+        })
+    }
+
+    /// What the migrations did when this store was opened.
+    pub fn migration_report(&self) -> &MigrationReport {
+        &self.report
+    }
+
+    /// Applies any migration not yet applied.
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        self.pool.run(schema::migrate).await
+    }
+
+    /// Which migrations are applied.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationStatus>> {
+        self.pool.run(|c| schema::status(c)).await
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        portcullis_core::store::now_utc(self.clock.as_ref())
+    }
+
+    /// Runs read-only work on a pooled connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.pool.run(move |c| f(c)).await
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction: writers take turns, so
+    /// checks made inside `f` still hold when it commits. An error rolls
+    /// everything back.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.pool
+            .run(move |c| {
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .sql()?;
+                let out = f(&tx)?;
+                tx.commit().sql()?;
+                Ok(out)
+            })
+            .await
+    }
+}
+
+impl Datastore for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+}

@@ -1,0 +1,24 @@
+//! The full datastore conformance suite against SQLite, one fresh database
+//! file per test.
+#![allow(missing_docs, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use portcullis_sqlite::{SqliteConfig, SqliteStore};
+use portcullis_testkit::Harness;
+
+async fn fresh() -> Option<Harness> {
+    let dir = std::env::temp_dir().join(format!(
+        "portcullis-sqlite-{}",
+        portcullis_core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = SqliteStore::open(SqliteConfig::file(dir.join("test.db")))
+        .await
+        .expect("open sqlite");
+    Some(Harness::new(Arc::new(store)).with_teardown(async move {
+        let _ = std::fs::remove_dir_all(&dir);
+    }))
+}
+
+portcullis_testkit::conformance_tests!(fresh);
