@@ -264,5 +264,30 @@ pub(crate) fn interop(args: &[String]) -> Result {
         Command::new(&python)
             .arg(root.join("xtask/interop/check.py"))
             .arg(&file),
+    )?;
+    let fixtures = root.join("crates/portcullis-sqlite/tests/fixtures");
+    let adopted = out_dir.join("adopted.sqlite");
+    std::fs::copy(fixtures.join("flask_security_fsqla_v3.sqlite"), &adopted)
+        .map_err(|e| e.to_string())?;
+    run(
+        "Portcullis migrates the database a Flask-Security app left behind",
+        cargo()
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "portcullis-sqlite",
+                "--example",
+                "migrate",
+                "--",
+            ])
+            .arg(&adopted),
+    )?;
+    run(
+        "Flask-Security 5.9.2 still runs on the migrated database",
+        Command::new(&python)
+            .arg(root.join("xtask/interop/check_adopted_db.py"))
+            .arg(&adopted)
+            .arg(fixtures.join("flask_security_fsqla_v3.json")),
     )
 }

@@ -1323,13 +1323,25 @@ pub async fn find_or_create_role_is_idempotent_under_concurrency(store: Store) {
 
 // ---------------------------------------------------------------- WebAuthn
 
-fn skip_without_webauthn(store: &Store) -> bool {
-    !store.capabilities().webauthn
+/// Without the WebAuthn capability, creating a credential must be refused
+/// as `Unsupported`; returns whether the caller should stop there.
+async fn skip_without_webauthn(store: &Store) -> bool {
+    if store.capabilities().webauthn {
+        return false;
+    }
+    let u = make(store, "no-webauthn@example.com").await;
+    assert_kind!(
+        store
+            .create_webauthn(u.id, credential(b"unsupported", "key"))
+            .await,
+        Unsupported
+    );
+    true
 }
 
 /// Credentials are stored and found.
 pub async fn webauthn_create_find_list(store: Store) {
-    if skip_without_webauthn(&store) {
+    if skip_without_webauthn(&store).await {
         return;
     }
     let u = make(&store, "wan@example.com").await;
@@ -1362,7 +1374,7 @@ pub async fn webauthn_create_find_list(store: Store) {
 
 /// Credential ids are unique; names are unique per user.
 pub async fn webauthn_duplicates_are_already_exists(store: Store) {
-    if skip_without_webauthn(&store) {
+    if skip_without_webauthn(&store).await {
         return;
     }
     let a = make(&store, "wa@example.com").await;
@@ -1398,7 +1410,7 @@ pub async fn webauthn_duplicates_are_already_exists(store: Store) {
 
 /// Uses are recorded; credentials can be deleted.
 pub async fn webauthn_record_use_and_delete(store: Store) {
-    if skip_without_webauthn(&store) {
+    if skip_without_webauthn(&store).await {
         return;
     }
     let u = make(&store, "wu@example.com").await;
@@ -1428,7 +1440,7 @@ pub async fn webauthn_record_use_and_delete(store: Store) {
 
 /// Credentials need an existing user.
 pub async fn webauthn_for_missing_user_is_not_found(store: Store) {
-    if skip_without_webauthn(&store) {
+    if skip_without_webauthn(&store).await {
         return;
     }
     assert_kind!(
