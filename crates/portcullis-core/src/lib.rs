@@ -3,6 +3,7 @@
 pub mod config;
 mod error;
 pub mod events;
+pub mod flows;
 pub mod mail;
 pub mod messages;
 pub mod models;
@@ -16,6 +17,7 @@ pub use portcullis_crypto::{Clock, FakeClock, SecretString, SystemClock};
 pub use self::config::{ConfigError, ConfigLoader, SecurityConfig};
 pub use self::error::{Error, ErrorKind, Result};
 pub use self::events::{Event, EventHooks};
+pub use self::flows::{FlowError, FormErrors, Security};
 pub use self::mail::{Email, MailKind, Mailer, SmsSender};
 pub use self::messages::{Message, MessageKey, Messages};
 pub use self::models::{Role, User, WebAuthnCredential};

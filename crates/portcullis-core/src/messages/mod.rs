@@ -107,7 +107,11 @@ impl Messages {
         while let Some(start) = rest.find("%(") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            match after.find(")s") {
+            // `%(name)s`, `%(name)d` or `%(name)r`.
+            let end = after
+                .find(')')
+                .filter(|&e| matches!(after.as_bytes().get(e + 1), Some(b's' | b'd' | b'r')));
+            match end {
                 Some(end) => {
                     let name = &after[..end];
                     match message.args.iter().find(|(n, _)| *n == name) {
@@ -117,8 +121,8 @@ impl Messages {
                     rest = &after[end + 2..];
                 }
                 None => {
-                    out.push_str(&rest[start..]);
-                    rest = "";
+                    out.push_str("%(");
+                    rest = after;
                 }
             }
         }
@@ -167,6 +171,13 @@ mod tests {
         assert_eq!(
             m.render(&msg),
             "%(email)s is already associated with an account."
+        );
+        let msg = Message::new(MessageKey::UsernameInvalidLength)
+            .arg("min", "4")
+            .arg("max", "32");
+        assert_eq!(
+            m.render(&msg),
+            "Username must be at least 4 characters and less than 32 characters"
         );
         let msg = Message::new(MessageKey::InvalidInputLength).arg("length", "64");
         assert_eq!(

@@ -1,0 +1,36 @@
+//! Flask-Security's account flows, framework-free: registration,
+//! confirmation, login, change and reset of passwords, change of email and
+//! username, username recovery, re-authentication, and auth tokens.
+//!
+//! [`Security`] holds what the flows need (settings, datastore, mailer,
+//! hooks, clock, CPU pool) and offers each flow as an async method. A
+//! method validates its input exactly as Flask-Security's form does,
+//! answers [`FlowError::Form`] with the same field errors, persists through
+//! the datastore, sends its mail, emits its events, and returns what the
+//! web layer needs next (for a login: the user and the authentication time
+//! to put into the session or an auth token). Links that arrive by mail are
+//! `start_*` / `finish_*` pairs.
+//!
+//! Each flow is described, with its settings and any difference from
+//! Flask-Security, in `docs/flows/`.
+
+mod confirm;
+mod cpu;
+mod email;
+mod errors;
+mod login;
+mod password;
+mod register;
+mod service;
+mod tokens;
+mod username;
+
+pub use self::confirm::Confirmed;
+pub use self::cpu::{CpuPool, InlineCpu, Job, run_on};
+pub use self::email::EmailChanged;
+pub use self::errors::{FlowError, FormErrors};
+pub use self::login::{Authenticated, ClientInfo, Freshness, LoginForm};
+pub use self::password::{ChangePasswordForm, PasswordChanged, PasswordReset, ResetPasswordForm};
+pub use self::register::{RegisterForm, Registered};
+pub use self::service::{Security, SecurityBuilder};
+pub use self::tokens::TokenAuth;

@@ -1,0 +1,298 @@
+//! Registration (`RegisterFormV2`).
+
+use portcullis_crypto::TokenKind;
+use serde_json::{Map, Value, json};
+
+use super::errors::{FlowError, FormErrors};
+use super::login::{Authenticated, ClientInfo, filled, filled_secret};
+use super::service::Security;
+use crate::events::{AuthnVia, Event};
+use crate::mail::MailKind;
+use crate::messages::{Message, MessageKey};
+use crate::models::User;
+use crate::store::NewUser;
+use crate::validation::normalize_email;
+use crate::{ErrorKind, Result, SecretString};
+
+/// Flask-Security's registration form.
+#[derive(Clone, Default)]
+pub struct RegisterForm {
+    /// Email.
+    pub email: Option<String>,
+    /// Password.
+    pub password: Option<SecretString>,
+    /// The password again (with `SECURITY_PASSWORD_CONFIRM_REQUIRED`).
+    pub password_confirm: Option<SecretString>,
+    /// Username (with `SECURITY_USERNAME_ENABLE`).
+    pub username: Option<String>,
+}
+
+impl std::fmt::Debug for RegisterForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterForm")
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What registration did.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The new user; `None` when generic responses hid an existing account
+    /// (the response must look the same as a success).
+    pub user: Option<User>,
+    /// Set when the user is logged in right away (not confirmable, or
+    /// `SECURITY_LOGIN_WITHOUT_CONFIRMATION`).
+    pub login: Option<Authenticated>,
+}
+
+struct Existing {
+    by_email: Option<User>,
+    by_username: Option<User>,
+}
+
+impl Security {
+    /// Registers a user: validates every field (all errors at once, as
+    /// Flask-Security does), creates the user, sends the welcome mail (with
+    /// a confirmation link when confirmable), emits `user-registered`, and
+    /// logs the user in unless confirmation is needed first.
+    pub async fn register(
+        &self,
+        form: RegisterForm,
+        client: &ClientInfo,
+    ) -> Result<Registered, FlowError> {
+        let c = self.config();
+        let generic = c.return_generic_responses;
+        let mut errors = FormErrors::new();
+        let mut existing = Existing {
+            by_email: None,
+            by_username: None,
+        };
+
+        let email = match filled(&form.email) {
+            None => {
+                errors.add("email", MessageKey::EmailNotProvided);
+                None
+            }
+            Some(raw) => match normalize_email(raw) {
+                Err(m) => {
+                    errors.add("email", m);
+                    None
+                }
+                Ok(e) => {
+                    if let Some(u) = self.store().find_user_by_email(&e).await? {
+                        if !generic {
+                            errors.add(
+                                "email",
+                                Message::new(MessageKey::EmailAlreadyAssociated)
+                                    .arg("email", e.clone()),
+                            );
+                        }
+                        existing.by_email = Some(u);
+                    }
+                    Some(e)
+                }
+            },
+        };
+
+        let mut username = None;
+        if c.username_enable {
+            match filled(&form.username) {
+                None if c.username_required => {
+                    errors.add("username", MessageKey::UsernameNotProvided)
+                }
+                None => {}
+                Some(raw) => match self.username_policy().validate(raw) {
+                    Err(m) => errors.add("username", m),
+                    Ok(Some(u)) => {
+                        if let Some(other) = self.store().find_user_by_username(&u, true).await? {
+                            if !generic {
+                                errors.add(
+                                    "username",
+                                    Message::new(MessageKey::UsernameAlreadyAssociated)
+                                        .arg("username", u.clone()),
+                                );
+                            }
+                            existing.by_username = Some(other);
+                        }
+                        username = Some(u);
+                    }
+                    Ok(None) => {}
+                },
+            }
+        }
+
+        let password = filled_secret(&form.password);
+        let mut normalized = None;
+        match password {
+            None if c.password_required => errors.add("password", MessageKey::PasswordNotProvided),
+            None => {}
+            Some(pw) => {
+                let inputs: Vec<&str> = email
+                    .iter()
+                    .chain(username.iter())
+                    .map(String::as_str)
+                    .collect();
+                match self
+                    .password_policy()
+                    .validate(pw, &inputs, self.breach())
+                    .await
+                {
+                    Ok(n) => normalized = Some(n),
+                    Err(m) => errors.add("password", m),
+                }
+            }
+        }
+        if c.password_confirm_required && (password.is_some() || c.password_required) {
+            match filled_secret(&form.password_confirm) {
+                None => errors.add("password_confirm", MessageKey::PasswordNotProvided),
+                Some(confirm) if Some(confirm) != password => {
+                    errors.add("password_confirm", MessageKey::RetypePasswordMismatch)
+                }
+                Some(_) => {}
+            }
+        }
+        errors.into_result()?;
+        let Some(email) = email else {
+            return Err(FlowError::Internal(crate::Error::internal(
+                "validated email missing",
+            )));
+        };
+
+        if existing.by_email.is_some() || existing.by_username.is_some() {
+            return self
+                .register_existing(existing, &email, username.as_deref(), password)
+                .await;
+        }
+
+        let hash = match &normalized {
+            Some(pw) => Some(SecretString::new(self.hash_password(pw).await?)),
+            None => None,
+        };
+        let new = NewUser {
+            username: username.clone(),
+            ..NewUser::new(email.clone(), hash)
+        };
+        let user = match self.store().create_user(new).await {
+            Ok(u) => u,
+            // Lost a race with another registration of the same address.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && !generic => {
+                return Err(FormErrors::field(
+                    "email",
+                    Message::new(MessageKey::EmailAlreadyAssociated).arg("email", email),
+                )
+                .into());
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                return Ok(Registered {
+                    user: None,
+                    login: None,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+
+        let mut context = Map::new();
+        if c.confirmable {
+            let (link, token) = self.confirmation_link(&user).await?;
+            context.insert("confirmation_link".into(), json!(link));
+            context.insert("confirmation_token".into(), json!(token));
+        }
+        self.emit(Event::UserRegistered {
+            user: Box::new(user.clone()),
+        })
+        .await;
+        if c.send_register_email {
+            self.send_mail(
+                MailKind::Welcome,
+                &user.email,
+                &c.email_subject_register,
+                Some(&user),
+                context,
+            )
+            .await?;
+        }
+        let login = if self.requires_confirmation(&user) {
+            None
+        } else {
+            Some(
+                self.complete_login(user.clone(), vec![AuthnVia::Register], false, client)
+                    .await?,
+            )
+        };
+        Ok(Registered {
+            user: Some(user),
+            login,
+        })
+    }
+
+    /// Generic responses: the address (or username) is taken. Nothing is
+    /// created; the owner is told by mail, and the answer looks like success.
+    async fn register_existing(
+        &self,
+        existing: Existing,
+        email: &str,
+        username: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<Registered, FlowError> {
+        let c = self.config();
+        // Spend the time a real registration would.
+        self.burn_hash(password.unwrap_or("not-a-password")).await?;
+        if let Some(owner) = &existing.by_email {
+            let mut context = Map::new();
+            if c.recoverable {
+                let (link, token) = self.reset_link(owner).await?;
+                context.insert("reset_link".into(), Value::String(link.clone()));
+                context.insert("recovery_link".into(), Value::String(link));
+                context.insert("reset_token".into(), Value::String(token));
+            }
+            if c.confirmable && owner.confirmed_at.is_none() {
+                let (link, token) = self.confirmation_link(owner).await?;
+                context.insert("confirmation_link".into(), Value::String(link));
+                context.insert("confirmation_token".into(), Value::String(token));
+            }
+            self.send_mail(
+                MailKind::WelcomeExisting,
+                &owner.email,
+                &c.email_subject_register,
+                Some(owner),
+                context,
+            )
+            .await?;
+        } else if let (Some(_), Some(name)) = (&existing.by_username, username) {
+            let context = Map::from_iter([
+                ("email".to_owned(), json!(email)),
+                ("username".to_owned(), json!(name)),
+            ]);
+            self.send_mail(
+                MailKind::WelcomeExistingUsername,
+                email,
+                &c.email_subject_register,
+                None,
+                context,
+            )
+            .await?;
+        }
+        self.emit(Event::UserNotRegistered {
+            existing_email: existing.by_email.is_some(),
+            existing_username: existing.by_username.is_some(),
+            user: existing.by_email.or(existing.by_username).map(Box::new),
+        })
+        .await;
+        Ok(Registered {
+            user: None,
+            login: None,
+        })
+    }
+
+    /// A confirmation link for `user`: (absolute URL, token).
+    pub(crate) async fn confirmation_link(&self, user: &User) -> Result<(String, String)> {
+        let payload = json!([user.fs_uniquifier, self.hash_data(&user.email).await?]);
+        let token = self.sign_link(TokenKind::Confirm, &payload);
+        Ok((
+            self.url(&format!("{}/{token}", self.config().confirm_url)),
+            token,
+        ))
+    }
+}

@@ -1,0 +1,352 @@
+//! The [`Security`] service and its shared helpers.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use portcullis_crypto::{
+    AuthTokenIssuer, PasswordHasher, TokenKind, UrlSafeTimedSerializer, Verified,
+};
+use serde_json::{Map, Value, json};
+
+use super::cpu::{CpuPool, InlineCpu, run_on};
+use crate::events::{Event, EventHooks, NoHooks};
+use crate::mail::{Email, MailKind, Mailer};
+use crate::messages::Messages;
+use crate::models::User;
+use crate::store::Datastore;
+use crate::validation::{BreachChecker, PasswordPolicy, UsernamePolicy};
+use crate::{Clock, Error, ErrorKind, Result, SecurityConfig, SystemClock};
+
+/// Everything the flows need. Cheap to clone (one `Arc`).
+#[derive(Debug, Clone)]
+pub struct Security {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: SecurityConfig,
+    store: Arc<dyn Datastore>,
+    mailer: Arc<dyn Mailer>,
+    hooks: Arc<dyn EventHooks>,
+    clock: Arc<dyn Clock>,
+    cpu: Arc<dyn CpuPool>,
+    breach: Option<Arc<dyn BreachChecker>>,
+    hasher: PasswordHasher,
+    password_policy: PasswordPolicy,
+    username_policy: UsernamePolicy,
+    confirm: UrlSafeTimedSerializer,
+    reset: UrlSafeTimedSerializer,
+    change_email: UrlSafeTimedSerializer,
+    auth_tokens: AuthTokenIssuer,
+    base_url: String,
+}
+
+/// Builds a [`Security`].
+#[derive(Debug)]
+pub struct SecurityBuilder {
+    config: SecurityConfig,
+    store: Option<Arc<dyn Datastore>>,
+    mailer: Option<Arc<dyn Mailer>>,
+    hooks: Arc<dyn EventHooks>,
+    clock: Arc<dyn Clock>,
+    cpu: Arc<dyn CpuPool>,
+    breach: Option<Arc<dyn BreachChecker>>,
+    base_url: String,
+}
+
+impl SecurityBuilder {
+    /// The datastore (required).
+    pub fn store(mut self, store: Arc<dyn Datastore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The mailer (required).
+    pub fn mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// Event hooks (default: none).
+    pub fn hooks(mut self, hooks: Arc<dyn EventHooks>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where password hashing runs (default: inline; web adapters pass a
+    /// bounded blocking pool).
+    pub fn cpu_pool(mut self, cpu: Arc<dyn CpuPool>) -> Self {
+        self.cpu = cpu;
+        self
+    }
+
+    /// The breached-password service (needed when
+    /// `SECURITY_PASSWORD_CHECK_BREACHED` is on).
+    pub fn breach_checker(mut self, breach: Arc<dyn BreachChecker>) -> Self {
+        self.breach = Some(breach);
+        self
+    }
+
+    /// The external base URL links in mail start with, e.g.
+    /// `https://app.example.com` (default `http://localhost`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Checks the settings and builds the service.
+    pub fn build(self) -> Result<Security> {
+        let config = self.config;
+        config.validate()?;
+        let store = self
+            .store
+            .ok_or_else(|| Error::new(ErrorKind::Config, "Security needs a datastore"))?;
+        let mailer = self
+            .mailer
+            .ok_or_else(|| Error::new(ErrorKind::Config, "Security needs a mailer"))?;
+        Ok(Security {
+            inner: Arc::new(Inner {
+                hasher: config.password_hasher()?,
+                password_policy: PasswordPolicy::from_config(&config)?,
+                username_policy: UsernamePolicy::from_config(&config)?,
+                confirm: config.serializer(TokenKind::Confirm)?,
+                reset: config.serializer(TokenKind::Reset)?,
+                change_email: config.serializer(TokenKind::ChangeEmail)?,
+                auth_tokens: config.auth_token_issuer()?,
+                config,
+                store,
+                mailer,
+                hooks: self.hooks,
+                clock: self.clock,
+                cpu: self.cpu,
+                breach: self.breach,
+                base_url: self.base_url,
+            }),
+        })
+    }
+}
+
+/// Flask-Security's English rendering of a duration ("2 days", "1 hour").
+pub(crate) fn human(d: TimeDelta) -> String {
+    let s = d.num_seconds().max(0);
+    let (n, unit) = if s % 86_400 == 0 && s >= 86_400 {
+        (s / 86_400, "day")
+    } else if s % 3600 == 0 && s >= 3600 {
+        (s / 3600, "hour")
+    } else if s % 60 == 0 && s >= 60 {
+        (s / 60, "minute")
+    } else {
+        (s, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+impl Security {
+    /// A builder around `config`.
+    pub fn builder(config: SecurityConfig) -> SecurityBuilder {
+        SecurityBuilder {
+            config,
+            store: None,
+            mailer: None,
+            hooks: Arc::new(NoHooks),
+            clock: Arc::new(SystemClock),
+            cpu: Arc::new(InlineCpu),
+            breach: None,
+            base_url: "http://localhost".into(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SecurityConfig {
+        &self.inner.config
+    }
+
+    /// The datastore.
+    pub fn store(&self) -> &Arc<dyn Datastore> {
+        &self.inner.store
+    }
+
+    /// The message catalogue.
+    pub fn messages(&self) -> &Messages {
+        &self.inner.config.messages
+    }
+
+    /// The password pipeline.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    pub(crate) fn password_policy(&self) -> &PasswordPolicy {
+        &self.inner.password_policy
+    }
+
+    pub(crate) fn username_policy(&self) -> &UsernamePolicy {
+        &self.inner.username_policy
+    }
+
+    pub(crate) fn breach(&self) -> Option<&dyn BreachChecker> {
+        self.inner.breach.as_deref()
+    }
+
+    pub(crate) fn serializer(&self, kind: TokenKind) -> &UrlSafeTimedSerializer {
+        match kind {
+            TokenKind::Reset => &self.inner.reset,
+            TokenKind::ChangeEmail => &self.inner.change_email,
+            _ => &self.inner.confirm,
+        }
+    }
+
+    pub(crate) fn auth_tokens(&self) -> &AuthTokenIssuer {
+        &self.inner.auth_tokens
+    }
+
+    /// Now, at microsecond precision.
+    pub fn now(&self) -> DateTime<Utc> {
+        crate::store::now_utc(self.inner.clock.as_ref())
+    }
+
+    /// Now, in Unix seconds.
+    pub fn now_secs(&self) -> i64 {
+        self.inner.clock.unix_secs()
+    }
+
+    /// An absolute URL for a Portcullis path (with `SECURITY_URL_PREFIX`).
+    pub fn url(&self, path: &str) -> String {
+        let prefix = self
+            .inner
+            .config
+            .url_prefix
+            .as_deref()
+            .unwrap_or("")
+            .trim_end_matches('/');
+        format!("{}{prefix}{path}", self.inner.base_url)
+    }
+
+    /// Hashes `password` with the configured pipeline, on the CPU pool.
+    pub async fn hash_password(&self, password: &str) -> Result<String> {
+        let hasher = self.inner.hasher.clone();
+        let pw = password.to_owned();
+        run_on(self.inner.cpu.as_ref(), move || hasher.hash_password(&pw))
+            .await?
+            .map_err(Error::from)
+    }
+
+    /// Checks a password against a stored hash, on the CPU pool. A stored
+    /// hash that cannot be read does not match (and is logged).
+    pub(crate) async fn verify_password(&self, password: &str, stored: &str) -> Result<Verified> {
+        let hasher = self.inner.hasher.clone();
+        let (pw, stored) = (password.to_owned(), stored.to_owned());
+        let result = run_on(self.inner.cpu.as_ref(), move || {
+            hasher.verify_password(&pw, &stored)
+        })
+        .await?;
+        Ok(result.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "a stored password hash could not be used");
+            Verified {
+                matches: false,
+                needs_update: false,
+            }
+        }))
+    }
+
+    /// Spends a password check's time (unknown users, generic responses).
+    pub(crate) async fn burn_hash(&self, password: &str) -> Result<()> {
+        let hasher = self.inner.hasher.clone();
+        let pw = password.to_owned();
+        run_on(self.inner.cpu.as_ref(), move || hasher.dummy_verify(&pw)).await
+    }
+
+    /// Flask-Security's `hash_data` (sha256_crypt), on the CPU pool.
+    pub(crate) async fn hash_data(&self, data: &str) -> Result<String> {
+        let d = data.to_owned();
+        run_on(self.inner.cpu.as_ref(), move || {
+            portcullis_crypto::hash_data::hash_data(&d)
+        })
+        .await?
+        .map_err(Error::from)
+    }
+
+    /// Flask-Security's `verify_hash`, on the CPU pool.
+    pub(crate) async fn verify_hash_data(&self, hashed: &str, data: &str) -> Result<bool> {
+        let (h, d) = (hashed.to_owned(), data.to_owned());
+        run_on(self.inner.cpu.as_ref(), move || {
+            portcullis_crypto::hash_data::verify_hash(&h, &d)
+        })
+        .await
+    }
+
+    /// Delivers an event to the hooks.
+    pub(crate) async fn emit(&self, event: Event) {
+        self.inner.hooks.on_event(&event).await;
+    }
+
+    /// The non-secret view of a user that mail templates get.
+    pub(crate) fn user_context(user: &User) -> Value {
+        json!({"id": user.id, "email": user.email, "username": user.username})
+    }
+
+    /// Sends one mail, with `user`, `security` and `security_urls` in its context.
+    pub(crate) async fn send_mail(
+        &self,
+        kind: MailKind,
+        to: &str,
+        subject: &str,
+        user: Option<&User>,
+        mut context: Map<String, Value>,
+    ) -> Result<()> {
+        let c = &self.inner.config;
+        if let Some(u) = user {
+            context.insert("user".into(), Self::user_context(u));
+        }
+        context.insert(
+            "security".into(),
+            json!({
+                "confirmable": c.confirmable, "recoverable": c.recoverable, "registerable": c.registerable,
+                "changeable": c.changeable, "change_email": c.change_email, "username_enable": c.username_enable,
+                "email_plaintext": c.email_plaintext, "email_html": c.email_html,
+            }),
+        );
+        context.insert(
+            "security_urls".into(),
+            json!({
+                "login": self.url(&c.login_url), "forgot_password": self.url(&c.reset_url),
+                "register": self.url(&c.register_url), "confirm_email": self.url(&c.confirm_url),
+                "change_password": self.url(&c.change_url), "recover_username": self.url(&c.username_recovery_url),
+            }),
+        );
+        let email = Email {
+            kind,
+            to: to.to_owned(),
+            from: c.email_sender.clone(),
+            subject: subject.to_owned(),
+            context,
+        };
+        self.inner.mailer.send(&email).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human(TimeDelta::days(2)), "2 days");
+        assert_eq!(human(TimeDelta::days(1)), "1 day");
+        assert_eq!(human(TimeDelta::hours(2)), "2 hours");
+        assert_eq!(human(TimeDelta::minutes(30)), "30 minutes");
+        assert_eq!(human(TimeDelta::seconds(90)), "90 seconds");
+    }
+}

@@ -1,0 +1,100 @@
+//! Auth tokens, session users, and the signed links sent by mail.
+
+use chrono::TimeDelta;
+use portcullis_crypto::{AuthToken, TokenError, TokenKind};
+use serde_json::Value;
+
+use super::service::Security;
+use crate::Result;
+use crate::models::User;
+
+/// A request authenticated by an auth token.
+#[derive(Debug, Clone)]
+pub struct TokenAuth {
+    /// The user (active).
+    pub user: User,
+    /// The verified token (its `fs_paa` serves freshness checks).
+    pub token: AuthToken,
+}
+
+/// What a mailed link's token turned out to be.
+#[derive(Debug)]
+pub(crate) enum LinkStatus {
+    /// Signed, in time, and its user exists.
+    Valid { payload: Vec<Value>, user: User },
+    /// Signed but too old; the user, when it still exists.
+    Expired { user: Option<User> },
+    /// Anything else.
+    Invalid,
+}
+
+impl Security {
+    /// Issues an auth token for `user`, recording `fs_paa` (when the user
+    /// last authenticated with a primary factor).
+    pub fn issue_auth_token(&self, user: &User, fs_paa: f64) -> String {
+        self.auth_tokens()
+            .issue(user.token_uniquifier(), fs_paa, 0, None, self.now_secs())
+    }
+
+    /// The active user an auth token names, or `None` for a bad, expired or
+    /// orphaned token, or an inactive user.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Option<TokenAuth>> {
+        let Ok(token) = self.auth_tokens().verify(token, self.clock().unix_time()) else {
+            return Ok(None);
+        };
+        let user = self
+            .store()
+            .find_user_by_token_uniquifier(&token.uid)
+            .await?;
+        Ok(user
+            .filter(|u| u.active)
+            .map(|user| TokenAuth { user, token }))
+    }
+
+    /// The active user a session names (by `fs_uniquifier`), or `None`.
+    pub async fn load_session_user(&self, fs_uniquifier: &str) -> Result<Option<User>> {
+        Ok(self
+            .store()
+            .find_user_by_uniquifier(fs_uniquifier)
+            .await?
+            .filter(|u| u.active))
+    }
+
+    pub(crate) fn sign_link(&self, kind: TokenKind, payload: &Value) -> String {
+        self.serializer(kind).dumps(payload, self.now_secs())
+    }
+
+    /// Checks a mailed link's token: `[fs_uniquifier, …]`, signed for
+    /// `kind`, at most `within` old.
+    pub(crate) async fn check_link(
+        &self,
+        kind: TokenKind,
+        token: &str,
+        within: TimeDelta,
+    ) -> Result<LinkStatus> {
+        let (payload, expired) =
+            match self
+                .serializer(kind)
+                .loads(token, Some(within.num_seconds()), self.now_secs())
+            {
+                Ok(l) => (l.payload, false),
+                Err(TokenError::Expired { payload, .. }) => (payload, true),
+                Err(_) => return Ok(LinkStatus::Invalid),
+            };
+        let Value::Array(items) = payload else {
+            return Ok(LinkStatus::Invalid);
+        };
+        let Some(uid) = items.first().and_then(Value::as_str) else {
+            return Ok(LinkStatus::Invalid);
+        };
+        let user = self.store().find_user_by_uniquifier(uid).await?;
+        Ok(match (user, expired) {
+            (user, true) => LinkStatus::Expired { user },
+            (Some(user), false) => LinkStatus::Valid {
+                payload: items,
+                user,
+            },
+            (None, false) => LinkStatus::Invalid,
+        })
+    }
+}

@@ -1,0 +1,454 @@
+//! Registration and email confirmation.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use portcullis_core::flows::{ClientInfo, LoginForm, RegisterForm};
+use portcullis_core::validation::MemoryBreachChecker;
+use portcullis_core::{MailKind, MessageKey as K, UserPatch, UserStore};
+
+fn form(email: &str, pw: &str, confirm: &str) -> RegisterForm {
+    RegisterForm {
+        email: Some(email.into()),
+        password: secret(pw),
+        password_confirm: secret(confirm),
+        username: None,
+    }
+}
+
+#[tokio::test]
+async fn register_then_confirm_then_login() {
+    let e = env(&[
+        ("SECURITY_CONFIRMABLE", "true"),
+        ("SECURITY_TRACKABLE", "true"),
+    ]);
+    let r = e
+        .security
+        .register(
+            form(" Ada@Example.COM ", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let user = r.user.unwrap();
+    assert_eq!(user.email, "Ada@example.com");
+    assert!(r.login.is_none(), "confirmation comes first");
+    assert!(
+        user.password
+            .as_ref()
+            .unwrap()
+            .expose()
+            .starts_with("$argon2id$")
+    );
+    let (kind, mail) = e.outbox.last_to("Ada@example.com").unwrap();
+    assert_eq!(kind, MailKind::Welcome);
+    assert_eq!(mail.subject, "Welcome");
+    assert!(mail.text.unwrap().contains("to confirm your email address"));
+    // Unconfirmed: no login.
+    let login = LoginForm {
+        email: Some("ada@example.com".into()),
+        password: secret(PASSWORD),
+        ..LoginForm::default()
+    };
+    assert_eq!(
+        errors(
+            e.security
+                .login(login.clone(), &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("email", K::ConfirmationRequired)]
+    );
+    // Confirm with the mailed link.
+    let token = e.token_from_mail("Ada@example.com", "/confirm/");
+    let c = e
+        .security
+        .confirm_email(&token, &ClientInfo::default())
+        .await
+        .unwrap();
+    assert!(c.user.confirmed_at.is_some());
+    assert!(c.login.is_none());
+    // Reusing the link says so.
+    assert_eq!(
+        errors(
+            e.security
+                .confirm_email(&token, &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("", K::AlreadyConfirmed)]
+    );
+    let a = e
+        .security
+        .login(
+            login,
+            &ClientInfo {
+                remote_addr: Some("192.0.2.9".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.user.login_count, Some(1));
+    assert_eq!(a.user.current_login_ip.as_deref(), Some("192.0.2.9"));
+    assert_eq!(
+        e.hooks.signals(),
+        ["user-registered", "user-confirmed", "user-authenticated"]
+    );
+}
+
+#[tokio::test]
+async fn without_confirmation_registration_logs_in() {
+    let e = env(&[]);
+    let r = e
+        .security
+        .register(
+            form("bo@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let login = r.login.unwrap();
+    assert_eq!(login.user.email, "bo@example.com");
+    assert_eq!(login.fs_paa, T0);
+    let mail = e.outbox.last_to("bo@example.com").unwrap().1.text.unwrap();
+    assert!(
+        !mail.contains("confirm"),
+        "no confirmation link when not confirmable: {mail}"
+    );
+}
+
+#[tokio::test]
+async fn every_missing_field_is_reported_at_once() {
+    let e = env(&[]);
+    let err = e
+        .security
+        .register(RegisterForm::default(), &ClientInfo::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        errors(err),
+        [
+            ("email", K::EmailNotProvided),
+            ("password", K::PasswordNotProvided),
+            ("password_confirm", K::PasswordNotProvided)
+        ]
+    );
+    let err = e
+        .security
+        .register(
+            form("not-an-email", "short", "other"),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        errors(err),
+        [
+            ("email", K::InvalidEmailAddress),
+            ("password", K::PasswordInvalidLength),
+            ("password_confirm", K::RetypePasswordMismatch)
+        ]
+    );
+    assert!(e.outbox.is_empty());
+}
+
+#[tokio::test]
+async fn password_policy_applies() {
+    let e = env(&[("SECURITY_PASSWORD_COMPLEXITY_CHECKER", "zxcvbn")]);
+    let err = e
+        .security
+        .register(
+            form("z@example.com", "password1", "password1"),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(errors(err), [("password", K::PasswordTooSimple)]);
+
+    let (config, _) = portcullis_core::ConfigLoader::new()
+        .vars([
+            ("SECRET_KEY", "k"),
+            ("SECURITY_PASSWORD_SALT", "s"),
+            ("SECURITY_PASSWORD_CHECK_BREACHED", "true"),
+        ])
+        .build()
+        .unwrap();
+    let s = portcullis_core::Security::builder(config)
+        .store(std::sync::Arc::new(portcullis_memory::MemoryStore::new()))
+        .mailer(std::sync::Arc::new(portcullis_mail::MemoryOutbox::new()))
+        .breach_checker(std::sync::Arc::new(MemoryBreachChecker::new([(
+            "Breached-Passw0rd!",
+            12,
+        )])))
+        .build()
+        .unwrap();
+    let err = s
+        .register(
+            form("h@example.com", "Breached-Passw0rd!", "Breached-Passw0rd!"),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(errors(err), [("password", K::PasswordBreached)]);
+}
+
+#[tokio::test]
+async fn duplicate_registration_is_refused_in_detail() {
+    let e = env(&[]);
+    e.user("dup@example.com").await;
+    let err = e
+        .security
+        .register(
+            form("DUP@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    let f = match err {
+        portcullis_core::FlowError::Form(f) => f,
+        other => panic!("{other:?}"),
+    };
+    assert!(f.has("email", K::EmailAlreadyAssociated));
+    assert_eq!(
+        f.render(e.security.messages())[0].1,
+        "DUP@example.com is already associated with an account."
+    );
+    assert_eq!(
+        e.store.list_users(&Default::default()).await.unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn duplicate_registration_with_generic_responses_looks_like_success() {
+    let e = env(&[
+        ("SECURITY_RETURN_GENERIC_RESPONSES", "true"),
+        ("SECURITY_RECOVERABLE", "true"),
+    ]);
+    let owner = e.user("owner@example.com").await;
+    let r = e
+        .security
+        .register(
+            form("Owner@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert!(r.user.is_none() && r.login.is_none());
+    assert_eq!(
+        e.store.list_users(&Default::default()).await.unwrap().len(),
+        1
+    );
+    let (kind, mail) = e.outbox.last_to(&owner.email).unwrap();
+    assert_eq!(kind, MailKind::WelcomeExisting);
+    assert!(
+        mail.text
+            .unwrap()
+            .contains("https://app.example.com/reset/")
+    );
+    assert_eq!(e.hooks.signals(), ["user-not-registered"]);
+    // The same answer for a fresh address, except that a user now exists.
+    let r = e
+        .security
+        .register(
+            form("fresh@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert!(r.user.is_some());
+}
+
+#[tokio::test]
+async fn usernames_are_validated_and_unique() {
+    let e = env(&[
+        ("SECURITY_USERNAME_ENABLE", "true"),
+        ("SECURITY_USERNAME_REQUIRED", "true"),
+    ]);
+    let mut f = form("u1@example.com", PASSWORD, PASSWORD);
+    assert_eq!(
+        errors(
+            e.security
+                .register(f.clone(), &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("username", K::UsernameNotProvided)]
+    );
+    f.username = Some("bad name!".into());
+    assert_eq!(
+        errors(
+            e.security
+                .register(f.clone(), &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("username", K::UsernameDisallowedCharacters)]
+    );
+    f.username = Some("alice".into());
+    e.security
+        .register(f, &ClientInfo::default())
+        .await
+        .unwrap();
+    let mut g = form("u2@example.com", PASSWORD, PASSWORD);
+    g.username = Some("ALICE".into());
+    assert_eq!(
+        errors(
+            e.security
+                .register(g, &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("username", K::UsernameAlreadyAssociated)]
+    );
+    // Login by username.
+    let a = e
+        .security
+        .login(
+            LoginForm {
+                username: Some("alice".into()),
+                password: secret(PASSWORD),
+                ..LoginForm::default()
+            },
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.user.email, "u1@example.com");
+}
+
+#[tokio::test]
+async fn confirmation_links_expire_and_resist_tampering() {
+    let e = env(&[("SECURITY_CONFIRMABLE", "true")]);
+    e.security
+        .register(
+            form("late@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let token = e.token_from_mail("late@example.com", "/confirm/");
+    let mut tampered = token.clone();
+    tampered.insert(3, 'x');
+    assert_eq!(
+        errors(
+            e.security
+                .confirm_email(&tampered, &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("", K::InvalidConfirmationToken)]
+    );
+    assert_eq!(
+        errors(
+            e.security
+                .confirm_email("garbage", &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("", K::InvalidConfirmationToken)]
+    );
+    e.clock.advance(2.0 * 86400.0 + 1.0);
+    let err = e
+        .security
+        .confirm_email(&token, &ClientInfo::default())
+        .await
+        .unwrap_err();
+    assert_eq!(errors(err), [("", K::ConfirmationExpired)]);
+    // Ask for a new link; it works.
+    e.security
+        .send_confirmation(Some("late@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(
+        e.outbox.last_to("late@example.com").unwrap().0,
+        MailKind::ConfirmationInstructions
+    );
+    let fresh = e.token_from_mail("late@example.com", "/confirm/");
+    e.security
+        .confirm_email(&fresh, &ClientInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        errors(
+            e.security
+                .send_confirmation(Some("late@example.com"))
+                .await
+                .unwrap_err()
+        ),
+        [("email", K::AlreadyConfirmed)]
+    );
+    assert_eq!(
+        errors(
+            e.security
+                .send_confirmation(Some("nobody@example.com"))
+                .await
+                .unwrap_err()
+        ),
+        [("email", K::UserDoesNotExist)]
+    );
+    assert_eq!(
+        errors(e.security.send_confirmation(None).await.unwrap_err()),
+        [("email", K::EmailNotProvided)]
+    );
+}
+
+#[tokio::test]
+async fn a_confirmation_link_dies_when_the_email_changes() {
+    let e = env(&[("SECURITY_CONFIRMABLE", "true")]);
+    let u = e
+        .security
+        .register(
+            form("old@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap()
+        .user
+        .unwrap();
+    let token = e.token_from_mail("old@example.com", "/confirm/");
+    e.store
+        .update_user(
+            u.id,
+            UserPatch {
+                email: Some("new@example.com".into()),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        errors(
+            e.security
+                .confirm_email(&token, &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("", K::InvalidConfirmationToken)]
+    );
+}
+
+#[tokio::test]
+async fn auto_login_after_confirm() {
+    let e = env(&[
+        ("SECURITY_CONFIRMABLE", "true"),
+        ("SECURITY_AUTO_LOGIN_AFTER_CONFIRM", "true"),
+    ]);
+    e.security
+        .register(
+            form("auto@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let token = e.token_from_mail("auto@example.com", "/confirm/");
+    assert!(
+        e.security
+            .confirm_email(&token, &ClientInfo::default())
+            .await
+            .unwrap()
+            .login
+            .is_some()
+    );
+}

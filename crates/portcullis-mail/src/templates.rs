@@ -1,0 +1,389 @@
+//! Rendering Flask-Security's mail templates.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Value as JinjaValue};
+use minijinja::{Environment, Error as JinjaError, ErrorKind as JinjaErrorKind, State};
+use portcullis_core::{Email, Error, Result};
+
+/// The built-in templates: Flask-Security 5.9.2's, unchanged.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "change_email_instructions.html",
+        include_str!("../templates/change_email_instructions.html"),
+    ),
+    (
+        "change_email_instructions.txt",
+        include_str!("../templates/change_email_instructions.txt"),
+    ),
+    (
+        "change_notice.html",
+        include_str!("../templates/change_notice.html"),
+    ),
+    (
+        "change_notice.txt",
+        include_str!("../templates/change_notice.txt"),
+    ),
+    (
+        "change_username_notice.html",
+        include_str!("../templates/change_username_notice.html"),
+    ),
+    (
+        "change_username_notice.txt",
+        include_str!("../templates/change_username_notice.txt"),
+    ),
+    (
+        "confirmation_instructions.html",
+        include_str!("../templates/confirmation_instructions.html"),
+    ),
+    (
+        "confirmation_instructions.txt",
+        include_str!("../templates/confirmation_instructions.txt"),
+    ),
+    (
+        "login_instructions.html",
+        include_str!("../templates/login_instructions.html"),
+    ),
+    (
+        "login_instructions.txt",
+        include_str!("../templates/login_instructions.txt"),
+    ),
+    (
+        "reset_instructions.html",
+        include_str!("../templates/reset_instructions.html"),
+    ),
+    (
+        "reset_instructions.txt",
+        include_str!("../templates/reset_instructions.txt"),
+    ),
+    (
+        "reset_notice.html",
+        include_str!("../templates/reset_notice.html"),
+    ),
+    (
+        "reset_notice.txt",
+        include_str!("../templates/reset_notice.txt"),
+    ),
+    (
+        "two_factor_instructions.html",
+        include_str!("../templates/two_factor_instructions.html"),
+    ),
+    (
+        "two_factor_instructions.txt",
+        include_str!("../templates/two_factor_instructions.txt"),
+    ),
+    (
+        "two_factor_rescue.html",
+        include_str!("../templates/two_factor_rescue.html"),
+    ),
+    (
+        "two_factor_rescue.txt",
+        include_str!("../templates/two_factor_rescue.txt"),
+    ),
+    (
+        "us_instructions.html",
+        include_str!("../templates/us_instructions.html"),
+    ),
+    (
+        "us_instructions.txt",
+        include_str!("../templates/us_instructions.txt"),
+    ),
+    (
+        "username_recovery.html",
+        include_str!("../templates/username_recovery.html"),
+    ),
+    (
+        "username_recovery.txt",
+        include_str!("../templates/username_recovery.txt"),
+    ),
+    ("welcome.html", include_str!("../templates/welcome.html")),
+    ("welcome.txt", include_str!("../templates/welcome.txt")),
+    (
+        "welcome_existing.html",
+        include_str!("../templates/welcome_existing.html"),
+    ),
+    (
+        "welcome_existing.txt",
+        include_str!("../templates/welcome_existing.txt"),
+    ),
+    (
+        "welcome_existing_username.html",
+        include_str!("../templates/welcome_existing_username.html"),
+    ),
+    (
+        "welcome_existing_username.txt",
+        include_str!("../templates/welcome_existing_username.txt"),
+    ),
+];
+
+/// A mail ready to send.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Recipient.
+    pub to: String,
+    /// Sender.
+    pub from: String,
+    /// Subject.
+    pub subject: String,
+    /// Text body (with `SECURITY_EMAIL_PLAINTEXT`).
+    pub text: Option<String>,
+    /// HTML body (with `SECURITY_EMAIL_HTML`).
+    pub html: Option<String>,
+}
+
+impl std::fmt::Debug for Rendered {
+    /// Bodies carry live links, so they are not printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Flask-Security's `%(name)s` interpolation, as its `_fsdomain` (gettext) does.
+fn fsdomain(text: String, kwargs: Kwargs) -> std::result::Result<String, JinjaError> {
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    for key in kwargs.args().map(str::to_owned).collect::<Vec<_>>() {
+        let v: JinjaValue = kwargs.get(&key)?;
+        values.insert(
+            key,
+            if v.is_none() || v.is_undefined() {
+                String::new()
+            } else {
+                v.to_string()
+            },
+        );
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("%(") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after
+            .find(')')
+            .filter(|&e| matches!(after.as_bytes().get(e + 1), Some(b's' | b'd')))
+        {
+            Some(end) => {
+                out.push_str(values.get(&after[..end]).map_or("", String::as_str));
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("%(");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `url_for_security('forgot_password', _external=True)`: absolute URLs
+/// the service puts into the context as `security_urls`.
+fn url_for_security(
+    state: &State<'_, '_>,
+    endpoint: String,
+    kwargs: Kwargs,
+) -> std::result::Result<String, JinjaError> {
+    let _external: Option<bool> = kwargs.get("_external")?;
+    let urls = state.lookup("security_urls").unwrap_or_default();
+    let url = urls
+        .get_attr(&endpoint)
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_none());
+    url.map(|v| v.to_string()).ok_or_else(|| {
+        JinjaError::new(
+            JinjaErrorKind::UndefinedError,
+            format!("no URL for endpoint {endpoint:?}"),
+        )
+    })
+}
+
+/// The mail templates: built-ins, optionally overridden from a directory.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    env: Arc<Environment<'static>>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl Templates {
+    /// Flask-Security's templates.
+    pub fn builtin() -> Self {
+        Self::build(None)
+    }
+
+    /// Built-ins, but a `<name>.txt` / `<name>.html` in `dir` wins.
+    pub fn with_overrides(dir: impl Into<PathBuf>) -> Self {
+        Self::build(Some(dir.into()))
+    }
+
+    fn build(dir: Option<PathBuf>) -> Self {
+        let mut env = Environment::new();
+        // Like Jinja2's ChainableUndefined: an app template may name something we do not provide.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.set_loader(move |name: &str| {
+            if let Some(dir) = &dir {
+                let safe = !name.contains('/') && !name.contains('\\') && !name.contains("..");
+                if safe {
+                    match std::fs::read_to_string(dir.join(name)) {
+                        Ok(s) => return Ok(Some(s)),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(JinjaError::new(
+                                JinjaErrorKind::InvalidOperation,
+                                "cannot read template",
+                            )
+                            .with_source(e));
+                        }
+                    }
+                }
+            }
+            Ok(BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, src)| (*src).to_owned()))
+        });
+        env.add_function("_fsdomain", fsdomain);
+        env.add_function("_", fsdomain);
+        env.add_function("url_for_security", url_for_security);
+        Self { env: Arc::new(env) }
+    }
+
+    fn render_one(&self, name: &str, ctx: &JinjaValue) -> Result<String> {
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| Error::internal(format!("mail template {name}")).with_source(e))?;
+        t.render(ctx)
+            .map(|s| s.trim().to_owned() + "\n")
+            .map_err(|e| Error::internal(format!("mail template {name}")).with_source(e))
+    }
+
+    /// Renders `email`'s text and HTML bodies (each only when
+    /// `security.email_plaintext` / `security.email_html` is not false).
+    pub fn render(&self, email: &Email) -> Result<Rendered> {
+        let ctx = JinjaValue::from(minijinja::value::Serde(&email.context));
+        let flag = |name: &str| {
+            email
+                .context
+                .get("security")
+                .and_then(|s| s.get(name))
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true)
+        };
+        let base = email.kind.template();
+        let text = if flag("email_plaintext") {
+            Some(self.render_one(&format!("{base}.txt"), &ctx)?)
+        } else {
+            None
+        };
+        let html = if flag("email_html") {
+            Some(self.render_one(&format!("{base}.html"), &ctx)?)
+        } else {
+            None
+        };
+        Ok(Rendered {
+            to: email.to.clone(),
+            from: email.from.clone(),
+            subject: email.subject.clone(),
+            text,
+            html,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::MailKind;
+    use serde_json::json;
+
+    fn email(kind: MailKind, context: serde_json::Value) -> Email {
+        Email {
+            kind,
+            to: "a@example.com".into(),
+            from: "no-reply@example.com".into(),
+            subject: "s".into(),
+            context: context.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn every_builtin_template_renders() {
+        let t = Templates::builtin();
+        let ctx = json!({
+            "user": {"email": "a@example.com", "username": "alice"},
+            "security": {"confirmable": true, "recoverable": true},
+            "security_urls": {"forgot_password": "http://x/reset", "login": "http://x/login"},
+            "confirmation_link": "http://x/confirm/T", "confirmation_token": "T", "reset_link": "http://x/reset/T",
+            "reset_token": "T", "link": "http://x/change-email/T", "token": "123456", "login_token": "123456",
+            "login_link": "http://x/l", "within": "2 days", "username": "alice", "email": "a@example.com",
+        });
+        for kind in MailKind::ALL {
+            let r = t.render(&email(kind, ctx.clone())).unwrap();
+            assert!(
+                !r.text.as_deref().unwrap().trim().is_empty(),
+                "{kind:?} text"
+            );
+            assert!(
+                !r.html.as_deref().unwrap().trim().is_empty(),
+                "{kind:?} html"
+            );
+        }
+        let r = t
+            .render(&email(MailKind::ResetInstructions, ctx.clone()))
+            .unwrap();
+        assert!(
+            r.text
+                .unwrap()
+                .contains("Use http://x/reset/T to reset your password.")
+        );
+        assert!(r.html.unwrap().contains("This link will expire in 2 days."));
+        let r = t.render(&email(MailKind::ChangeNotice, ctx)).unwrap();
+        assert!(r.text.unwrap().contains("http://x/reset"));
+    }
+
+    #[test]
+    fn html_escapes_and_flags_switch_bodies_off() {
+        let t = Templates::builtin();
+        let ctx = json!({"user": {"email": "<b>x</b>@example.com"}, "security": {"confirmable": false, "email_html": false}});
+        let r = t.render(&email(MailKind::Welcome, ctx)).unwrap();
+        assert!(r.html.is_none());
+        assert!(r.text.unwrap().contains("Welcome <b>x</b>@example.com!"));
+        let r = t
+            .render(&email(
+                MailKind::Welcome,
+                json!({"user": {"email": "<b>x</b>@example.com"}}),
+            ))
+            .unwrap();
+        let html = r.html.unwrap();
+        assert!(
+            html.contains("&lt;b&gt;x&lt;") && !html.contains("<b>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn overrides_win() {
+        let dir = std::env::temp_dir().join(format!("portcullis-mail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("welcome.txt"), "Hi {{ user.email }}, from the app").unwrap();
+        let t = Templates::with_overrides(&dir);
+        let r = t
+            .render(&email(
+                MailKind::Welcome,
+                json!({"user": {"email": "a@example.com"}}),
+            ))
+            .unwrap();
+        assert_eq!(r.text.as_deref(), Some("Hi a@example.com, from the app\n"));
+        assert!(r.html.unwrap().contains("Welcome a@example.com!"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
