@@ -359,3 +359,37 @@ async fn auto_login_after_reset() {
         .unwrap();
     assert!(done.login.is_some());
 }
+
+#[tokio::test]
+async fn admin_change_password_checks_policy_and_ends_sessions() {
+    let e = env(&[]);
+    let u = e.user("adm@example.com").await;
+    assert_eq!(
+        errors(
+            e.security
+                .admin_change_password(&u, "short", true)
+                .await
+                .unwrap_err()
+        ),
+        [("password", K::PasswordInvalidLength)]
+    );
+    let changed = e
+        .security
+        .admin_change_password(&u, NEW, false)
+        .await
+        .unwrap();
+    assert_ne!(changed.fs_uniquifier, u.fs_uniquifier);
+    assert!(e.outbox.is_empty(), "no notice without notify");
+    e.security
+        .login(login("adm@example.com", NEW), &ClientInfo::default())
+        .await
+        .unwrap();
+    e.security
+        .admin_change_password(&changed, "Third-Passphrase-2026", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        e.outbox.last_to("adm@example.com").unwrap().0,
+        MailKind::ChangeNotice
+    );
+}

@@ -174,6 +174,43 @@ impl Security {
         })
     }
 
+    /// Flask-Security's `admin_change_password`: sets `new_password` (checked
+    /// against the policy) without the current one, ends every session and
+    /// auth token, and sends the change notice when `notify`. For
+    /// administrators and the command line.
+    pub async fn admin_change_password(
+        &self,
+        user: &User,
+        new_password: &str,
+        notify: bool,
+    ) -> Result<User, FlowError> {
+        let inputs: Vec<&str> = std::iter::once(user.email.as_str())
+            .chain(user.username.as_deref())
+            .collect();
+        let normalized = self
+            .password_policy()
+            .validate(new_password, &inputs, self.breach())
+            .await
+            .map_err(|m| FormErrors::field("password", m))?;
+        let user = self.set_password(user, &normalized).await?;
+        if notify && self.config().send_password_change_email {
+            let subject = self.config().email_subject_password_change_notice.clone();
+            self.send_mail(
+                MailKind::ChangeNotice,
+                &user.email,
+                &subject,
+                Some(&user),
+                Map::new(),
+            )
+            .await?;
+        }
+        self.emit(Event::PasswordChanged {
+            user: Box::new(user.clone()),
+        })
+        .await;
+        Ok(user)
+    }
+
     /// A reset link for `user`: (absolute URL, token). The token is
     /// `[fs_uniquifier, null]`: the second element Flask-Security puts there
     /// is never checked, and the link dies when the uniquifier rotates.
