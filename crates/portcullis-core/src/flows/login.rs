@@ -171,6 +171,32 @@ impl Security {
         })
     }
 
+    /// HTTP Basic: the active user `identity` (any identity attribute)
+    /// names, if `password` is theirs. Unknown identities cost a hash's time.
+    pub async fn verify_credentials(&self, identity: &str, password: &str) -> Result<Option<User>> {
+        let mut found = None;
+        for attr in &self.config().user_identity_attributes {
+            let value = match attr.attr {
+                IdentityAttr::Email => normalize_email(identity).ok(),
+                IdentityAttr::Username => self.username_policy().normalize(identity),
+                IdentityAttr::UsPhoneNumber => Some(identity.trim().to_owned()),
+            };
+            if let Some(v) = value {
+                found = self
+                    .store()
+                    .find_user_by_identity(attr.attr, &v, attr.case_insensitive)
+                    .await?;
+                break;
+            }
+        }
+        let Some(user) = found else {
+            self.burn_hash(password).await?;
+            return Ok(None);
+        };
+        let user = self.check_password(user, password).await?;
+        Ok(user.filter(|u| u.active && !self.requires_confirmation(u)))
+    }
+
     /// Whether the user must confirm their email before logging in.
     pub fn requires_confirmation(&self, user: &User) -> bool {
         let c = self.config();

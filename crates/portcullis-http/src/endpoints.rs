@@ -1,0 +1,604 @@
+//! Flask-Security's endpoints, answering as its JSON API does.
+
+use http::{Method, StatusCode};
+use portcullis_core::config::RedirectBehavior;
+use portcullis_core::flows::{
+    Authenticated, ChangePasswordForm, LoginForm, RegisterForm, ResetPasswordForm,
+};
+use portcullis_core::{FlowError, FormErrors, Message, User};
+use serde_json::{Map, Value, json};
+
+use crate::auth::{Mechanism, RequestAuth};
+use crate::input::{BodyError, FormData};
+use crate::respond::{HttpResponse, with_query};
+use crate::session::{SessionState, keys};
+use crate::{HttpRequest, MAX_BODY, Portcullis};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Login,
+    Logout,
+    Register,
+    Confirm,
+    ConfirmToken,
+    Reset,
+    ResetToken,
+    Change,
+    ChangeEmail,
+    ChangeEmailToken,
+    ChangeUsername,
+    RecoverUsername,
+    Verify,
+}
+
+impl Portcullis {
+    fn route<'p>(&self, path: &'p str) -> Option<(Endpoint, Option<&'p str>)> {
+        let c = self.security().config();
+        let prefix = c.url_prefix.as_deref().unwrap_or("").trim_end_matches('/');
+        let path = path.strip_prefix(prefix)?;
+        let with_token = |base: &str| {
+            path.strip_prefix(base)
+                .and_then(|r| r.strip_prefix('/'))
+                .filter(|t| !t.is_empty() && !t.contains('/'))
+        };
+        let exact: [(bool, &str, Endpoint); 11] = [
+            (true, &c.login_url, Endpoint::Login),
+            (true, &c.logout_url, Endpoint::Logout),
+            (c.registerable, &c.register_url, Endpoint::Register),
+            (c.confirmable, &c.confirm_url, Endpoint::Confirm),
+            (c.recoverable, &c.reset_url, Endpoint::Reset),
+            (c.changeable, &c.change_url, Endpoint::Change),
+            (c.change_email, &c.change_email_url, Endpoint::ChangeEmail),
+            (
+                c.change_username,
+                &c.change_username_url,
+                Endpoint::ChangeUsername,
+            ),
+            (
+                c.username_recovery,
+                &c.username_recovery_url,
+                Endpoint::RecoverUsername,
+            ),
+            (
+                c.freshness.num_seconds() >= 0,
+                &c.verify_url,
+                Endpoint::Verify,
+            ),
+            (false, "", Endpoint::Verify),
+        ];
+        if let Some((_, _, e)) = exact.iter().find(|(on, url, _)| *on && *url == path) {
+            return Some((*e, None));
+        }
+        let tokened: [(bool, &str, Endpoint); 3] = [
+            (c.confirmable, &c.confirm_url, Endpoint::ConfirmToken),
+            (c.recoverable, &c.reset_url, Endpoint::ResetToken),
+            (
+                c.change_email,
+                &c.change_email_url,
+                Endpoint::ChangeEmailToken,
+            ),
+        ];
+        tokened
+            .iter()
+            .filter(|(on, _, _)| *on)
+            .find_map(|(_, base, e)| with_token(base).map(|t| (*e, Some(t))))
+    }
+
+    /// Answers a request to one of Portcullis' endpoints; `None` when the
+    /// path is not one (or its feature is off), for the application to
+    /// handle. `session` is read and updated; the adapter saves it when
+    /// modified and gives it a new id when asked.
+    pub async fn handle(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+    ) -> Option<HttpResponse> {
+        let (endpoint, token) = self.route(req.uri.path())?;
+        Some(match self.dispatch(endpoint, token, req, session).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "a Portcullis endpoint failed");
+                let status = if e.kind() == portcullis_core::ErrorKind::Unavailable {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                HttpResponse::error(
+                    status,
+                    "The request could not be completed; please try again.",
+                )
+            }
+        })
+    }
+
+    async fn dispatch(
+        &self,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+    ) -> portcullis_core::Result<HttpResponse> {
+        let c = self.security().config();
+        let post = req.method == Method::POST;
+        let allowed_methods: &[Method] = match endpoint {
+            Endpoint::ConfirmToken | Endpoint::ChangeEmailToken => &[Method::GET],
+            Endpoint::Logout => &[Method::GET, Method::POST],
+            _ => &[Method::GET, Method::POST],
+        };
+        let logout_ok = endpoint != Endpoint::Logout
+            || c.logout_methods
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(req.method.as_str()));
+        if !allowed_methods.contains(req.method) || !logout_ok {
+            return Ok(HttpResponse::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+            ));
+        }
+        if req.body.len() > MAX_BODY {
+            return Ok(HttpResponse::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            ));
+        }
+        let form = if post {
+            match FormData::parse(req.body, req.is_json()) {
+                Ok(f) => f,
+                Err(BodyError::MalformedJson) => {
+                    return Ok(HttpResponse::error(
+                        StatusCode::BAD_REQUEST,
+                        "The request body is not a JSON object.",
+                    ));
+                }
+                Err(BodyError::MalformedForm) => {
+                    return Ok(HttpResponse::error(
+                        StatusCode::BAD_REQUEST,
+                        "The form data is not valid.",
+                    ));
+                }
+            }
+        } else {
+            FormData::default()
+        };
+        let api: Vec<Mechanism> = c
+            .api_enabled_methods
+            .iter()
+            .filter_map(|m| Mechanism::parse(m))
+            .collect();
+        let auth = self.authenticate(req, Some(&form), session, &api).await?;
+        let needs_auth = matches!(
+            endpoint,
+            Endpoint::Change | Endpoint::ChangeEmail | Endpoint::ChangeUsername | Endpoint::Verify
+        );
+        if needs_auth && auth.is_none() {
+            return Ok(self.unauthenticated(&api));
+        }
+        if post
+            && endpoint != Endpoint::Logout
+            && let Err(r) = self.check_csrf(req, &form, session, auth.as_ref())
+        {
+            return Ok(*r);
+        }
+        let client = req.client;
+        let s = self.security();
+        let mut errors = FormErrors::new();
+        match (endpoint, post) {
+            (Endpoint::Login, false) => {
+                let ids: Vec<&str> = c
+                    .user_identity_attributes
+                    .iter()
+                    .map(|a| a.attr.name())
+                    .collect();
+                Ok(self.ok(
+                    session,
+                    auth.as_ref().map(|a| &a.user),
+                    false,
+                    json!({"identity_attributes": ids}),
+                ))
+            }
+            (Endpoint::Login, true) => {
+                let f = LoginForm {
+                    email: form.string("email", &mut errors),
+                    username: form.string("username", &mut errors),
+                    password: form.secret("password", &mut errors),
+                    remember: form.boolean("remember", &mut errors),
+                };
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                match s.login(f, client).await {
+                    Ok(a) => Ok(self.logged_in(req, session, &a, json!({"tf_required": false}))),
+                    Err(e) => self.flow_error(e),
+                }
+            }
+            (Endpoint::Logout, _) => {
+                session.logout();
+                let r = HttpResponse::ok(Map::new());
+                Ok(match &c.csrf_cookie_name {
+                    Some(name) => r.with_cookie(name, "", &c.csrf_cookie, true),
+                    None => r,
+                })
+            }
+            (Endpoint::Register, false)
+            | (Endpoint::Confirm, false)
+            | (Endpoint::Reset, false)
+            | (Endpoint::RecoverUsername, false) => Ok(self.ok(session, None, false, json!({}))),
+            (Endpoint::Register, true) => {
+                let f = RegisterForm {
+                    email: form.string("email", &mut errors),
+                    password: form.secret("password", &mut errors),
+                    password_confirm: form.secret("password_confirm", &mut errors),
+                    username: form.string("username", &mut errors),
+                };
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                match s.register(f, client).await {
+                    Ok(r) => Ok(match r.login {
+                        Some(a) => self.logged_in(req, session, &a, json!({})),
+                        None => self.ok(session, None, true, json!({})),
+                    }),
+                    Err(e) => self.flow_error(e),
+                }
+            }
+            (Endpoint::Confirm, true)
+            | (Endpoint::Reset, true)
+            | (Endpoint::RecoverUsername, true) => {
+                let email = form.string("email", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                let result = match endpoint {
+                    Endpoint::Confirm => s.send_confirmation(email.as_deref()).await,
+                    Endpoint::Reset => s.send_reset_instructions(email.as_deref()).await,
+                    _ => s.recover_username(email.as_deref()).await,
+                };
+                match result {
+                    Ok(()) => Ok(self.ok(session, None, false, json!({}))),
+                    Err(e) => self.flow_error(e),
+                }
+            }
+            (Endpoint::ConfirmToken, _) => {
+                let token = token.unwrap_or_default();
+                match s.confirm_email(token, client).await {
+                    Ok(done) => {
+                        if let Some(a) = &done.login {
+                            session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
+                        }
+                        let msg = s
+                            .messages()
+                            .render(&portcullis_core::MessageKey::EmailConfirmed.into());
+                        let target = c.post_confirm_view.clone().unwrap_or_else(|| {
+                            if done.login.is_some() {
+                                c.post_login_view.clone()
+                            } else {
+                                c.login_url.clone()
+                            }
+                        });
+                        Ok(self.link_redirect(&target, "success", &msg, Some(&done.user)))
+                    }
+                    Err(e) => self
+                        .link_error(e, c.confirm_error_view.as_deref().unwrap_or(&c.confirm_url)),
+                }
+            }
+            (Endpoint::ResetToken, false) => {
+                let token = token.unwrap_or_default();
+                match s.reset_token_user(token).await {
+                    Ok(_) => {
+                        let view = c
+                            .reset_view
+                            .clone()
+                            .unwrap_or_else(|| format!("{}/{token}", c.reset_url));
+                        Ok(HttpResponse::redirect(&with_query(
+                            &view,
+                            &[("token", token)],
+                        )))
+                    }
+                    Err(e) => {
+                        self.link_error(e, c.reset_error_view.as_deref().unwrap_or(&c.reset_url))
+                    }
+                }
+            }
+            (Endpoint::ResetToken, true) => {
+                let f = ResetPasswordForm {
+                    password: form.secret("password", &mut errors),
+                    password_confirm: form.secret("password_confirm", &mut errors),
+                };
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                match s.reset_password(token.unwrap_or_default(), f, client).await {
+                    Ok(done) => Ok(match done.login {
+                        Some(a) => self.logged_in(req, session, &a, json!({})),
+                        None => HttpResponse::ok(Map::new()),
+                    }),
+                    Err(e) => self.flow_error(e),
+                }
+            }
+            (Endpoint::Change, false) => {
+                let user = auth.as_ref().map(|a| &a.user);
+                Ok(self.ok(
+                    session,
+                    user,
+                    true,
+                    json!({"active_password": user.is_some_and(|u| u.password.is_some())}),
+                ))
+            }
+            (Endpoint::Change, true) => {
+                let Some(a) = auth else {
+                    return Ok(self.unauthenticated(&api));
+                };
+                let f = ChangePasswordForm {
+                    password: form.secret("password", &mut errors),
+                    new_password: form.secret("new_password", &mut errors),
+                    new_password_confirm: form.secret("new_password_confirm", &mut errors),
+                };
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                match s.change_password(&a.user, f, client).await {
+                    Ok(done) => Ok(self.logged_in(req, session, &done.login, json!({}))),
+                    Err(e) => self.flow_error(e),
+                }
+            }
+            (Endpoint::ChangeEmail, _) | (Endpoint::ChangeUsername, _) => {
+                let Some(a) = auth else {
+                    return Ok(self.unauthenticated(&api));
+                };
+                if let Err(r) = self.require_fresh(&a, session, None) {
+                    return Ok(*r);
+                }
+                let email_flow = endpoint == Endpoint::ChangeEmail;
+                if !post {
+                    let extra = if email_flow {
+                        json!({"current_email": a.user.email})
+                    } else {
+                        json!({"current_username": a.user.username})
+                    };
+                    return Ok(self.ok(session, Some(&a.user), true, extra));
+                }
+                let value = form.string(if email_flow { "email" } else { "username" }, &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                let result = if email_flow {
+                    s.start_change_email(&a.user, value.as_deref())
+                        .await
+                        .map(|()| a.user.clone())
+                } else {
+                    s.change_username(&a.user, value.as_deref()).await
+                };
+                match result {
+                    Ok(u) => Ok(self.ok(session, Some(&u), true, json!({}))),
+                    Err(e) => self.flow_error(e),
+                }
+            }
+            (Endpoint::ChangeEmailToken, _) => {
+                match s.finish_change_email(token.unwrap_or_default()).await {
+                    Ok(done) => {
+                        let msg = s
+                            .messages()
+                            .render(&portcullis_core::MessageKey::ChangeEmailConfirmed.into());
+                        let target = c
+                            .post_change_email_view
+                            .clone()
+                            .unwrap_or_else(|| c.post_login_view.clone());
+                        Ok(self.link_redirect(&target, "success", &msg, Some(&done.user)))
+                    }
+                    Err(e) => self.link_error(
+                        e,
+                        c.change_email_error_view
+                            .as_deref()
+                            .unwrap_or(&c.change_email_url),
+                    ),
+                }
+            }
+            (Endpoint::Verify, false) => {
+                let user = auth.as_ref().map(|a| &a.user);
+                Ok(self.ok(session, user, true, json!({"has_webauthn_verify_credential": false, "oauth_enabled": false, "oauth_providers": []})))
+            }
+            (Endpoint::Verify, true) => {
+                let Some(a) = auth else {
+                    return Ok(self.unauthenticated(&api));
+                };
+                let pw = form.secret("password", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                match s.reauthenticate(&a.user, pw.as_ref()).await {
+                    Ok(paa) => {
+                        if a.mechanism == Mechanism::Session {
+                            session.set(keys::FS_PAA, json!(paa));
+                            session.remove(keys::FS_GEXP);
+                        }
+                        let done = Authenticated {
+                            user: a.user,
+                            fs_paa: paa,
+                            authn_via: Vec::new(),
+                            remember: false,
+                        };
+                        Ok(self.ok_with_token(req, session, &done, json!({})))
+                    }
+                    Err(e) => self.flow_error(e),
+                }
+            }
+        }
+    }
+
+    /// CSRF as Flask-Security applies it: unauthenticated calls to its
+    /// endpoints unless `SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS`;
+    /// authenticated ones when their mechanism is in
+    /// `SECURITY_CSRF_PROTECT_MECHANISMS`.
+    fn check_csrf(
+        &self,
+        req: &HttpRequest<'_>,
+        form: &FormData,
+        session: &SessionState,
+        auth: Option<&RequestAuth>,
+    ) -> Result<(), Box<HttpResponse>> {
+        let c = self.security().config();
+        if !c.wtf_csrf_enabled {
+            return Ok(());
+        }
+        let needed = match auth {
+            None => !c.csrf_ignore_unauth_endpoints,
+            Some(a) => c
+                .csrf_protect_mechanisms
+                .iter()
+                .any(|m| m == a.mechanism.name()),
+        };
+        if !needed {
+            return Ok(());
+        }
+        let body_token = form.raw("csrf_token").and_then(Value::as_str);
+        let sent = self.csrf().sent(req.headers, body_token);
+        self.csrf()
+            .check(session, sent, self.security().now_secs())
+            .map_err(|f| Box::new(HttpResponse::error(StatusCode::BAD_REQUEST, f.message())))
+    }
+
+    fn form_errors(&self, errors: &FormErrors) -> HttpResponse {
+        HttpResponse::form_errors(errors, self.security().messages())
+    }
+
+    fn flow_error(&self, e: FlowError) -> portcullis_core::Result<HttpResponse> {
+        match e {
+            FlowError::Form(f) => Ok(self.form_errors(&f)),
+            FlowError::Internal(e) => Err(e),
+            other => Err(portcullis_core::Error::internal(other.to_string())),
+        }
+    }
+
+    /// A success envelope: `csrf_token` always, `user` when asked, `extra` keys.
+    fn ok(
+        &self,
+        session: &mut SessionState,
+        user: Option<&User>,
+        include_user: bool,
+        extra: Value,
+    ) -> HttpResponse {
+        let mut body = extra.as_object().cloned().unwrap_or_default();
+        self.add_csrf(session, &mut body);
+        if include_user || user.is_some() {
+            body.insert("user".into(), json!({}));
+        }
+        self.with_csrf_cookie(HttpResponse::ok(body), session)
+    }
+
+    fn add_csrf(&self, session: &mut SessionState, body: &mut Map<String, Value>) {
+        if let Ok(t) = self.csrf().token(session, self.security().now_secs()) {
+            body.insert("csrf_token".into(), json!(t));
+        }
+    }
+
+    fn with_csrf_cookie(&self, r: HttpResponse, session: &mut SessionState) -> HttpResponse {
+        let c = self.security().config();
+        match (
+            &c.csrf_cookie_name,
+            self.csrf().token(session, self.security().now_secs()),
+        ) {
+            (Some(name), Ok(t)) => r.with_cookie(name, &t, &c.csrf_cookie, false),
+            _ => r,
+        }
+    }
+
+    /// After a login: the session, and `user.authentication_token` when
+    /// `?include_auth_token` (or `SECURITY_BACKWARDS_COMPAT_AUTH_TOKEN`).
+    fn logged_in(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        a: &Authenticated,
+        extra: Value,
+    ) -> HttpResponse {
+        session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
+        self.ok_with_token(req, session, a, extra)
+    }
+
+    fn ok_with_token(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        a: &Authenticated,
+        extra: Value,
+    ) -> HttpResponse {
+        let mut body = extra.as_object().cloned().unwrap_or_default();
+        self.add_csrf(session, &mut body);
+        let mut user = Map::new();
+        if req.has_query("include_auth_token")
+            || self.security().config().backwards_compat_auth_token
+        {
+            user.insert(
+                "authentication_token".into(),
+                json!(self.security().issue_auth_token(&a.user, a.fs_paa)),
+            );
+        }
+        body.insert("user".into(), Value::Object(user));
+        self.with_csrf_cookie(HttpResponse::ok(body), session)
+    }
+
+    /// A mailed link's success: 302 to `target`, with the message under its
+    /// category and, in SPA mode, `email` and `identity`.
+    fn link_redirect(
+        &self,
+        target: &str,
+        category: &str,
+        message: &str,
+        user: Option<&User>,
+    ) -> HttpResponse {
+        let c = self.security().config();
+        let target = self.view(target);
+        let mut params: Vec<(&str, &str)> = vec![(category, message)];
+        if c.redirect_behavior == RedirectBehavior::Spa
+            && let Some(u) = user
+        {
+            params.push(("email", &u.email));
+            params.push(("identity", &u.email));
+        }
+        HttpResponse::redirect(&with_query(&target, &params))
+    }
+
+    /// A mailed link's failure: 302 to `view` with the message under its
+    /// category (`error` or `info`).
+    fn link_error(&self, e: FlowError, view: &str) -> portcullis_core::Result<HttpResponse> {
+        let f = match e {
+            FlowError::Form(f) => f,
+            other => return self.flow_error(other),
+        };
+        let messages = self.security().messages();
+        let (category, text) = f
+            .entries()
+            .first()
+            .map(|(_, m): &(&str, Message)| {
+                (messages.category(m.key).to_owned(), messages.render(m))
+            })
+            .unwrap_or_else(|| ("error".into(), String::new()));
+        Ok(HttpResponse::redirect(&with_query(
+            &self.view(view),
+            &[(category.as_str(), text.as_str())],
+        )))
+    }
+
+    /// Resolves a Flask-Security view: an endpoint name (`.login`) or a URL.
+    fn view(&self, view: &str) -> String {
+        let c = self.security().config();
+        let prefix = c.url_prefix.as_deref().unwrap_or("").trim_end_matches('/');
+        match view {
+            ".login" | "security.login" => format!("{prefix}{}", c.login_url),
+            v if v.starts_with('/') && v.starts_with(&format!("{prefix}/")) => v.to_owned(),
+            v if v.starts_with('/')
+                && [
+                    &c.login_url,
+                    &c.confirm_url,
+                    &c.reset_url,
+                    &c.change_email_url,
+                ]
+                .iter()
+                .any(|u| u.as_str() == v) =>
+            {
+                format!("{prefix}{v}")
+            }
+            v => v.to_owned(),
+        }
+    }
+}

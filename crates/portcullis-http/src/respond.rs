@@ -1,0 +1,201 @@
+//! Building responses: Flask-Security's JSON envelope, errors, redirects.
+
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use portcullis_core::config::CookieOptions;
+use portcullis_core::{FormErrors, Messages};
+use serde_json::{Map, Value, json};
+
+/// A response, framework-neutral.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// `{"meta": {"code": N}, "response": …}` with `status`.
+    pub fn envelope(status: StatusCode, response: Value) -> Self {
+        let body = json!({"meta": {"code": status.as_u16()}, "response": response});
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        Self {
+            status,
+            headers,
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// 200 with `response`.
+    pub fn ok(response: Map<String, Value>) -> Self {
+        Self::envelope(StatusCode::OK, Value::Object(response))
+    }
+
+    /// `{"errors": [msg]}` with `status` (no `field_errors`, as
+    /// Flask-Security's `json_error_response`).
+    pub fn error(status: StatusCode, message: &str) -> Self {
+        Self::envelope(status, json!({"errors": [message]}))
+    }
+
+    /// 400 with `errors` and `field_errors` (`""` for form-level).
+    pub fn form_errors(errors: &FormErrors, messages: &Messages) -> Self {
+        let rendered = errors.render(messages);
+        let mut fields: Map<String, Value> = Map::new();
+        for (field, text) in &rendered {
+            if let Value::Array(list) = fields
+                .entry((*field).to_owned())
+                .or_insert_with(|| json!([]))
+            {
+                list.push(json!(text));
+            }
+        }
+        let all: Vec<&String> = rendered.iter().map(|(_, t)| t).collect();
+        Self::envelope(
+            StatusCode::BAD_REQUEST,
+            json!({"errors": all, "field_errors": fields}),
+        )
+    }
+
+    /// 302 to `location`.
+    pub fn redirect(location: &str) -> Self {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(location) {
+            headers.insert(LOCATION, v);
+        }
+        Self {
+            status: StatusCode::FOUND,
+            headers,
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds `WWW-Authenticate: Basic realm="…"`.
+    pub fn with_basic_challenge(mut self, realm: &str) -> Self {
+        let realm = realm.replace(['"', '\\'], "");
+        if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+            self.headers.insert(WWW_AUTHENTICATE, v);
+        }
+        self
+    }
+
+    /// Adds a cookie.
+    pub fn with_cookie(
+        mut self,
+        name: &str,
+        value: &str,
+        options: &CookieOptions,
+        delete: bool,
+    ) -> Self {
+        let mut c = format!("{name}={value}; Path={}", options.path);
+        if let Some(d) = &options.domain {
+            c.push_str(&format!("; Domain={d}"));
+        }
+        if delete {
+            c.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0");
+        }
+        if options.secure {
+            c.push_str("; Secure");
+        }
+        if options.httponly {
+            c.push_str("; HttpOnly");
+        }
+        if let Some(s) = &options.samesite {
+            c.push_str(&format!("; SameSite={s}"));
+        }
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            self.headers.append(SET_COOKIE, v);
+        }
+        self
+    }
+
+    /// The body as JSON (for tests and adapters that inspect it).
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Whether `target` is safe to redirect to: a path on this site, not a
+/// scheme-relative (`//host`) or backslash trick, no control characters; or
+/// an absolute URL on `host`.
+pub fn is_safe_redirect(target: &str, host: Option<&str>) -> bool {
+    if target.is_empty() || target.chars().any(|c| c.is_control()) || target.contains('\\') {
+        return false;
+    }
+    if target.starts_with('/') {
+        return !target.starts_with("//");
+    }
+    let lower = target.to_ascii_lowercase();
+    for scheme in ["http://", "https://"] {
+        if let Some(rest) = lower.strip_prefix(scheme) {
+            let netloc = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let netloc = netloc.rsplit('@').next().unwrap_or_default();
+            return host.is_some_and(|h| h.eq_ignore_ascii_case(netloc));
+        }
+    }
+    false
+}
+
+/// `view` with `params` added to its query string.
+pub fn with_query(view: &str, params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        return view.to_owned();
+    }
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    let sep = if view.contains('?') { '&' } else { '?' };
+    format!("{view}{sep}{}", s.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_safety() {
+        for ok in ["/", "/todos", "/a?next=//x", "https://app.example.com/x"] {
+            assert!(is_safe_redirect(ok, Some("app.example.com")), "{ok}");
+        }
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com/x",
+            "https://app.example.com@evil.com/",
+            "javascript:alert(1)",
+            "\\\\evil",
+            "/x\ny",
+            "",
+            "evil.com",
+        ] {
+            assert!(!is_safe_redirect(bad, Some("app.example.com")), "{bad}");
+        }
+    }
+
+    #[test]
+    fn envelopes() {
+        let r = HttpResponse::error(StatusCode::UNAUTHORIZED, "no");
+        assert_eq!(
+            r.json().unwrap(),
+            json!({"meta": {"code": 401}, "response": {"errors": ["no"]}})
+        );
+        let mut e = FormErrors::field("email", portcullis_core::MessageKey::EmailNotProvided);
+        e.add("", portcullis_core::MessageKey::ApiError);
+        let r = HttpResponse::form_errors(&e, &Messages::default());
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            r.json().unwrap()["response"]["field_errors"][""][0],
+            "Input not appropriate for requested API"
+        );
+        assert_eq!(
+            with_query("/confirmed", &[("success", "A b"), ("email", "a@b.c")]),
+            "/confirmed?success=A+b&email=a%40b.c"
+        );
+        assert_eq!(with_query("/x?y=1", &[("a", "b")]), "/x?y=1&a=b");
+    }
+}

@@ -1,0 +1,115 @@
+//! The server-side session a request carries: the adapter loads it from its
+//! session store before [`Portcullis::handle`](crate::Portcullis::handle)
+//! and saves it afterwards when [`SessionState::is_modified`].
+
+use serde_json::{Map, Value, json};
+
+/// Session keys, as Flask-Login / Flask-Security name them.
+pub mod keys {
+    /// The user's `fs_uniquifier`.
+    pub const USER_ID: &str = "_user_id";
+    /// Whether the login is fresh (not from a remember cookie).
+    pub const FRESH: &str = "_fresh";
+    /// Remember me.
+    pub const REMEMBER: &str = "_remember";
+    /// When the primary authentication happened (float seconds).
+    pub const FS_PAA: &str = "fs_paa";
+    /// End of the freshness grace period (int seconds).
+    pub const FS_GEXP: &str = "fs_gexp";
+    /// The raw CSRF token.
+    pub const CSRF: &str = "csrf_token";
+}
+
+/// A session's data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionState {
+    values: Map<String, Value>,
+    modified: bool,
+    renew: bool,
+}
+
+impl SessionState {
+    /// A session with these values (as loaded by the adapter).
+    pub fn from_values(values: Map<String, Value>) -> Self {
+        Self {
+            values,
+            modified: false,
+            renew: false,
+        }
+    }
+
+    /// The values, for saving.
+    pub fn values(&self) -> &Map<String, Value> {
+        &self.values
+    }
+
+    /// Whether anything changed and the session must be saved.
+    pub fn is_modified(&self) -> bool {
+        self.modified
+    }
+
+    /// Whether the adapter must give the session a new id (after a login,
+    /// against session fixation).
+    pub fn needs_new_id(&self) -> bool {
+        self.renew
+    }
+
+    /// A string value.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.values.get(key).and_then(Value::as_str)
+    }
+
+    /// A number.
+    pub fn get_f64(&self, key: &str) -> Option<f64> {
+        self.values.get(key).and_then(Value::as_f64)
+    }
+
+    /// Sets a value.
+    pub fn set(&mut self, key: &str, value: Value) {
+        if self.values.get(key) != Some(&value) {
+            self.values.insert(key.to_owned(), value);
+            self.modified = true;
+        }
+    }
+
+    /// Removes a value.
+    pub fn remove(&mut self, key: &str) {
+        if self.values.remove(key).is_some() {
+            self.modified = true;
+        }
+    }
+
+    /// The logged-in user's `fs_uniquifier`.
+    pub fn user_id(&self) -> Option<&str> {
+        self.get_str(keys::USER_ID)
+    }
+
+    /// Records a login (Flask-Login's `login_user` plus `fs_paa`); asks for
+    /// a new session id.
+    pub fn login(&mut self, fs_uniquifier: &str, fs_paa: f64, remember: bool) {
+        self.set(keys::USER_ID, json!(fs_uniquifier));
+        self.set(keys::FRESH, json!(true));
+        self.set(keys::FS_PAA, json!(fs_paa));
+        self.set(
+            keys::REMEMBER,
+            json!(if remember { "set" } else { "clear" }),
+        );
+        self.remove(keys::FS_GEXP);
+        self.renew = true;
+    }
+
+    /// Forgets the user and the CSRF token (Flask-Security's `logout_user`).
+    pub fn logout(&mut self) {
+        for k in [
+            keys::USER_ID,
+            keys::FRESH,
+            keys::FS_PAA,
+            keys::FS_GEXP,
+            keys::REMEMBER,
+            keys::CSRF,
+        ] {
+            self.remove(k);
+        }
+        self.renew = true;
+    }
+}
