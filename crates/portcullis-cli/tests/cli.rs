@@ -128,10 +128,10 @@ fn migrations_and_database_errors() {
     fails(&db.run(&["users", "list"]), 6, "does not exist");
     let r = db.run(&["db", "migrate"]);
     ok(&r);
-    assert!(r.stdout.contains("applied migrations [1, 2, 3]"));
+    assert!(r.stdout.contains("applied migrations [1, 2, 3, 4]"));
     assert!(db.run(&["db", "migrate"]).stdout.contains("up to date"));
     let status = db.json(&["db", "status"]);
-    assert_eq!(status.as_array().unwrap().len(), 3);
+    assert_eq!(status.as_array().unwrap().len(), 4);
     assert!(status[2]["applied_at"].is_string());
     fails(
         &run_raw(&["users".into(), "list".into()], None),

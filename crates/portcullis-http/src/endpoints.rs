@@ -84,6 +84,11 @@ impl Portcullis {
             .find_map(|(_, base, e)| with_token(base).map(|t| (*e, Some(t))))
     }
 
+    /// Whether `path` is one of Portcullis' endpoints (with its feature on).
+    pub fn is_endpoint(&self, path: &str) -> bool {
+        self.route(path).is_some()
+    }
+
     /// Answers a request to one of Portcullis' endpoints; `None` when the
     /// path is not one (or its feature is off), for the application to
     /// handle. `session` is read and updated; the adapter saves it when

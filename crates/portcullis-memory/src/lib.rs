@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod roles;
+mod sessions;
 mod users;
 mod webauthn;
 
@@ -28,6 +29,7 @@ struct Inner {
     /// (user id, role id).
     links: BTreeSet<(i64, i64)>,
     credentials: BTreeMap<i64, WebAuthnCredential>,
+    sessions: BTreeMap<String, portcullis_core::store::SessionRecord>,
     next_id: i64,
 }
 

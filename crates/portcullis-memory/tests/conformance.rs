@@ -11,3 +11,8 @@ async fn fresh() -> Option<Harness> {
 }
 
 portcullis_testkit::conformance_tests!(fresh);
+
+#[tokio::test]
+async fn session_store_contract() {
+    portcullis_testkit::suite::session_store_contract(&MemoryStore::new()).await;
+}

@@ -6,6 +6,7 @@ mod pool;
 mod roles;
 mod rows;
 pub mod schema;
+mod sessions;
 mod store;
 mod users;
 mod webauthn;

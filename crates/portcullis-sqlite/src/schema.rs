@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_portcullis.sql",
         sql: include_str!("../../../migrations/sqlite/0003_portcullis.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_sessions.sql",
+        sql: include_str!("../../../migrations/sqlite/0004_sessions.sql"),
+    },
 ];
 
 /// What a migration run found and did.
@@ -232,10 +237,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let r = migrate(&mut conn).unwrap();
         assert!(!r.adopted);
-        assert_eq!(r.applied, [1, 2, 3]);
+        assert_eq!(r.applied, [1, 2, 3, 4]);
         let r = migrate(&mut conn).unwrap();
         assert!(r.applied.is_empty());
-        assert_eq!(r.already_applied, [1, 2, 3]);
+        assert_eq!(r.already_applied, [1, 2, 3, 4]);
         assert!(
             status(&conn)
                 .unwrap()

@@ -1451,3 +1451,54 @@ pub async fn webauthn_for_missing_user_is_not_found(store: Store) {
     );
     assert!(store.find_webauthn(b"orphan").await.unwrap().is_none());
 }
+
+/// Session records for web adapters: create, load, replace, expire, delete.
+pub async fn session_store_contract(store: &dyn portcullis_core::store::SessionStore) {
+    use portcullis_core::store::SessionRecord;
+    let now = at(1_800_000_000, 0);
+    let mut data = serde_json::Map::new();
+    data.insert("_user_id".into(), serde_json::json!("abc"));
+    let rec = SessionRecord {
+        id: "s1".into(),
+        data: data.clone(),
+        expires_at: at(1_800_000_100, 0),
+    };
+    store.create_session(&rec).await.unwrap();
+    assert_kind!(store.create_session(&rec).await, AlreadyExists);
+    assert_eq!(
+        store.load_session("s1", now).await.unwrap(),
+        Some(rec.clone())
+    );
+    let mut changed = rec.clone();
+    changed.data.insert("fs_paa".into(), serde_json::json!(1.5));
+    store.save_session(&changed).await.unwrap();
+    assert_eq!(
+        store.load_session("s1", now).await.unwrap().unwrap().data["fs_paa"],
+        1.5
+    );
+    assert!(
+        store
+            .load_session("s1", at(1_800_000_101, 0))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(store.load_session("nope", now).await.unwrap().is_none());
+    let other = SessionRecord {
+        id: "s2".into(),
+        data,
+        expires_at: at(1_900_000_000, 0),
+    };
+    store.save_session(&other).await.unwrap();
+    assert_eq!(
+        store
+            .delete_expired_sessions(at(1_800_000_200, 0))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.load_session("s2", now).await.unwrap().is_some());
+    store.delete_session("s2").await.unwrap();
+    assert!(store.load_session("s2", now).await.unwrap().is_none());
+}

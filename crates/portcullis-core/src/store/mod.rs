@@ -33,6 +33,7 @@
 
 pub mod limits;
 mod role;
+mod sessions;
 mod types;
 mod user;
 mod webauthn;
@@ -40,6 +41,7 @@ mod webauthn;
 use std::fmt;
 
 pub use self::role::RoleStore;
+pub use self::sessions::{SessionRecord, SessionStore};
 pub use self::types::{
     NewRole, NewUser, NewWebAuthn, UserFilter, UserPatch, email_key, new_uniquifier,
 };

@@ -1,0 +1,190 @@
+//! The middleware: Portcullis' endpoints, and the session around every request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use portcullis_core::flows::ClientInfo;
+use portcullis_core::store::SessionStore;
+use portcullis_http::{HttpRequest, HttpResponse, MAX_BODY, Portcullis, RequestAuth, SessionState};
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tower::ServiceBuilder;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use crate::sessions::SessionBridge;
+
+/// Where Portcullis keeps its values inside the tower-sessions session.
+const KEY: &str = "portcullis";
+
+/// Session cookie settings.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Cookie name (Flask's is `session`).
+    pub cookie_name: String,
+    /// `Secure` cookie (set it behind HTTPS).
+    pub secure: bool,
+    /// Idle time after which a session ends.
+    pub inactivity: tower_sessions::cookie::time::Duration,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            cookie_name: "session".into(),
+            secure: false,
+            inactivity: tower_sessions::cookie::time::Duration::days(14),
+        }
+    }
+}
+
+/// Portcullis for axum.
+#[derive(Debug, Clone)]
+pub struct PortcullisAxum {
+    portcullis: Portcullis,
+    store: Arc<dyn SessionStore>,
+    options: SessionOptions,
+}
+
+/// What the middleware leaves in each request for the extractors.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthContext {
+    pub(crate) portcullis: Portcullis,
+    pub(crate) session: Arc<Mutex<SessionState>>,
+    pub(crate) cached: Arc<Mutex<Option<Option<RequestAuth>>>>,
+}
+
+pub(crate) fn into_axum(r: HttpResponse) -> Response {
+    let mut resp = Response::new(Body::from(r.body));
+    *resp.status_mut() = r.status;
+    *resp.headers_mut() = r.headers;
+    resp
+}
+
+impl PortcullisAxum {
+    /// Portcullis over `portcullis`, keeping sessions in `store`.
+    pub fn new(
+        portcullis: Portcullis,
+        store: Arc<dyn SessionStore>,
+        options: SessionOptions,
+    ) -> Self {
+        Self {
+            portcullis,
+            store,
+            options,
+        }
+    }
+
+    /// The HTTP layer.
+    pub fn portcullis(&self) -> &Portcullis {
+        &self.portcullis
+    }
+
+    /// `app` behind Portcullis: its endpoints answer first, every request
+    /// carries the session, and the extractors work.
+    pub fn wrap(&self, app: Router) -> Router {
+        let sessions = SessionManagerLayer::new(SessionBridge::new(self.store.clone()))
+            .with_name(self.options.cookie_name.clone())
+            .with_secure(self.options.secure)
+            .with_same_site(tower_sessions::cookie::SameSite::Lax)
+            .with_expiry(Expiry::OnInactivity(self.options.inactivity));
+        let service = ServiceBuilder::new()
+            .layer(sessions)
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                middleware,
+            ))
+            .service(app);
+        Router::new().fallback_service(service)
+    }
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    into_axum(HttpResponse::error(status, msg))
+}
+
+async fn save(
+    session: &Session,
+    state: &SessionState,
+) -> Result<(), tower_sessions::session::Error> {
+    if state.needs_new_id() {
+        session.cycle_id().await?;
+    }
+    if state.is_modified() || state.needs_new_id() {
+        session
+            .insert_value(KEY, Value::Object(state.values().clone()))
+            .await?;
+    }
+    Ok(())
+}
+
+async fn middleware(
+    State(p): State<PortcullisAxum>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
+    let loaded = match session.get_value(KEY).await {
+        Ok(Some(Value::Object(map))) => SessionState::from_values(map),
+        Ok(_) => SessionState::default(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load the session");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The session store is unavailable.",
+            );
+        }
+    };
+    let client = ClientInfo {
+        remote_addr: req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    };
+    if p.portcullis.is_endpoint(req.uri().path()) {
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            );
+        };
+        let mut state = loaded;
+        let http_req = HttpRequest {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: &bytes,
+            client: &client,
+        };
+        let Some(resp) = p.portcullis.handle(&http_req, &mut state).await else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        if let Err(e) = save(&session, &state).await {
+            tracing::error!(error = %e, "cannot save the session");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The session store is unavailable.",
+            );
+        }
+        return into_axum(resp);
+    }
+    let ctx = AuthContext {
+        portcullis: p.portcullis.clone(),
+        session: Arc::new(Mutex::new(loaded)),
+        cached: Arc::new(Mutex::new(None)),
+    };
+    let mut req = req;
+    req.extensions_mut().insert(ctx.clone());
+    let resp = next.run(req).await;
+    let state = ctx.session.lock().await;
+    if let Err(e) = save(&session, &state).await {
+        tracing::error!(error = %e, "cannot save the session");
+    }
+    resp
+}

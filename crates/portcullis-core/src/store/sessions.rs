@@ -1,0 +1,35 @@
+//! Server-side session records, for web adapters' session layers. A
+//! datastore that can keep them implements [`SessionStore`]; the adapter
+//! wraps it for its framework (tower-sessions, actix-session).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::Result;
+
+/// One session: its data and when it expires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// The session id (the cookie's value; random, unguessable).
+    pub id: String,
+    /// The data.
+    pub data: Map<String, Value>,
+    /// When it stops being valid.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Keeps session records.
+#[async_trait::async_trait]
+pub trait SessionStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new record; `AlreadyExists` when the id is taken (the
+    /// caller picks another).
+    async fn create_session(&self, record: &SessionRecord) -> Result<()>;
+    /// Stores a record, replacing any with the same id.
+    async fn save_session(&self, record: &SessionRecord) -> Result<()>;
+    /// The record with this id, if it exists and has not expired at `now`.
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>>;
+    /// Deletes a record.
+    async fn delete_session(&self, id: &str) -> Result<()>;
+    /// Deletes every record expired at `now`; how many.
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+}

@@ -1,0 +1,56 @@
+//! `cargo run -p todo` — Flask-Security's TodoMVC tutorial app on Portcullis.
+#![allow(clippy::print_stderr)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = std::env::var("TODO_CONFIG")
+        .ok()
+        .map(PathBuf::from)
+        .or_else(|| {
+            let p = PathBuf::from("todo.toml");
+            p.exists().then_some(p)
+        });
+    let settings = match todo::settings(config.as_deref(), std::env::vars().collect()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("todo: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let app = match todo::app(&settings, None).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("todo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(&settings.bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("todo: cannot listen on {}: {e}", settings.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "todo: listening on http://{} (database {})",
+        settings.bind, settings.database_url
+    );
+    let serve = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    );
+    if let Err(e) = serve
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    {
+        eprintln!("todo: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,8 @@
+-- Server-side sessions for the web adapters (Flask keeps its sessions in a
+-- signed cookie; Portcullis keeps them here and puts only an id in the cookie).
+CREATE TABLE IF NOT EXISTS portcullis_sessions (
+	id VARCHAR(128) NOT NULL PRIMARY KEY,
+	data TEXT NOT NULL,
+	expires_at DATETIME NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_portcullis_sessions_expires_at ON portcullis_sessions (expires_at);
