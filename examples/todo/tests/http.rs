@@ -1,0 +1,606 @@
+//! The todo example over real TCP: every account flow, every guard, and bad
+//! input — each answer a JSON envelope, never a 5xx or a hang.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use portcullis_core::{NewRole, RoleStore, UserStore};
+use portcullis_mail::MemoryOutbox;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Server {
+    addr: SocketAddr,
+    outbox: Arc<MemoryOutbox>,
+    db: String,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn start(extra: &[(&str, &str)]) -> Server {
+    let dir = std::env::temp_dir().join(format!(
+        "todo-http-{}-{}",
+        std::process::id(),
+        portcullis_core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("todo.db").display());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut vars: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), db.clone()),
+        ("SECRET_KEY".into(), "todo-http-test-secret".into()),
+        (
+            "SECURITY_PASSWORD_SALT".into(),
+            "todo-http-test-salt".into(),
+        ),
+        ("BASE_URL".into(), format!("http://{addr}")),
+        (
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS".into(),
+            r#"{"argon2__memory_cost": 1024, "argon2__time_cost": 1, "argon2__parallelism": 1}"#
+                .into(),
+        ),
+    ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let settings = todo::settings(None, vars).unwrap();
+    let outbox = Arc::new(MemoryOutbox::new());
+    let app = todo::app(&settings, Some(outbox.clone())).await.unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    Server {
+        addr,
+        outbox,
+        db,
+        _dir: TempDir(dir),
+    }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: BTreeMap<String, Vec<String>>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!(
+                "not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+}
+
+/// A browser-ish client: cookies kept, CSRF header from the XSRF-TOKEN cookie.
+#[derive(Default, Clone)]
+struct Client {
+    cookies: BTreeMap<String, String>,
+}
+
+impl Client {
+    async fn request(
+        &mut self,
+        srv: &Server,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let fut = async {
+            let mut stream = TcpStream::connect(srv.addr).await.unwrap();
+            let mut req = format!(
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\n",
+                srv.addr
+            );
+            if !self.cookies.is_empty() {
+                let c: Vec<String> = self
+                    .cookies
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                req.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
+            }
+            for (k, v) in headers {
+                req.push_str(&format!("{k}: {v}\r\n"));
+            }
+            let body = body.unwrap_or_default();
+            req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+            stream.write_all(req.as_bytes()).await.unwrap();
+            stream.write_all(body).await.unwrap();
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).await.unwrap();
+            raw
+        };
+        let raw = tokio::time::timeout(Duration::from_secs(20), fut)
+            .await
+            .expect("the server answered in time");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete response");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut body = raw[split + 4..].to_vec();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for l in lines {
+            if let Some((k, v)) = l.split_once(':') {
+                headers
+                    .entry(k.trim().to_ascii_lowercase())
+                    .or_default()
+                    .push(v.trim().to_owned());
+            }
+        }
+        if headers
+            .get("transfer-encoding")
+            .is_some_and(|v| v.iter().any(|x| x.contains("chunked")))
+        {
+            body = dechunk(&body);
+        }
+        for c in headers.get("set-cookie").cloned().unwrap_or_default() {
+            let pair = c.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                if c.contains("Max-Age=0") || v.is_empty() {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&mut self, srv: &Server, path: &str) -> Resp {
+        self.request(srv, "GET", path, None, &[]).await
+    }
+
+    async fn get_with(&mut self, srv: &Server, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.request(srv, "GET", path, None, headers).await
+    }
+
+    async fn post(&mut self, srv: &Server, path: &str, body: Value) -> Resp {
+        let csrf = self.cookies.get("XSRF-TOKEN").cloned().unwrap_or_default();
+        let b = body.to_string();
+        self.request(
+            srv,
+            "POST",
+            path,
+            Some(b.as_bytes()),
+            &[
+                ("Content-Type", "application/json"),
+                ("X-XSRF-Token", &csrf),
+            ],
+        )
+        .await
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[nl + 2..nl + 2 + n]);
+        b = &b[nl + 2 + n + 2..];
+    }
+}
+
+fn path_of(link: &str) -> String {
+    let i = link.find("://").map(|i| i + 3).unwrap();
+    link[i..]
+        .find('/')
+        .map(|j| link[i + j..].to_owned())
+        .unwrap()
+}
+
+const PW: &str = "Correct-Horse-Battery-9";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_account_lifecycle_over_tcp() {
+    let srv = start(&[]).await;
+    let mut browser = Client::default();
+    // Register → confirmation mail → confirm.
+    let r = browser
+        .post(
+            &srv,
+            "/register",
+            json!({"email": "ada@example.com", "password": PW, "password_confirm": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let link = srv
+        .outbox
+        .link_to("ada@example.com", "/confirm/")
+        .expect("confirmation mail");
+    let r = browser.get(&srv, &path_of(&link)).await;
+    assert_eq!(r.status, 302);
+    assert!(
+        r.header("location")
+            .unwrap()
+            .starts_with("/confirmed?success=")
+    );
+    // Login with the session, and ask for a token too.
+    let r = browser
+        .post(
+            &srv,
+            "/login?include_auth_token",
+            json!({"email": "ada@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(browser.cookies.contains_key("session"), "a session cookie");
+    assert!(
+        browser.cookies.contains_key("XSRF-TOKEN"),
+        "the CSRF cookie"
+    );
+    let token = r.json()["response"]["user"]["authentication_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Guards: 200 / 401 / 403, by session and by token.
+    assert_eq!(
+        browser.get(&srv, "/api/me").await.json()["email"],
+        "ada@example.com"
+    );
+    let mut anon = Client::default();
+    assert_eq!(
+        anon.get(&srv, "/api/me").await.json(),
+        json!({"meta": {"code": 401}, "response": {"errors": ["You must sign in to view this resource."]}})
+    );
+    assert_eq!(anon.get(&srv, "/api/admin").await.status, 401);
+    assert_eq!(browser.get(&srv, "/api/admin").await.status, 403);
+    assert_eq!(browser.get(&srv, "/api/write").await.status, 403);
+    let mut api = Client::default();
+    assert_eq!(
+        api.get_with(&srv, "/api/me", &[("Authentication-Token", &token)])
+            .await
+            .json()["login_count"],
+        1
+    );
+    assert_eq!(
+        api.get(&srv, &format!("/api/me?auth_token={token}"))
+            .await
+            .status,
+        200
+    );
+    // Grant admin in the database: the guards see it at once.
+    let store = portcullis_sqlite::SqliteStore::open_url(&srv.db)
+        .await
+        .unwrap();
+    store
+        .create_role(NewRole {
+            name: "admin".into(),
+            description: None,
+            permissions: vec!["admin-read".into(), "admin-write".into()],
+        })
+        .await
+        .unwrap();
+    let ada = store
+        .find_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    store.add_role_to_user(ada.id, "admin").await.unwrap();
+    assert_eq!(
+        browser.get(&srv, "/api/admin").await.json(),
+        json!({"ok": true, "who": "admin"})
+    );
+    assert_eq!(
+        api.get_with(&srv, "/api/write", &[("Authentication-Token", &token)])
+            .await
+            .json(),
+        json!({"ok": true, "who": "writer"})
+    );
+    // Todos with the session need the CSRF header; with the token they do not.
+    assert_eq!(
+        browser
+            .post(&srv, "/api/todos", json!({"title": "one"}))
+            .await
+            .status,
+        201
+    );
+    let mut no_csrf = browser.clone();
+    no_csrf.cookies.remove("XSRF-TOKEN");
+    let r = no_csrf
+        .post(&srv, "/api/todos", json!({"title": "two"}))
+        .await;
+    assert_eq!(
+        r.json()["response"]["errors"][0],
+        "The CSRF token is missing."
+    );
+    let r = api
+        .request(
+            &srv,
+            "POST",
+            "/api/todos",
+            Some(br#"{"title": "by token"}"#),
+            &[
+                ("Content-Type", "application/json"),
+                ("Authentication-Token", &token),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        browser.get(&srv, "/api/todos").await.json()["todos"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Change password: the old token and the other session stop working; this one goes on.
+    let mut other_session = browser.clone();
+    let new_pw = "Brand-New-Passphrase-42";
+    let r = browser
+        .post(
+            &srv,
+            "/change",
+            json!({"password": PW, "new_password": new_pw, "new_password_confirm": new_pw}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(
+        api.get_with(&srv, "/api/me", &[("Authentication-Token", &token)])
+            .await
+            .status,
+        401
+    );
+    assert_eq!(other_session.get(&srv, "/api/me").await.status, 401);
+    assert_eq!(browser.get(&srv, "/api/me").await.status, 200);
+    // Forgot / reset, link single-use.
+    assert_eq!(
+        anon.post(&srv, "/reset", json!({"email": "ada@example.com"}))
+            .await
+            .status,
+        200
+    );
+    let link = path_of(&srv.outbox.link_to("ada@example.com", "/reset/").unwrap());
+    let r = anon.get(&srv, &link).await;
+    assert!(
+        r.header("location")
+            .unwrap()
+            .starts_with("/reset-password?token=")
+    );
+    let third = "Third-Passphrase-2026";
+    assert_eq!(
+        anon.post(
+            &srv,
+            &link,
+            json!({"password": third, "password_confirm": third})
+        )
+        .await
+        .status,
+        200
+    );
+    let again = anon
+        .post(
+            &srv,
+            &link,
+            json!({"password": third, "password_confirm": third}),
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert_eq!(
+        again.json()["response"]["field_errors"][""][0],
+        "Invalid reset password token."
+    );
+    // Change email (a fresh login first).
+    let mut fresh = Client::default();
+    assert_eq!(
+        fresh
+            .post(
+                &srv,
+                "/login",
+                json!({"email": "ada@example.com", "password": third})
+            )
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        fresh
+            .post(
+                &srv,
+                "/change-email",
+                json!({"email": "ada@new.example.com"})
+            )
+            .await
+            .status,
+        200
+    );
+    let link = path_of(
+        &srv.outbox
+            .link_to("ada@new.example.com", "/change-email/")
+            .unwrap(),
+    );
+    let r = fresh.get(&srv, &link).await;
+    assert!(
+        r.header("location")
+            .unwrap()
+            .starts_with("/change-email-done?success=")
+    );
+    assert_eq!(
+        fresh.get(&srv, "/api/me").await.json()["email"],
+        "ada@new.example.com"
+    );
+    // Logout.
+    let r = fresh.post(&srv, "/logout", json!({})).await;
+    assert_eq!(r.json(), json!({"meta": {"code": 200}, "response": {}}));
+    assert_eq!(fresh.get(&srv, "/api/me").await.status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_always_a_4xx_envelope() {
+    let srv = start(&[("SECURITY_TOKEN_MAX_AGE", "1")]).await;
+    let mut c = Client::default();
+    let json_headers = [("Content-Type", "application/json")];
+    let mut cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("malformed JSON", "/login", b"{not json".to_vec()),
+        ("a JSON array", "/login", b"[1,2,3]".to_vec()),
+        (
+            "wrong types",
+            "/login",
+            br#"{"email": 42, "password": {"x": 1}}"#.to_vec(),
+        ),
+        ("missing fields", "/login", b"{}".to_vec()),
+        (
+            "unknown user",
+            "/login",
+            br#"{"email": "nobody@example.com", "password": "whatever-123"}"#.to_vec(),
+        ),
+        (
+            "register garbage",
+            "/register",
+            br#"{"email": ["a"], "password": null}"#.to_vec(),
+        ),
+        (
+            "reset garbage token",
+            "/reset/garbage",
+            br#"{"password": "Long-Enough-1", "password_confirm": "Long-Enough-1"}"#.to_vec(),
+        ),
+        (
+            "oversized body",
+            "/login",
+            format!(r#"{{"email": "{}"}}"#, "a".repeat(100_000)).into_bytes(),
+        ),
+    ];
+    cases.push(("not UTF-8 form", "/login", vec![0xff, 0xfe, 0xfd]));
+    for (what, path, body) in &cases {
+        let headers: &[(&str, &str)] = if *what == "not UTF-8 form" {
+            &[("Content-Type", "application/x-www-form-urlencoded")]
+        } else {
+            &json_headers
+        };
+        let r = c.request(&srv, "POST", path, Some(body), headers).await;
+        assert!((400..500).contains(&r.status), "{what}: {}", r.status);
+        let j = r.json();
+        assert_eq!(j["meta"]["code"], r.status, "{what}");
+        assert!(j["response"]["errors"].is_array(), "{what}");
+    }
+    // Wrong password for a real user.
+    let mut u = Client::default();
+    u.post(
+        &srv,
+        "/register",
+        json!({"email": "b@example.com", "password": PW, "password_confirm": PW}),
+    )
+    .await;
+    let link = path_of(&srv.outbox.link_to("b@example.com", "/confirm/").unwrap());
+    u.get(&srv, &link).await;
+    let r = u
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "b@example.com", "password": "wrong-password"}),
+        )
+        .await;
+    assert_eq!(
+        r.json()["response"]["field_errors"]["password"][0],
+        "Invalid password"
+    );
+    // Garbage and expired tokens.
+    assert_eq!(
+        c.get_with(&srv, "/api/me", &[("Authentication-Token", "garbage")])
+            .await
+            .status,
+        401
+    );
+    let r = u
+        .post(
+            &srv,
+            "/login?include_auth_token",
+            json!({"email": "b@example.com", "password": PW}),
+        )
+        .await;
+    let token = r.json()["response"]["user"]["authentication_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        c.get_with(&srv, "/api/me", &[("Authentication-Token", &token)])
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        c.get_with(&srv, "/api/me", &[("Authentication-Token", &token)])
+            .await
+            .status,
+        401,
+        "expired"
+    );
+    // Garbage links redirect with an error; unknown paths are the app's 404.
+    let r = c.get(&srv, "/confirm/garbage").await;
+    assert!(
+        r.header("location")
+            .unwrap()
+            .starts_with("/confirm-error?error=")
+    );
+    assert_eq!(c.get(&srv, "/no-such-page").await.status, 404);
+    // A session mutation without the CSRF token.
+    let mut s = u.clone();
+    s.cookies.remove("XSRF-TOKEN");
+    let r = s.post(&srv, "/change", json!({"password": PW, "new_password": "X-New-Passw0rd-1", "new_password_confirm": "X-New-Passw0rd-1"})).await;
+    assert_eq!(
+        (r.status, r.json()["response"]["errors"][0].clone()),
+        (400, json!("The CSRF token is missing."))
+    );
+    // Bad todo input.
+    let r = u.post(&srv, "/api/todos", json!({"title": ""})).await;
+    assert_eq!(r.status, 400);
+    let r = u.post(&srv, "/api/todos", json!({"nope": 1})).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["response"]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("title")
+    );
+}
