@@ -1,0 +1,164 @@
+"""Runs the same HTTP scenarios against the Flask-Security reference app and
+against Portcullis' todo example, and compares status codes, JSON keys and
+messages. Both must run with the reference app's settings and its seeded
+admin (admin@example.com / Admin-Passw0rd-123, role admin).
+
+usage: python compare.py http://127.0.0.1:5001 http://127.0.0.1:8000 [report.md]
+Prints a Markdown table; exits 1 if an unexpected difference is found.
+"""
+import http.cookiejar
+import json
+import sys
+import urllib.error
+import urllib.request
+import uuid
+
+REF, OURS = sys.argv[1], sys.argv[2]
+ADMIN = {"email": "admin@example.com", "password": "Admin-Passw0rd-123"}
+PW = "Long-Enough-Pw-1"
+# Differences we chose, with the reason (see docs/compat/http.md).
+KNOWN = {
+    "malformed JSON": "Flask answers an HTML 400 page; Portcullis keeps to the JSON envelope",
+}
+
+
+class Client:
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
+
+    def xsrf(self):
+        for c in self.jar:
+            if c.name == "XSRF-TOKEN":
+                return c.value
+        return ""
+
+    def call(self, method, path, body=None, raw=None, headers=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        h = {"Accept": "application/json"}
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        if self.xsrf():
+            h["X-XSRF-Token"] = self.xsrf()
+        h.update(headers or {})
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=h)
+        try:
+            resp = self.opener.open(req, timeout=30)
+            status, text, hdrs = resp.status, resp.read().decode(), resp.headers
+        except urllib.error.HTTPError as e:
+            status, text, hdrs = e.code, e.read().decode(), e.headers
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+        return status, payload, hdrs
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+
+
+def shape(status, payload, hdrs):
+    """What must match: status, top-level response keys, field_errors keys,
+    error texts (auth tokens and CSRF values differ by nature)."""
+    if status in (301, 302, 303):
+        loc = hdrs.get("Location", "")
+        path = loc.split("//", 1)[-1]
+        path = path[path.find("/"):] if "/" in path else path
+        return {"status": status, "location": path.split("?")[0], "query": sorted(k.split("=")[0] for k in (path.split("?", 1)[1].split("&") if "?" in path else []))}
+    if not isinstance(payload, dict):
+        return {"status": status, "json": False}
+    resp = payload.get("response", payload)
+    out = {"status": status, "json": True, "keys": sorted(resp.keys()) if isinstance(resp, dict) else None}
+    if isinstance(resp, dict):
+        if "field_errors" in resp:
+            out["field_errors"] = {k: v for k, v in sorted(resp["field_errors"].items())}
+        if "errors" in resp:
+            out["errors"] = resp["errors"]
+        if isinstance(resp.get("user"), dict):
+            out["user_keys"] = sorted(resp["user"].keys())
+    return out
+
+
+def scenarios(base):
+    """Yields (name, shape) for one server, in order."""
+    n = uuid.uuid4().hex[:8]
+    anon = Client(base)
+    yield "GET /login", shape(*anon.call("GET", "/login"))
+    yield "POST /login unknown user", shape(*anon.call("POST", "/login", {"email": "nobody@example.com", "password": "x"}))
+    yield "POST /login wrong password", shape(*anon.call("POST", "/login", {"email": ADMIN["email"], "password": "wrong"}))
+    yield "POST /login no password", shape(*anon.call("POST", "/login", {"email": ADMIN["email"]}))
+    yield "POST /login no email", shape(*anon.call("POST", "/login", {"password": "x"}))
+    yield "POST /login invalid email", shape(*anon.call("POST", "/login", {"email": "not-an-email", "password": "x"}))
+    yield "POST /login wrong types", shape(*anon.call("POST", "/login", {"email": 5, "password": "x"}))
+    yield "malformed JSON", shape(*anon.call("POST", "/login", raw=b"{bad"))
+    yield "GET /api/me anonymous", shape(*anon.call("GET", "/api/me"))
+    yield "GET /api/admin anonymous", shape(*anon.call("GET", "/api/admin"))
+    yield "GET /register", shape(*anon.call("GET", "/register"))
+    yield "POST /register empty", shape(*anon.call("POST", "/register", {}))
+    yield "POST /register short password", shape(*anon.call("POST", "/register", {"email": f"s{n}@example.com", "password": "short", "password_confirm": "short"}))
+    yield "POST /register mismatch", shape(*anon.call("POST", "/register", {"email": f"m{n}@example.com", "password": PW, "password_confirm": PW + "x"}))
+    yield "POST /register existing", shape(*anon.call("POST", "/register", {"email": ADMIN["email"], "password": PW, "password_confirm": PW}))
+    yield "POST /register ok", shape(*anon.call("POST", "/register", {"email": f"new{n}@example.com", "password": PW, "password_confirm": PW}))
+    yield "POST /login unconfirmed", shape(*anon.call("POST", "/login", {"email": f"new{n}@example.com", "password": PW}))
+    yield "GET /confirm", shape(*anon.call("GET", "/confirm"))
+    yield "POST /confirm unknown", shape(*anon.call("POST", "/confirm", {"email": "nobody@example.com"}))
+    yield "POST /confirm resend", shape(*anon.call("POST", "/confirm", {"email": f"new{n}@example.com"}))
+    yield "POST /confirm already confirmed", shape(*anon.call("POST", "/confirm", {"email": ADMIN["email"]}))
+    yield "GET /confirm/<garbage>", shape(*anon.call("GET", "/confirm/garbage"))
+    yield "GET /reset", shape(*anon.call("GET", "/reset"))
+    yield "POST /reset unknown", shape(*anon.call("POST", "/reset", {"email": "nobody@example.com"}))
+    yield "POST /reset unconfirmed", shape(*anon.call("POST", "/reset", {"email": f"new{n}@example.com"}))
+    yield "POST /reset ok", shape(*anon.call("POST", "/reset", {"email": ADMIN["email"]}))
+    yield "GET /reset/<garbage>", shape(*anon.call("GET", "/reset/garbage"))
+    yield "POST /reset/<garbage>", shape(*anon.call("POST", "/reset/garbage", {"password": PW, "password_confirm": PW}))
+    yield "GET /change anonymous", shape(*anon.call("GET", "/change"))
+    yield "GET /change-username (feature off)", shape(*anon.call("GET", "/change-username"))
+    s = Client(base)
+    s.call("GET", "/login")
+    status, payload, hdrs = s.call("POST", "/login?include_auth_token", ADMIN)
+    yield "POST /login ok + token", shape(status, payload, hdrs)
+    token = payload["response"]["user"]["authentication_token"]
+    yield "POST /login again while logged in", shape(*s.call("POST", "/login", ADMIN))
+    yield "GET /api/me session", {"status": s.call("GET", "/api/me")[0]}
+    yield "GET /api/me token", {"status": Client(base).call("GET", "/api/me", headers={"Authentication-Token": token})[0]}
+    yield "GET /api/admin admin", shape(*s.call("GET", "/api/admin"))
+    yield "GET /api/write admin", shape(*s.call("GET", "/api/write"))
+    yield "GET /change", shape(*s.call("GET", "/change"))
+    yield "GET /verify", shape(*s.call("GET", "/verify"))
+    yield "POST /verify wrong", shape(*s.call("POST", "/verify", {"password": "wrong"}))
+    yield "POST /verify ok", shape(*s.call("POST", "/verify", {"password": ADMIN["password"]}))
+    yield "GET /change-email", shape(*s.call("GET", "/change-email"))
+    yield "POST /change-email taken", shape(*s.call("POST", "/change-email", {"email": ADMIN["email"]}))
+    yield "POST /change-email invalid", shape(*s.call("POST", "/change-email", {"email": "nope"}))
+    yield "POST /change wrong current", shape(*s.call("POST", "/change", {"password": "wrong", "new_password": PW, "new_password_confirm": PW}))
+    yield "POST /change same", shape(*s.call("POST", "/change", {"password": ADMIN["password"], "new_password": ADMIN["password"], "new_password_confirm": ADMIN["password"]}))
+    nocsrf = Client(base)
+    nocsrf.jar = s.jar
+    nocsrf.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(s.jar), NoRedirect())
+    yield "POST /change without CSRF", shape(*nocsrf.call("POST", "/change", {"password": "x"}, headers={"X-XSRF-Token": ""}))
+    yield "POST /logout", shape(*s.call("POST", "/logout", {}))
+    yield "GET /api/me after logout", {"status": s.call("GET", "/api/me")[0]}
+
+
+ref = list(scenarios(REF))
+ours = list(scenarios(OURS))
+rows, unexpected = [], 0
+for (name, a), (_, b) in zip(ref, ours):
+    same = a == b
+    note = "" if same else KNOWN.get(name, "")
+    if not same and not note:
+        unexpected += 1
+    mark = "same" if same else ("known difference" if note else "**DIFFERENT**")
+    rows.append((name, a.get("status"), b.get("status"), mark, note or ("" if same else f"ref {a} / ours {b}")))
+out = ["| scenario | reference | Portcullis | verdict | note |", "|---|---|---|---|---|"]
+out += [f"| {n} | {a} | {b} | {m} | {note} |" for n, a, b, m, note in rows]
+out.append("")
+out.append(f"{len(rows)} scenarios: {sum(1 for r in rows if r[3] == 'same')} same, {sum(1 for r in rows if r[3] == 'known difference')} known differences, {unexpected} unexpected.")
+text = "\n".join(out)
+print(text)
+if len(sys.argv) > 3:
+    open(sys.argv[3], "w").write(text + "\n")
+sys.exit(1 if unexpected else 0)
