@@ -8,6 +8,7 @@
 //! ```
 #![allow(clippy::print_stdout)]
 
+mod load;
 mod tasks;
 
 use std::process::ExitCode;

@@ -5,6 +5,18 @@ use std::process::Command;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
+pub(crate) fn root_dir() -> PathBuf {
+    root()
+}
+
+pub(crate) fn cargo_cmd() -> Command {
+    cargo()
+}
+
+pub(crate) fn run_step(what: &str, cmd: &mut Command) -> Result {
+    run(what, cmd)
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -147,18 +159,31 @@ pub(crate) fn ci(args: &[String]) -> Result {
     check_boundaries()
 }
 
+/// Every criterion benchmark: (crate, bench target).
+const BENCHES: &[(&str, &str)] = &[
+    ("portcullis-crypto", "crypto"),
+    ("portcullis-sqlite", "datastore"),
+];
+
 pub(crate) fn bench(args: &[String]) -> Result {
-    let mut c = cargo();
-    c.args([
-        "bench",
-        "-p",
-        "portcullis-crypto",
-        "--bench",
-        "crypto",
-        "--",
-    ])
-    .args(args);
-    run("criterion: portcullis-crypto", &mut c)
+    let load_only = args.iter().any(|a| a == "--load");
+    let criterion_only = args.iter().any(|a| a == "--criterion");
+    let rest: Vec<&String> = args
+        .iter()
+        .filter(|a| *a != "--load" && *a != "--criterion")
+        .collect();
+    if !load_only {
+        for (krate, target) in BENCHES {
+            let mut c = cargo();
+            c.args(["bench", "-p", krate, "--bench", target, "--"])
+                .args(&rest);
+            run(&format!("criterion: {krate}/{target}"), &mut c)?;
+        }
+    }
+    if !criterion_only {
+        crate::load::run()?;
+    }
+    Ok(())
 }
 
 /// Backends whose conformance suite `cargo xtask conformance` runs:

@@ -185,8 +185,17 @@ impl Portcullis {
             return Ok(*r);
         }
         // Flask-Security's `anonymous_user_required` on these posts.
-        if post && auth.is_some() && matches!(endpoint, Endpoint::Login | Endpoint::Register | Endpoint::RecoverUsername) {
-            let msg = self.security().messages().render(&portcullis_core::MessageKey::AnonymousUserRequired.into());
+        if post
+            && auth.is_some()
+            && matches!(
+                endpoint,
+                Endpoint::Login | Endpoint::Register | Endpoint::RecoverUsername
+            )
+        {
+            let msg = self
+                .security()
+                .messages()
+                .render(&portcullis_core::MessageKey::AnonymousUserRequired.into());
             return Ok(HttpResponse::error(StatusCode::BAD_REQUEST, &msg));
         }
         let client = req.client;

@@ -152,15 +152,46 @@ pub(crate) fn users_where(
         .collect()
 }
 
-/// The first user matching.
+/// The first user matching, with its roles, in one query (the hot path of
+/// every authenticated request). Duplicate link rows, which
+/// Flask-Security's keyless join table allows, count once.
 pub(crate) fn user_where(
     conn: &Connection,
     clause: &str,
     params: impl rusqlite::Params,
 ) -> Result<Option<User>> {
-    Ok(users_where(conn, &format!("{clause} LIMIT 1"), params)?
-        .into_iter()
-        .next())
+    let user_cols: String = USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {user_cols}, r.id, r.name, r.description, r.permissions, r.update_datetime \
+         FROM (SELECT * FROM user {clause} LIMIT 1) AS u \
+         LEFT JOIN roles_users ru ON ru.user_id = u.id LEFT JOIN role r ON r.id = ru.role_id ORDER BY r.name"
+    );
+    let mut stmt = conn.prepare_cached(&sql).sql()?;
+    let mut rows = stmt.query(params).sql()?;
+    let mut user: Option<User> = None;
+    while let Some(row) = rows.next().sql()? {
+        if user.is_none() {
+            user = Some(user_from_row(row).sql()?);
+        }
+        let role_id: Option<i64> = row.get(22).sql()?;
+        if let (Some(u), Some(rid)) = (user.as_mut(), role_id)
+            && !u.roles.iter().any(|r| r.id == rid)
+        {
+            let perms: Option<String> = row.get(25).sql()?;
+            u.roles.push(Role {
+                id: rid,
+                name: row.get(23).sql()?,
+                description: row.get(24).sql()?,
+                permissions: asa_list::split(perms.as_deref()),
+                update_datetime: time_req(row, 26).sql()?,
+            });
+        }
+    }
+    Ok(user)
 }
 
 #[cfg(test)]
