@@ -15,7 +15,7 @@ use crate::session::{SessionState, keys};
 use crate::{HttpRequest, MAX_BODY, Portcullis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
+pub(crate) enum Endpoint {
     Login,
     Logout,
     Register,
@@ -99,7 +99,12 @@ impl Portcullis {
         session: &mut SessionState,
     ) -> Option<HttpResponse> {
         let (endpoint, token) = self.route(req.uri.path())?;
-        Some(match self.dispatch(endpoint, token, req, session).await {
+        let result = if req.wants_json() {
+            self.dispatch(endpoint, token, req, session).await
+        } else {
+            self.browser(endpoint, token, req, session).await
+        };
+        Some(match result {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "a Portcullis endpoint failed");
@@ -116,7 +121,7 @@ impl Portcullis {
         })
     }
 
-    async fn dispatch(
+    pub(crate) async fn dispatch(
         &self,
         endpoint: Endpoint,
         token: Option<&str>,
@@ -599,7 +604,7 @@ impl Portcullis {
     }
 
     /// Resolves a Flask-Security view: an endpoint name (`.login`) or a URL.
-    fn view(&self, view: &str) -> String {
+    pub(crate) fn view(&self, view: &str) -> String {
         let c = self.security().config();
         let prefix = c.url_prefix.as_deref().unwrap_or("").trim_end_matches('/');
         match view {

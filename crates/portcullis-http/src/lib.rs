@@ -1,14 +1,17 @@
 #![doc = include_str!("../README.md")]
 
 mod auth;
+mod browser;
 pub mod csrf;
 mod endpoints;
+mod html;
 pub mod input;
 mod respond;
 pub mod session;
 
 pub use self::auth::{Mechanism, RequestAuth};
 pub use self::csrf::{Csrf, CsrfFailure};
+pub use self::html::{PAGES, Pages};
 pub use self::input::FormData;
 pub use self::respond::{HttpResponse, is_safe_redirect, with_query};
 pub use self::session::SessionState;
@@ -61,6 +64,41 @@ impl HttpRequest<'_> {
     pub fn is_json(&self) -> bool {
         input::is_json_content_type(self.header("content-type"))
     }
+
+    /// Flask-Security's `want_json`: a JSON body, or an `Accept` header
+    /// that prefers `application/json` to `text/html` (ties go to JSON, so
+    /// `*/*` gets JSON; browsers, which rank `text/html` first, get HTML).
+    pub fn wants_json(&self) -> bool {
+        if self.is_json() {
+            return true;
+        }
+        let Some(accept) = self.header("accept") else {
+            return false;
+        };
+        let (mut json, mut html) = (0.0f32, 0.0f32);
+        for part in accept.split(',') {
+            let mut bits = part.split(';');
+            let mime = bits.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = bits
+                .find_map(|b| {
+                    b.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let (j, h) = match mime.as_str() {
+                "application/json" => (q, 0.0),
+                "text/html" => (0.0, q),
+                "application/*" => (q * 0.99, 0.0),
+                "text/*" => (0.0, q * 0.99),
+                "*/*" => (q * 0.98, q * 0.98),
+                _ => (0.0, 0.0),
+            };
+            json = json.max(j);
+            html = html.max(h);
+        }
+        json > 0.0 && json >= html
+    }
 }
 
 /// Flask-Security's HTTP behaviour over a [`Security`] service.
@@ -68,13 +106,29 @@ impl HttpRequest<'_> {
 pub struct Portcullis {
     security: Security,
     csrf: Csrf,
+    pages: Pages,
 }
 
 impl Portcullis {
     /// Wraps a service.
     pub fn new(security: Security) -> Result<Self> {
         let csrf = Csrf::new(security.config())?;
-        Ok(Self { security, csrf })
+        Ok(Self {
+            security,
+            csrf,
+            pages: Pages::default(),
+        })
+    }
+
+    /// Uses `pages` for browsers (e.g. [`Pages::with_overrides`]).
+    pub fn with_pages(mut self, pages: Pages) -> Self {
+        self.pages = pages;
+        self
+    }
+
+    /// The pages.
+    pub fn pages(&self) -> &Pages {
+        &self.pages
     }
 
     /// The service.

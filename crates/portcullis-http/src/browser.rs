@@ -1,0 +1,333 @@
+//! Browsers: HTML pages and redirects, as a view over the JSON answers.
+
+use http::{Method, StatusCode};
+use portcullis_core::{Message, MessageKey};
+use serde_json::{Map, Value, json};
+
+use crate::endpoints::Endpoint;
+use crate::html::field;
+use crate::input::FormData;
+use crate::respond::{HttpResponse, is_safe_redirect, with_query};
+use crate::session::SessionState;
+use crate::{HttpRequest, Portcullis};
+
+impl Portcullis {
+    fn page_of(
+        &self,
+        endpoint: Endpoint,
+    ) -> Option<(&'static str, &'static str, Vec<Value>, &'static str)> {
+        let c = self.security().config();
+        let email = field("email", "email", "Email Address", "email");
+        let pw = |n: &str, l: &str, a: &str| field(n, "password", l, a);
+        Some(match endpoint {
+            Endpoint::Login => {
+                let mut f = vec![
+                    email,
+                    pw("password", "Password", "current-password"),
+                    field("remember", "checkbox", "Remember Me", ""),
+                ];
+                if c.username_enable {
+                    f.insert(1, field("username", "text", "Username", "username"));
+                }
+                ("login_user.html", "Login", f, "Login")
+            }
+            Endpoint::Register => {
+                let mut f = vec![email, pw("password", "Password", "new-password")];
+                if c.password_confirm_required {
+                    f.push(pw("password_confirm", "Retype Password", "new-password"));
+                }
+                if c.username_enable {
+                    f.insert(1, field("username", "text", "Username", "username"));
+                }
+                ("register_user.html", "Register", f, "Register")
+            }
+            Endpoint::Confirm => (
+                "send_confirmation.html",
+                "Resend Confirmation Instructions",
+                vec![email],
+                "Resend Confirmation Instructions",
+            ),
+            Endpoint::Reset => (
+                "forgot_password.html",
+                "Send Password Reset Instructions",
+                vec![email],
+                "Recover Password",
+            ),
+            Endpoint::ResetToken => (
+                "reset_password.html",
+                "Reset Password",
+                vec![
+                    pw("password", "Password", "new-password"),
+                    pw("password_confirm", "Retype Password", "new-password"),
+                ],
+                "Reset Password",
+            ),
+            Endpoint::Change => (
+                "change_password.html",
+                "Change Password",
+                vec![
+                    pw("password", "Password", "current-password"),
+                    pw("new_password", "New Password", "new-password"),
+                    pw("new_password_confirm", "Retype Password", "new-password"),
+                ],
+                "Change Password",
+            ),
+            Endpoint::ChangeEmail => (
+                "change_email.html",
+                "Change Email",
+                vec![field("email", "email", "New Email Address", "email")],
+                "Change Email",
+            ),
+            Endpoint::ChangeUsername => (
+                "change_username.html",
+                "Change Username",
+                vec![field("username", "text", "New Username", "username")],
+                "Change Username",
+            ),
+            Endpoint::RecoverUsername => (
+                "recover_username.html",
+                "Recover Username",
+                vec![email],
+                "Recover Username",
+            ),
+            Endpoint::Verify => (
+                "verify.html",
+                "Please Reauthenticate",
+                vec![pw("password", "Password", "current-password")],
+                "Reauthenticate",
+            ),
+            _ => return None,
+        })
+    }
+
+    fn render_page(
+        &self,
+        endpoint: Endpoint,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        form: &FormData,
+        errors: Option<&Value>,
+        messages: Vec<String>,
+    ) -> HttpResponse {
+        let Some((page, title, fields, submit)) = self.page_of(endpoint) else {
+            return HttpResponse::error(StatusCode::NOT_FOUND, "Not found");
+        };
+        let c = self.security().config();
+        let mut values = Map::new();
+        let mut ignored = portcullis_core::FormErrors::new();
+        for name in ["email", "username"] {
+            if let Some(v) = form.string(
+                if name == "email" { "email" } else { "username" },
+                &mut ignored,
+            ) {
+                values.insert(name.into(), json!(v));
+            }
+        }
+        let (mut by_field, mut form_errors) = (Map::new(), Vec::new());
+        if let Some(e) = errors {
+            if let Some(f) = e.get("field_errors").and_then(Value::as_object) {
+                for (k, v) in f {
+                    if k.is_empty() {
+                        form_errors.extend(v.as_array().into_iter().flatten().cloned());
+                    } else {
+                        by_field.insert(k.clone(), v.clone());
+                    }
+                }
+            } else if let Some(list) = e.get("errors").and_then(Value::as_array) {
+                form_errors.extend(list.iter().cloned());
+            }
+        }
+        let csrf = self
+            .csrf()
+            .token(session, self.security().now_secs())
+            .unwrap_or_default();
+        let mut links = vec![];
+        if endpoint == Endpoint::Login {
+            if c.registerable {
+                links.push(json!({"href": self.view(&c.register_url), "text": "Register"}));
+            }
+            if c.recoverable {
+                links.push(json!({"href": self.view(&c.reset_url), "text": "Forgot password"}));
+            }
+            if c.confirmable {
+                links.push(json!({"href": self.view(&c.confirm_url), "text": "Confirm account"}));
+            }
+        }
+        let next = req
+            .query("next")
+            .or_else(|| form.raw("next").and_then(Value::as_str).map(str::to_owned));
+        let context = json!({
+            "title": title, "action": req.uri.path(), "fields": fields, "submit": submit, "values": values,
+            "errors": by_field, "form_errors": form_errors, "messages": messages, "csrf_token": csrf,
+            "next": next, "links": links,
+        });
+        let mut r = self
+            .pages()
+            .render(page, context.as_object().unwrap_or(&Map::new()));
+        if let Some(name) = &c.csrf_cookie_name {
+            r = r.with_cookie(name, &csrf, &c.csrf_cookie, false);
+        }
+        r
+    }
+
+    /// A safe `next` (query or form), else `fallback`.
+    fn next_or(&self, req: &HttpRequest<'_>, form: &FormData, fallback: &str) -> String {
+        let next = req
+            .query("next")
+            .or_else(|| form.raw("next").and_then(Value::as_str).map(str::to_owned));
+        match next {
+            Some(n) if is_safe_redirect(&n, req.header("host")) => n,
+            _ => self.view(fallback),
+        }
+    }
+
+    fn note(&self, key: MessageKey, email: Option<&str>) -> Vec<String> {
+        let mut m = Message::new(key);
+        if let Some(e) = email {
+            m = m.arg("email", e);
+        }
+        vec![self.security().messages().render(&m)]
+    }
+
+    /// Flask-Security's form semantics: GET renders the page, a good post
+    /// redirects (or shows what was sent), a bad one re-renders with errors;
+    /// protected pages send anonymous browsers to the login page.
+    pub(crate) async fn browser(
+        &self,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+    ) -> portcullis_core::Result<HttpResponse> {
+        let c = self.security().config().clone();
+        let post = req.method == Method::POST;
+        let form = if post {
+            FormData::parse(req.body, req.is_json()).unwrap_or_default()
+        } else {
+            FormData::default()
+        };
+        // Without SPA redirects, a reset link opens the reset form itself.
+        if endpoint == Endpoint::ResetToken
+            && !post
+            && c.redirect_behavior != portcullis_core::config::RedirectBehavior::Spa
+        {
+            return Ok(
+                match self
+                    .security()
+                    .reset_token_user(token.unwrap_or_default())
+                    .await
+                {
+                    Ok(_) => self.render_page(endpoint, req, session, &form, None, vec![]),
+                    Err(portcullis_core::FlowError::Form(f)) => {
+                        let text = f
+                            .render(self.security().messages())
+                            .into_iter()
+                            .map(|(_, m)| m)
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        HttpResponse::redirect(&with_query(
+                            &self.view(&c.reset_url),
+                            &[("error", &text)],
+                        ))
+                    }
+                    Err(e) => return Err(portcullis_core::Error::internal(e.to_string())),
+                },
+            );
+        }
+        let resp = self.dispatch(endpoint, token, req, session).await?;
+        let body = resp.json().map(|j| j["response"].clone());
+        let email = form.raw("email").and_then(Value::as_str).map(str::to_owned);
+        Ok(match resp.status.as_u16() {
+            302 => resp,
+            401 => {
+                let reauth = body
+                    .as_ref()
+                    .is_some_and(|b| b["reauth_required"] == json!(true));
+                let target = if reauth { &c.verify_url } else { &c.login_url };
+                HttpResponse::redirect(&with_query(&self.view(target), &[("next", req.uri.path())]))
+            }
+            200 if endpoint == Endpoint::Logout => {
+                HttpResponse::redirect(&self.next_or(req, &form, &c.post_logout_view))
+            }
+            200 if !post => self.render_page(endpoint, req, session, &form, None, vec![]),
+            200 => match endpoint {
+                Endpoint::Login => {
+                    HttpResponse::redirect(&self.next_or(req, &form, &c.post_login_view))
+                }
+                Endpoint::Register if session.user_id().is_some() => HttpResponse::redirect(
+                    &self.next_or(
+                        req,
+                        &form,
+                        c.post_register_view
+                            .as_deref()
+                            .unwrap_or(&c.post_login_view),
+                    ),
+                ),
+                Endpoint::Register => {
+                    let m = if c.confirmable {
+                        self.note(MessageKey::ConfirmRegistration, email.as_deref())
+                    } else {
+                        vec![]
+                    };
+                    self.render_page(endpoint, req, session, &FormData::default(), None, m)
+                }
+                Endpoint::Change => HttpResponse::redirect(
+                    &self.view(c.post_change_view.as_deref().unwrap_or(&c.post_login_view)),
+                ),
+                Endpoint::ResetToken => HttpResponse::redirect(
+                    &self.view(c.post_reset_view.as_deref().unwrap_or(&c.login_url)),
+                ),
+                Endpoint::Verify => HttpResponse::redirect(&self.next_or(
+                    req,
+                    &form,
+                    c.post_verify_view.as_deref().unwrap_or(&c.post_login_view),
+                )),
+                Endpoint::Confirm => self.render_page(
+                    endpoint,
+                    req,
+                    session,
+                    &form,
+                    None,
+                    self.note(MessageKey::ConfirmationRequest, email.as_deref()),
+                ),
+                Endpoint::Reset => self.render_page(
+                    endpoint,
+                    req,
+                    session,
+                    &form,
+                    None,
+                    self.note(MessageKey::PasswordResetRequest, email.as_deref()),
+                ),
+                Endpoint::RecoverUsername => self.render_page(
+                    endpoint,
+                    req,
+                    session,
+                    &form,
+                    None,
+                    self.note(MessageKey::UsernameRecoveryRequest, None),
+                ),
+                Endpoint::ChangeEmail => self.render_page(
+                    endpoint,
+                    req,
+                    session,
+                    &FormData::default(),
+                    None,
+                    self.note(MessageKey::ChangeEmailSent, email.as_deref()),
+                ),
+                Endpoint::ChangeUsername => self.render_page(
+                    endpoint,
+                    req,
+                    session,
+                    &FormData::default(),
+                    None,
+                    self.note(MessageKey::UsernameChange, None),
+                ),
+                _ => resp,
+            },
+            400 if self.page_of(endpoint).is_some() => {
+                self.render_page(endpoint, req, session, &form, body.as_ref(), vec![])
+            }
+            _ => resp,
+        })
+    }
+}

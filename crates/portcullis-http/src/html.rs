@@ -1,0 +1,100 @@
+//! Pages for browsers: Flask-Security's form templates (`login_user.html`,
+//! `register_user.html`, …), built in as one plain form page and
+//! overridable one by one from a directory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use http::HeaderValue;
+use http::header::CONTENT_TYPE;
+use minijinja::{Environment, Value as JinjaValue};
+use serde_json::{Map, Value, json};
+
+use crate::respond::HttpResponse;
+
+const FORM: &str = include_str!("../templates/form.html");
+
+/// The page templates, by Flask-Security's names.
+pub const PAGES: &[&str] = &[
+    "login_user.html",
+    "register_user.html",
+    "send_confirmation.html",
+    "forgot_password.html",
+    "reset_password.html",
+    "change_password.html",
+    "change_email.html",
+    "change_username.html",
+    "recover_username.html",
+    "verify.html",
+];
+
+/// Renders the pages.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    env: Arc<Environment<'static>>,
+}
+
+impl Default for Pages {
+    fn default() -> Self {
+        Self::build(None)
+    }
+}
+
+impl Pages {
+    /// The built-in pages, but a file named like a page in `dir` (e.g.
+    /// `login_user.html`) wins. Each page gets `title`, `action`, `fields`
+    /// (name, type, label), `values`, `errors` (by field), `form_errors`,
+    /// `messages`, `csrf_token`, `next`, `links`.
+    pub fn with_overrides(dir: impl Into<PathBuf>) -> Self {
+        Self::build(Some(dir.into()))
+    }
+
+    fn build(dir: Option<PathBuf>) -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.set_loader(move |name: &str| {
+            if let Some(dir) = &dir
+                && !name.contains(['/', '\\'])
+                && !name.contains("..")
+            {
+                match std::fs::read_to_string(dir.join(name)) {
+                    Ok(s) => return Ok(Some(s)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            "cannot read template",
+                        )
+                        .with_source(e));
+                    }
+                }
+            }
+            Ok((PAGES.contains(&name) || name == "form.html").then(|| FORM.to_owned()))
+        });
+        Self { env: Arc::new(env) }
+    }
+
+    /// Renders `page` with `context` as a 200 `text/html` response.
+    pub fn render(&self, page: &str, context: &Map<String, Value>) -> HttpResponse {
+        let html = self
+            .env
+            .get_template(page)
+            .and_then(|t| t.render(JinjaValue::from(minijinja::value::Serde(context))))
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, page, "a page template failed");
+                "<!doctype html><title>Error</title><p>This page could not be shown.</p>".to_owned()
+            });
+        let mut r = HttpResponse::envelope(http::StatusCode::OK, json!({}));
+        r.body = html.into_bytes();
+        r.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r
+    }
+}
+
+/// A form field for the built-in page.
+pub(crate) fn field(name: &str, kind: &str, label: &str, autocomplete: &str) -> Value {
+    json!({"name": name, "type": kind, "label": label, "autocomplete": autocomplete})
+}

@@ -1,0 +1,215 @@
+//! Browsers (no JSON in `Accept`): HTML forms, inline errors, redirects.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use portcullis_core::flows::ClientInfo;
+use portcullis_core::{ConfigLoader, NewUser, SecretString, Security, UserStore};
+use portcullis_http::{HttpRequest, HttpResponse, Pages, Portcullis, SessionState};
+use portcullis_mail::MemoryOutbox;
+use portcullis_memory::MemoryStore;
+
+const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+const PW: &str = "Correct-Horse-Battery-9";
+
+async fn app(pages: Option<Pages>) -> Portcullis {
+    let (config, _) = ConfigLoader::new()
+        .vars([
+            ("SECRET_KEY", "browser-secret"),
+            ("SECURITY_PASSWORD_SALT", "browser-salt"),
+            ("SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS", r#"{"argon2__memory_cost": 1024, "argon2__time_cost": 1, "argon2__parallelism": 1}"#),
+            ("SECURITY_REGISTERABLE", "true"),
+            ("SECURITY_RECOVERABLE", "true"),
+            ("SECURITY_CHANGEABLE", "true"),
+        ])
+        .build()
+        .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let security = Security::builder(config)
+        .store(store.clone())
+        .mailer(Arc::new(MemoryOutbox::new()))
+        .build()
+        .unwrap();
+    let hash = security.hash_password(PW).await.unwrap();
+    store
+        .create_user(NewUser {
+            confirmed_at: Some(security.now()),
+            ..NewUser::new("ann@example.com", Some(SecretString::new(hash)))
+        })
+        .await
+        .unwrap();
+    let p = Portcullis::new(security).unwrap();
+    match pages {
+        Some(pages) => p.with_pages(pages),
+        None => p,
+    }
+}
+
+async fn send(
+    app: &Portcullis,
+    s: &mut SessionState,
+    method: Method,
+    uri: &str,
+    accept: &str,
+    form: Option<&str>,
+) -> HttpResponse {
+    let uri: Uri = uri.parse().unwrap();
+    let mut h = HeaderMap::new();
+    h.insert("accept", HeaderValue::from_str(accept).unwrap());
+    h.insert("host", HeaderValue::from_static("app.example.com"));
+    if form.is_some() {
+        h.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+    }
+    let client = ClientInfo::default();
+    let req = HttpRequest {
+        method: &method,
+        uri: &uri,
+        headers: &h,
+        body: form.unwrap_or("").as_bytes(),
+        client: &client,
+    };
+    app.handle(&req, s).await.unwrap()
+}
+
+fn html(r: &HttpResponse) -> String {
+    assert_eq!(
+        r.headers.get("content-type").unwrap(),
+        "text/html; charset=utf-8"
+    );
+    // Read it as a browser does: minijinja writes `/` as `&#x2f;` in attributes.
+    String::from_utf8(r.body.clone())
+        .unwrap()
+        .replace("&#x2f;", "/")
+}
+
+fn csrf_from(page: &str) -> String {
+    let i =
+        page.find(r#"name="csrf_token" value=""#).unwrap() + r#"name="csrf_token" value=""#.len();
+    page[i..].split('"').next().unwrap().to_owned()
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn login_by_form_with_inline_errors_and_safe_next() {
+    let app = app(None).await;
+    let mut s = SessionState::default();
+    let page = html(
+        &send(
+            &app,
+            &mut s,
+            Method::GET,
+            "/login?next=/todos",
+            BROWSER,
+            None,
+        )
+        .await,
+    );
+    assert!(
+        page.contains("<form method=\"post\" action=\"/login\">")
+            && page.contains(r#"name="email""#)
+            && page.contains(r#"href="/register""#)
+    );
+    let csrf = csrf_from(&page);
+    // A form post without the CSRF token: the page again, with Flask-WTF's message.
+    let r = send(
+        &app,
+        &mut s,
+        Method::POST,
+        "/login",
+        BROWSER,
+        Some("email=ann%40example.com&password=x"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(html(&r).contains("The CSRF token is missing."));
+    // Wrong password: re-rendered with the error under the field, email kept.
+    let body = format!(
+        "csrf_token={}&email=ann%40example.com&password=wrong-password",
+        enc(&csrf)
+    );
+    let page = html(&send(&app, &mut s, Method::POST, "/login", BROWSER, Some(&body)).await);
+    assert!(page.contains("Invalid password") && page.contains(r#"value="ann@example.com""#));
+    // Success goes to a safe `next`…
+    let body = format!(
+        "csrf_token={}&email=ann%40example.com&password={}&next=%2Ftodos",
+        enc(&csrf),
+        enc(PW)
+    );
+    let r = send(&app, &mut s, Method::POST, "/login", BROWSER, Some(&body)).await;
+    assert_eq!(
+        (
+            r.status,
+            r.headers.get("location").unwrap().to_str().unwrap()
+        ),
+        (StatusCode::FOUND, "/todos")
+    );
+    // …and never off-site.
+    let mut s2 = SessionState::default();
+    let csrf2 = csrf_from(&html(
+        &send(&app, &mut s2, Method::GET, "/login", BROWSER, None).await,
+    ));
+    let body = format!(
+        "csrf_token={}&email=ann%40example.com&password={}&next={}",
+        enc(&csrf2),
+        enc(PW),
+        enc("https://evil.example.net/")
+    );
+    let r = send(&app, &mut s2, Method::POST, "/login", BROWSER, Some(&body)).await;
+    assert_eq!(r.headers.get("location").unwrap(), "/");
+}
+
+#[tokio::test]
+async fn protected_pages_send_browsers_to_login_and_json_stays_json() {
+    let app = app(None).await;
+    let mut s = SessionState::default();
+    let r = send(&app, &mut s, Method::GET, "/change", BROWSER, None).await;
+    assert_eq!(
+        (
+            r.status,
+            r.headers.get("location").unwrap().to_str().unwrap()
+        ),
+        (StatusCode::FOUND, "/login?next=%2Fchange")
+    );
+    // curl's `*/*` gets JSON, as in Flask-Security.
+    let r = send(&app, &mut s, Method::GET, "/change", "*/*", None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.json().is_some());
+    // Forgot password by form shows what was sent.
+    let csrf = csrf_from(&html(
+        &send(&app, &mut s, Method::GET, "/reset", BROWSER, None).await,
+    ));
+    let body = format!("csrf_token={}&email=ann%40example.com", enc(&csrf));
+    let page = html(&send(&app, &mut s, Method::POST, "/reset", BROWSER, Some(&body)).await);
+    assert!(
+        page.contains("Instructions to reset your password have been sent to ann@example.com.")
+    );
+}
+
+#[tokio::test]
+async fn pages_can_be_overridden_by_flask_security_name() {
+    let dir = std::env::temp_dir().join(format!("portcullis-pages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("login_user.html"),
+        "<p>Our own login page {{ csrf_token|length > 10 }}</p>",
+    )
+    .unwrap();
+    let app = app(Some(Pages::with_overrides(&dir))).await;
+    let mut s = SessionState::default();
+    assert_eq!(
+        html(&send(&app, &mut s, Method::GET, "/login", BROWSER, None).await),
+        "<p>Our own login page True</p>"
+    );
+    assert!(
+        html(&send(&app, &mut s, Method::GET, "/register", BROWSER, None).await)
+            .contains("Retype Password")
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
