@@ -46,6 +46,11 @@ impl Default for SessionOptions {
 /// Portcullis for axum.
 #[derive(Debug, Clone)]
 pub struct PortcullisAxum {
+    inner: Arc<AxumInner>,
+}
+
+#[derive(Debug)]
+struct AxumInner {
     portcullis: Portcullis,
     store: Arc<dyn SessionStore>,
     options: SessionOptions,
@@ -74,25 +79,27 @@ impl PortcullisAxum {
         options: SessionOptions,
     ) -> Self {
         Self {
-            portcullis,
-            store,
-            options,
+            inner: Arc::new(AxumInner {
+                portcullis,
+                store,
+                options,
+            }),
         }
     }
 
     /// The HTTP layer.
     pub fn portcullis(&self) -> &Portcullis {
-        &self.portcullis
+        &self.inner.portcullis
     }
 
     /// `app` behind Portcullis: its endpoints answer first, every request
     /// carries the session, and the extractors work.
     pub fn wrap(&self, app: Router) -> Router {
-        let sessions = SessionManagerLayer::new(SessionBridge::new(self.store.clone()))
-            .with_name(self.options.cookie_name.clone())
-            .with_secure(self.options.secure)
+        let sessions = SessionManagerLayer::new(SessionBridge::new(self.inner.store.clone()))
+            .with_name(self.inner.options.cookie_name.clone())
+            .with_secure(self.inner.options.secure)
             .with_same_site(tower_sessions::cookie::SameSite::Lax)
-            .with_expiry(Expiry::OnInactivity(self.options.inactivity));
+            .with_expiry(Expiry::OnInactivity(self.inner.options.inactivity));
         let service = ServiceBuilder::new()
             .layer(sessions)
             .layer(axum::middleware::from_fn_with_state(
@@ -146,7 +153,7 @@ async fn middleware(
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string()),
     };
-    if p.portcullis.is_endpoint(req.uri().path()) {
+    if p.inner.portcullis.is_endpoint(req.uri().path()) {
         let (parts, body) = req.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
             return error(
@@ -162,7 +169,7 @@ async fn middleware(
             body: &bytes,
             client: &client,
         };
-        let Some(resp) = p.portcullis.handle(&http_req, &mut state).await else {
+        let Some(resp) = p.inner.portcullis.handle(&http_req, &mut state).await else {
             return StatusCode::NOT_FOUND.into_response();
         };
         if let Err(e) = save(&session, &state).await {
@@ -175,7 +182,7 @@ async fn middleware(
         return into_axum(resp);
     }
     let ctx = AuthContext {
-        portcullis: p.portcullis.clone(),
+        portcullis: p.inner.portcullis.clone(),
         session: Arc::new(Mutex::new(loaded)),
         cached: Arc::new(Mutex::new(None)),
     };

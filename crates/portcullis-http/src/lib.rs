@@ -104,6 +104,11 @@ impl HttpRequest<'_> {
 /// Flask-Security's HTTP behaviour over a [`Security`] service.
 #[derive(Debug, Clone)]
 pub struct Portcullis {
+    inner: std::sync::Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     security: Security,
     csrf: Csrf,
     pages: Pages,
@@ -114,30 +119,41 @@ impl Portcullis {
     pub fn new(security: Security) -> Result<Self> {
         let csrf = Csrf::new(security.config())?;
         Ok(Self {
-            security,
-            csrf,
-            pages: Pages::default(),
+            inner: std::sync::Arc::new(Inner {
+                security,
+                csrf,
+                pages: Pages::default(),
+            }),
         })
     }
 
     /// Uses `pages` for browsers (e.g. [`Pages::with_overrides`]).
-    pub fn with_pages(mut self, pages: Pages) -> Self {
-        self.pages = pages;
-        self
+    pub fn with_pages(self, pages: Pages) -> Self {
+        let (security, csrf) = match std::sync::Arc::try_unwrap(self.inner) {
+            Ok(inner) => (inner.security, inner.csrf),
+            Err(shared) => (shared.security.clone(), shared.csrf.clone()),
+        };
+        Self {
+            inner: std::sync::Arc::new(Inner {
+                security,
+                csrf,
+                pages,
+            }),
+        }
     }
 
     /// The pages.
     pub fn pages(&self) -> &Pages {
-        &self.pages
+        &self.inner.pages
     }
 
     /// The service.
     pub fn security(&self) -> &Security {
-        &self.security
+        &self.inner.security
     }
 
     /// The CSRF helper.
     pub fn csrf(&self) -> &Csrf {
-        &self.csrf
+        &self.inner.csrf
     }
 }
