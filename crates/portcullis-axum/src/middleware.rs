@@ -87,6 +87,27 @@ impl PortcullisAxum {
         }
     }
 
+    /// Deletes expired sessions from the store every `every`, in the
+    /// background, until the returned handle is aborted (or the runtime
+    /// stops). Failures are logged and retried at the next tick.
+    pub fn spawn_expired_session_cleanup(
+        &self,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let store = self.inner.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match store.delete_expired_sessions(chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(deleted = n, "expired sessions deleted"),
+                    Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),
+                }
+            }
+        })
+    }
+
     /// The HTTP layer.
     pub fn portcullis(&self) -> &Portcullis {
         &self.inner.portcullis

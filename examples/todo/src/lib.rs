@@ -157,6 +157,8 @@ pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result
         .map_err(|e| format!("cannot open the todo table: {e}"))?;
     let portcullis = Portcullis::new(security).map_err(|e| e.to_string())?;
     let auth = PortcullisAxum::new(portcullis, store, SessionOptions::default());
+    // Expired sessions leave the database every ten minutes.
+    auth.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
     let app = Router::new()
         .route("/", get(page))
         .route("/api/public", get(|| async { Json(json!({"ok": true})) }))
