@@ -78,15 +78,8 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
         let ctx = context(parts)?;
-        let api: Vec<Mechanism> = ctx
-            .portcullis
-            .security()
-            .config()
-            .api_enabled_methods
-            .iter()
-            .filter_map(|m| Mechanism::parse(m))
-            .collect();
-        Ok(authenticate(&ctx, parts, &api).await.map(|a| CurrentUser {
+        let api = ctx.portcullis.api_mechanisms();
+        Ok(authenticate(&ctx, parts, api).await.map(|a| CurrentUser {
             user: a.user,
             mechanism: a.mechanism,
             fs_paa: a.fs_paa,

@@ -100,15 +100,9 @@ impl Rule {
         parts: &http::request::Parts,
     ) -> Result<Option<RequestAuth>, Box<HttpResponse>> {
         let p = &ctx.portcullis;
-        let api: Vec<Mechanism> = p
-            .security()
-            .config()
-            .api_enabled_methods
-            .iter()
-            .filter_map(|m| Mechanism::parse(m))
-            .collect();
-        let allowed = self.mechanisms.clone().unwrap_or(api);
-        let auth = authenticate(ctx, parts, &allowed).await;
+        // Borrowed, not rebuilt per request.
+        let allowed: &[Mechanism] = self.mechanisms.as_deref().unwrap_or(p.api_mechanisms());
+        let auth = authenticate(ctx, parts, allowed).await;
         if self.anonymous {
             return match auth {
                 Some(_) => Err(Box::new(HttpResponse::error(
@@ -121,7 +115,7 @@ impl Rule {
             };
         }
         let Some(auth) = auth else {
-            return Err(Box::new(p.unauthenticated(&allowed)));
+            return Err(Box::new(p.unauthenticated(allowed)));
         };
         let u = &auth.user;
         let ok = self.roles_required.iter().all(|r| u.has_role(r))

@@ -170,18 +170,14 @@ impl Portcullis {
         } else {
             FormData::default()
         };
-        let api: Vec<Mechanism> = c
-            .api_enabled_methods
-            .iter()
-            .filter_map(|m| Mechanism::parse(m))
-            .collect();
-        let auth = self.authenticate(req, Some(&form), session, &api).await?;
+        let api = self.api_mechanisms();
+        let auth = self.authenticate(req, Some(&form), session, api).await?;
         let needs_auth = matches!(
             endpoint,
             Endpoint::Change | Endpoint::ChangeEmail | Endpoint::ChangeUsername | Endpoint::Verify
         );
         if needs_auth && auth.is_none() {
-            return Ok(self.unauthenticated(&api));
+            return Ok(self.unauthenticated(api));
         }
         if post
             && endpoint != Endpoint::Logout
@@ -350,7 +346,7 @@ impl Portcullis {
             }
             (Endpoint::Change, true) => {
                 let Some(a) = auth else {
-                    return Ok(self.unauthenticated(&api));
+                    return Ok(self.unauthenticated(api));
                 };
                 let f = ChangePasswordForm {
                     password: form.secret("password", &mut errors),
@@ -367,7 +363,7 @@ impl Portcullis {
             }
             (Endpoint::ChangeEmail, _) | (Endpoint::ChangeUsername, _) => {
                 let Some(a) = auth else {
-                    return Ok(self.unauthenticated(&api));
+                    return Ok(self.unauthenticated(api));
                 };
                 if let Err(r) = self.require_fresh(&a, session, None) {
                     return Ok(*r);
@@ -423,7 +419,7 @@ impl Portcullis {
             }
             (Endpoint::Verify, true) => {
                 let Some(a) = auth else {
-                    return Ok(self.unauthenticated(&api));
+                    return Ok(self.unauthenticated(api));
                 };
                 let pw = form.secret("password", &mut errors);
                 if !errors.is_empty() {
@@ -502,26 +498,32 @@ impl Portcullis {
         extra: Value,
     ) -> HttpResponse {
         let mut body = extra.as_object().cloned().unwrap_or_default();
-        self.add_csrf(session, &mut body);
+        let csrf = self.add_csrf(session, &mut body);
         if include_user || user.is_some() {
             body.insert("user".into(), json!({}));
         }
-        self.with_csrf_cookie(HttpResponse::ok(body), session)
+        self.with_csrf_cookie(HttpResponse::ok(body), csrf.as_deref())
     }
 
-    fn add_csrf(&self, session: &mut SessionState, body: &mut Map<String, Value>) {
-        if let Ok(t) = self.csrf().token(session, self.security().now_secs()) {
-            body.insert("csrf_token".into(), json!(t));
-        }
+    /// Puts the session's signed CSRF token into `body`; returns it for the cookie.
+    fn add_csrf(
+        &self,
+        session: &mut SessionState,
+        body: &mut Map<String, Value>,
+    ) -> Option<String> {
+        let t = self
+            .csrf()
+            .token(session, self.security().now_secs())
+            .ok()?;
+        body.insert("csrf_token".into(), json!(t));
+        Some(t)
     }
 
-    fn with_csrf_cookie(&self, r: HttpResponse, session: &mut SessionState) -> HttpResponse {
+    /// Sets the CSRF cookie (when `SECURITY_CSRF_COOKIE_NAME` is set) to `token`.
+    fn with_csrf_cookie(&self, r: HttpResponse, token: Option<&str>) -> HttpResponse {
         let c = self.security().config();
-        match (
-            &c.csrf_cookie_name,
-            self.csrf().token(session, self.security().now_secs()),
-        ) {
-            (Some(name), Ok(t)) => r.with_cookie(name, &t, &c.csrf_cookie, false),
+        match (&c.csrf_cookie_name, token) {
+            (Some(name), Some(t)) => r.with_cookie(name, t, &c.csrf_cookie, false),
             _ => r,
         }
     }
@@ -547,7 +549,7 @@ impl Portcullis {
         extra: Value,
     ) -> HttpResponse {
         let mut body = extra.as_object().cloned().unwrap_or_default();
-        self.add_csrf(session, &mut body);
+        let csrf = self.add_csrf(session, &mut body);
         let mut user = Map::new();
         if req.has_query("include_auth_token")
             || self.security().config().backwards_compat_auth_token
@@ -558,7 +560,7 @@ impl Portcullis {
             );
         }
         body.insert("user".into(), Value::Object(user));
-        self.with_csrf_cookie(HttpResponse::ok(body), session)
+        self.with_csrf_cookie(HttpResponse::ok(body), csrf.as_deref())
     }
 
     /// A mailed link's success: 302 to `target`, with the message under its

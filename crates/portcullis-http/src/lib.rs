@@ -112,32 +112,46 @@ struct Inner {
     security: Security,
     csrf: Csrf,
     pages: Pages,
+    /// `SECURITY_API_ENABLED_METHODS`, parsed once.
+    api: Vec<Mechanism>,
 }
 
 impl Portcullis {
     /// Wraps a service.
     pub fn new(security: Security) -> Result<Self> {
         let csrf = Csrf::new(security.config())?;
+        let api = security
+            .config()
+            .api_enabled_methods
+            .iter()
+            .filter_map(|m| Mechanism::parse(m))
+            .collect();
         Ok(Self {
             inner: std::sync::Arc::new(Inner {
                 security,
                 csrf,
                 pages: Pages::default(),
+                api,
             }),
         })
     }
 
     /// Uses `pages` for browsers (e.g. [`Pages::with_overrides`]).
     pub fn with_pages(self, pages: Pages) -> Self {
-        let (security, csrf) = match std::sync::Arc::try_unwrap(self.inner) {
-            Ok(inner) => (inner.security, inner.csrf),
-            Err(shared) => (shared.security.clone(), shared.csrf.clone()),
+        let (security, csrf, api) = match std::sync::Arc::try_unwrap(self.inner) {
+            Ok(inner) => (inner.security, inner.csrf, inner.api),
+            Err(shared) => (
+                shared.security.clone(),
+                shared.csrf.clone(),
+                shared.api.clone(),
+            ),
         };
         Self {
             inner: std::sync::Arc::new(Inner {
                 security,
                 csrf,
                 pages,
+                api,
             }),
         }
     }
@@ -155,5 +169,10 @@ impl Portcullis {
     /// The CSRF helper.
     pub fn csrf(&self) -> &Csrf {
         &self.inner.csrf
+    }
+
+    /// The mechanisms `SECURITY_API_ENABLED_METHODS` allows.
+    pub fn api_mechanisms(&self) -> &[Mechanism] {
+        &self.inner.api
     }
 }
