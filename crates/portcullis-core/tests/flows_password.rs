@@ -393,3 +393,53 @@ async fn admin_change_password_checks_policy_and_ends_sessions() {
         MailKind::ChangeNotice
     );
 }
+
+#[tokio::test]
+async fn a_link_signed_for_one_purpose_is_refused_for_another() {
+    let e = env(&[
+        ("SECURITY_RECOVERABLE", "true"),
+        ("SECURITY_CONFIRMABLE", "true"),
+        ("SECURITY_CHANGE_EMAIL", "true"),
+    ]);
+    let u = e.user("salt@example.com").await;
+    e.security
+        .send_reset_instructions(Some("salt@example.com"))
+        .await
+        .unwrap();
+    let reset = e.token_from_mail("salt@example.com", "/reset/");
+    // Each kind has its own salt: a reset token is no confirmation or change-email token.
+    assert_eq!(
+        errors(
+            e.security
+                .confirm_email(&reset, &ClientInfo::default())
+                .await
+                .unwrap_err()
+        ),
+        [("", K::InvalidConfirmationToken)]
+    );
+    assert_eq!(
+        errors(e.security.finish_change_email(&reset).await.unwrap_err()),
+        [("", K::ApiError)]
+    );
+    e.security
+        .start_change_email(&u, Some("salt2@example.com"))
+        .await
+        .unwrap();
+    let change = e.token_from_mail("salt2@example.com", "/change-email/");
+    assert_eq!(
+        errors(
+            e.security
+                .reset_password(
+                    &change,
+                    ResetPasswordForm {
+                        password: secret(NEW),
+                        password_confirm: secret(NEW)
+                    },
+                    &ClientInfo::default()
+                )
+                .await
+                .unwrap_err()
+        ),
+        [("", K::InvalidResetPasswordToken)]
+    );
+}

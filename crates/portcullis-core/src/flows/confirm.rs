@@ -1,6 +1,6 @@
 //! Email confirmation.
 
-use portcullis_crypto::TokenKind;
+use super::tokens::LinkKind;
 use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
@@ -106,7 +106,7 @@ impl Security {
         let c = self.config();
         let invalid = || FlowError::from(FormErrors::form(MessageKey::InvalidConfirmationToken));
         let (payload, user) = match self
-            .check_link(TokenKind::Confirm, token, c.confirm_email_within)
+            .check_link(LinkKind::Confirm, token, c.confirm_email_within)
             .await?
         {
             LinkStatus::Valid { payload, user } => (payload, user),

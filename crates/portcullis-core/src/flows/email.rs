@@ -1,6 +1,6 @@
 //! Changing the email address (a link to the new address confirms it).
 
-use portcullis_crypto::TokenKind;
+use super::tokens::LinkKind;
 use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
@@ -53,7 +53,7 @@ impl Security {
             self.hash_data(&user.email).await?,
             email
         ]);
-        let token = self.sign_link(TokenKind::ChangeEmail, &payload);
+        let token = self.sign_link(LinkKind::ChangeEmail, &payload);
         let link = self.url(&format!("{}/{token}", c.change_email_url));
         let context = Map::from_iter([
             ("link".to_owned(), Value::String(link)),
@@ -84,7 +84,7 @@ impl Security {
         let c = self.config();
         let invalid = || FlowError::from(FormErrors::form(MessageKey::ApiError));
         let (payload, user) = match self
-            .check_link(TokenKind::ChangeEmail, token, c.change_email_within)
+            .check_link(LinkKind::ChangeEmail, token, c.change_email_within)
             .await?
         {
             LinkStatus::Valid { payload, user } => (payload, user),

@@ -1,6 +1,6 @@
 //! Changing a password, and resetting a forgotten one.
 
-use portcullis_crypto::TokenKind;
+use super::tokens::LinkKind;
 use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
@@ -215,7 +215,7 @@ impl Security {
     /// `[fs_uniquifier, null]`: the second element Flask-Security puts there
     /// is never checked, and the link dies when the uniquifier rotates.
     pub(crate) async fn reset_link(&self, user: &User) -> Result<(String, String)> {
-        let token = self.sign_link(TokenKind::Reset, &json!([user.fs_uniquifier, Value::Null]));
+        let token = self.sign_link(LinkKind::Reset, &json!([user.fs_uniquifier, Value::Null]));
         Ok((
             self.url(&format!("{}/{token}", self.config().reset_url)),
             token,
@@ -284,7 +284,7 @@ impl Security {
     /// re-sends fresh instructions, as Flask-Security does.
     pub async fn reset_token_user(&self, token: &str) -> Result<User, FlowError> {
         let within = self.config().reset_password_within;
-        match self.check_link(TokenKind::Reset, token, within).await? {
+        match self.check_link(LinkKind::Reset, token, within).await? {
             LinkStatus::Valid { user, .. } => Ok(user),
             LinkStatus::Expired { user: Some(user) } => {
                 if self.recovery_refusal(&user).is_none() {

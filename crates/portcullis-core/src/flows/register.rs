@@ -1,6 +1,6 @@
 //! Registration (`RegisterFormV2`).
 
-use portcullis_crypto::TokenKind;
+use super::tokens::LinkKind;
 use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
@@ -289,7 +289,7 @@ impl Security {
     /// A confirmation link for `user`: (absolute URL, token).
     pub(crate) async fn confirmation_link(&self, user: &User) -> Result<(String, String)> {
         let payload = json!([user.fs_uniquifier, self.hash_data(&user.email).await?]);
-        let token = self.sign_link(TokenKind::Confirm, &payload);
+        let token = self.sign_link(LinkKind::Confirm, &payload);
         Ok((
             self.url(&format!("{}/{token}", self.config().confirm_url)),
             token,

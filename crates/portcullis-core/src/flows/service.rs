@@ -9,6 +9,7 @@ use portcullis_crypto::{
 use serde_json::{Map, Value, json};
 
 use super::cpu::{CpuPool, InlineCpu, run_on};
+use super::tokens::LinkKind;
 use crate::events::{Event, EventHooks, NoHooks};
 use crate::mail::{Email, MailKind, Mailer};
 use crate::messages::Messages;
@@ -200,11 +201,11 @@ impl Security {
         self.inner.breach.as_deref()
     }
 
-    pub(crate) fn serializer(&self, kind: TokenKind) -> &UrlSafeTimedSerializer {
+    pub(crate) fn serializer(&self, kind: LinkKind) -> &UrlSafeTimedSerializer {
         match kind {
-            TokenKind::Reset => &self.inner.reset,
-            TokenKind::ChangeEmail => &self.inner.change_email,
-            _ => &self.inner.confirm,
+            LinkKind::Confirm => &self.inner.confirm,
+            LinkKind::Reset => &self.inner.reset,
+            LinkKind::ChangeEmail => &self.inner.change_email,
         }
     }
 

@@ -1,12 +1,23 @@
 //! Auth tokens, session users, and the signed links sent by mail.
 
 use chrono::TimeDelta;
-use portcullis_crypto::{AuthToken, TokenError, TokenKind};
+use portcullis_crypto::{AuthToken, TokenError};
 use serde_json::Value;
 
 use super::service::Security;
 use crate::Result;
 use crate::models::User;
+
+/// The links Portcullis mails, each signed with its own serializer (salt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkKind {
+    /// `SECURITY_CONFIRM_SALT`.
+    Confirm,
+    /// `SECURITY_RESET_SALT`.
+    Reset,
+    /// `SECURITY_CHANGE_EMAIL_SALT`.
+    ChangeEmail,
+}
 
 /// A request authenticated by an auth token.
 #[derive(Debug, Clone)]
@@ -60,7 +71,7 @@ impl Security {
             .filter(|u| u.active))
     }
 
-    pub(crate) fn sign_link(&self, kind: TokenKind, payload: &Value) -> String {
+    pub(crate) fn sign_link(&self, kind: LinkKind, payload: &Value) -> String {
         self.serializer(kind).dumps(payload, self.now_secs())
     }
 
@@ -68,7 +79,7 @@ impl Security {
     /// `kind`, at most `within` old.
     pub(crate) async fn check_link(
         &self,
-        kind: TokenKind,
+        kind: LinkKind,
         token: &str,
         within: TimeDelta,
     ) -> Result<LinkStatus> {
