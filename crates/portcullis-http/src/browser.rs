@@ -116,10 +116,7 @@ impl Portcullis {
         let mut values = Map::new();
         let mut ignored = portcullis_core::FormErrors::new();
         for name in ["email", "username"] {
-            if let Some(v) = form.string(
-                if name == "email" { "email" } else { "username" },
-                &mut ignored,
-            ) {
+            if let Some(v) = form.string(name, &mut ignored) {
                 values.insert(name.into(), json!(v));
             }
         }
