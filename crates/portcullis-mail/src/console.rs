@@ -86,3 +86,46 @@ impl Mailer for ConsoleMailer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_core::MailKind;
+
+    #[tokio::test]
+    async fn writes_one_eml_file_per_mail() {
+        let dir = std::env::temp_dir().join(format!("portcullis-console-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let m = ConsoleMailer::directory(Templates::builtin(), &dir);
+        let mut context = serde_json::Map::new();
+        context.insert(
+            "user".into(),
+            serde_json::json!({"email": "a/../b@example.com"}),
+        );
+        let email = Email {
+            kind: MailKind::Welcome,
+            to: "a/../b@example.com".into(),
+            from: "no-reply@example.com".into(),
+            subject: "Welcome".into(),
+            context,
+        };
+        m.send(&email).await.unwrap();
+        m.send(&email).await.unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        // The recipient cannot steer the file out of the directory.
+        assert_eq!(
+            names,
+            ["0000-a_.._b@example.com.eml", "0001-a_.._b@example.com.eml"]
+        );
+        let text = std::fs::read_to_string(dir.join(&names[0])).unwrap();
+        assert!(text.starts_with(
+            "From: no-reply@example.com\r\nTo: a/../b@example.com\r\nSubject: Welcome\r\n"
+        ));
+        assert!(text.contains("Welcome a/../b@example.com!"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
