@@ -39,30 +39,7 @@ fn check_unique(inner: &Inner, u: &User) -> Result<()> {
 }
 
 fn apply(u: &mut User, p: UserPatch) {
-    macro_rules! set {
-        ($($f:ident),*) => {$( if let Some(v) = p.$f { u.$f = v; } )*};
-    }
-    set!(
-        email,
-        username,
-        password,
-        active,
-        fs_uniquifier,
-        fs_token_uniquifier,
-        confirmed_at,
-        last_login_at,
-        current_login_at,
-        last_login_ip,
-        current_login_ip,
-        login_count,
-        tf_primary_method,
-        tf_totp_secret,
-        tf_phone_number,
-        us_totp_secrets,
-        us_phone_number,
-        fs_webauthn_user_handle,
-        mf_recovery_codes
-    );
+    p.apply_to(u);
     for t in [
         &mut u.confirmed_at,
         &mut u.last_login_at,

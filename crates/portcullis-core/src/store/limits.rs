@@ -56,8 +56,9 @@ pub fn non_empty(field: &'static str, value: &str) -> Result<()> {
 }
 
 /// Refuses list items that cannot be stored comma-joined.
-pub fn list_items(field: &'static str, items: &[String]) -> Result<()> {
+pub fn list_items<S: AsRef<str>>(field: &'static str, items: &[S]) -> Result<()> {
     for i in items {
+        let i = i.as_ref();
         if i.contains(',') || i.trim().is_empty() {
             return Err(Error::invalid_input(format!(
                 "{field} entries may not be empty or contain commas"

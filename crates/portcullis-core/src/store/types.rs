@@ -137,6 +137,38 @@ pub struct UserPatch {
 }
 
 impl UserPatch {
+    /// Writes every field this patch sets onto `user`, leaving the rest.
+    ///
+    /// For stores that keep whole [`User`](crate::models::User) values
+    /// (in memory, in a document); `updated_at` and rounding are the
+    /// store's business.
+    pub fn apply_to(self, user: &mut crate::models::User) {
+        macro_rules! set {
+            ($($f:ident),*) => {$( if let Some(v) = self.$f { user.$f = v; } )*};
+        }
+        set!(
+            email,
+            username,
+            password,
+            active,
+            fs_uniquifier,
+            fs_token_uniquifier,
+            confirmed_at,
+            last_login_at,
+            current_login_at,
+            last_login_ip,
+            current_login_ip,
+            login_count,
+            tf_primary_method,
+            tf_totp_secret,
+            tf_phone_number,
+            us_totp_secrets,
+            us_phone_number,
+            fs_webauthn_user_handle,
+            mf_recovery_codes
+        );
+    }
+
     /// Whether nothing would change.
     pub fn is_empty(&self) -> bool {
         let UserPatch {
@@ -191,65 +223,50 @@ impl UserPatch {
             non_empty("fs_uniquifier", u)?;
             check("fs_uniquifier", u, limits::UNIQUIFIER)?;
         }
-        let flat =
-            |o: &Option<Option<String>>| o.as_ref().and_then(|v| v.as_deref()).map(str::to_owned);
-        check_opt(
-            "username",
-            flat(&self.username).as_deref(),
-            limits::USERNAME,
-        )?;
+        fn flat(o: &Option<Option<String>>) -> Option<&str> {
+            o.as_ref().and_then(|v| v.as_deref())
+        }
+        fn secret(o: &Option<Option<SecretString>>) -> Option<&str> {
+            o.as_ref()
+                .and_then(|v| v.as_ref())
+                .map(SecretString::expose)
+        }
+        check_opt("username", flat(&self.username), limits::USERNAME)?;
         check_opt(
             "fs_token_uniquifier",
-            flat(&self.fs_token_uniquifier).as_deref(),
+            flat(&self.fs_token_uniquifier),
             limits::UNIQUIFIER,
         )?;
-        check_opt(
-            "last_login_ip",
-            flat(&self.last_login_ip).as_deref(),
-            limits::IP,
-        )?;
-        check_opt(
-            "current_login_ip",
-            flat(&self.current_login_ip).as_deref(),
-            limits::IP,
-        )?;
+        check_opt("last_login_ip", flat(&self.last_login_ip), limits::IP)?;
+        check_opt("current_login_ip", flat(&self.current_login_ip), limits::IP)?;
         check_opt(
             "tf_primary_method",
-            flat(&self.tf_primary_method).as_deref(),
+            flat(&self.tf_primary_method),
             limits::TF_METHOD,
         )?;
         check_opt(
             "tf_phone_number",
-            flat(&self.tf_phone_number).as_deref(),
+            flat(&self.tf_phone_number),
             limits::PHONE,
         )?;
         check_opt(
             "us_phone_number",
-            flat(&self.us_phone_number).as_deref(),
+            flat(&self.us_phone_number),
             limits::PHONE,
         )?;
         check_opt(
             "fs_webauthn_user_handle",
-            flat(&self.fs_webauthn_user_handle).as_deref(),
+            flat(&self.fs_webauthn_user_handle),
             limits::UNIQUIFIER,
         )?;
-        let secret = |o: &Option<Option<SecretString>>| {
-            o.as_ref()
-                .and_then(|v| v.as_ref())
-                .map(|s| s.expose().to_owned())
-        };
-        check_opt(
-            "password",
-            secret(&self.password).as_deref(),
-            limits::PASSWORD,
-        )?;
+        check_opt("password", secret(&self.password), limits::PASSWORD)?;
         check_opt(
             "tf_totp_secret",
-            secret(&self.tf_totp_secret).as_deref(),
+            secret(&self.tf_totp_secret),
             limits::TF_TOTP_SECRET,
         )?;
         if let Some(Some(codes)) = &self.mf_recovery_codes {
-            let plain: Vec<String> = codes.iter().map(|c| c.expose().to_owned()).collect();
+            let plain: Vec<&str> = codes.iter().map(SecretString::expose).collect();
             limits::list_items("mf_recovery_codes", &plain)?;
         }
         Ok(())
