@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout)]
 
 mod load;
+mod sql;
 mod tasks;
 
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         "interop" => tasks::interop(rest),
         "bench" => tasks::bench(rest),
         "conformance" => tasks::conformance(rest),
+        "sql-migrations" => sql::sql_migrations(rest),
         _ => {
             println!("{}", include_str!("usage.txt"));
             return if cmd == "help" || cmd == "--help" {
