@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod config;
+pub mod entity;
+mod error;
+pub mod migrate;
+mod roles;
+pub mod scratch;
+mod sessions;
+mod sql;
+mod store;
+mod users;
+mod webauthn;
+
+pub use config::{Dialect, SeaOrmConfig};
+pub use migrate::{MigrationReport, MigrationStatus};
+pub use sea_orm;
+pub use store::SeaOrmStore;

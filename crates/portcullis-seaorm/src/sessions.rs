@@ -1,0 +1,93 @@
+//! `SessionStore` over SeaORM: web sessions in the shared database, so
+//! servers behind a load balancer see the same sessions.
+
+use chrono::{DateTime, Utc};
+use portcullis_core::store::{SessionRecord, SessionStore};
+use portcullis_core::{Error, Result};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, EntityTrait, Value};
+
+use crate::entity::session;
+use crate::error::DbResult;
+use crate::sql::time;
+use crate::store::SeaOrmStore;
+
+fn encode(r: &SessionRecord) -> Result<String> {
+    serde_json::to_string(&r.data).map_err(|e| Error::internal("session data").with_source(e))
+}
+
+impl SeaOrmStore {
+    fn session_insert(&self, r: &SessionRecord) -> Result<sea_orm::sea_query::InsertStatement> {
+        let mut q = Query::insert();
+        q.into_table(session::Entity)
+            .columns([
+                session::Column::Id,
+                session::Column::Data,
+                session::Column::ExpiresAt,
+            ])
+            .values([
+                Value::String(Some(r.id.clone())).into(),
+                Value::String(Some(encode(r)?)).into(),
+                time(self.backend(), Some(r.expires_at)).into(),
+            ])
+            .map_err(|e| Error::internal("building the insert").with_source(e))?;
+        Ok(q)
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for SeaOrmStore {
+    async fn create_session(&self, record: &SessionRecord) -> Result<()> {
+        let q = self.session_insert(record)?;
+        self.db().execute(&q).await.db()?;
+        Ok(())
+    }
+
+    async fn save_session(&self, record: &SessionRecord) -> Result<()> {
+        let mut q = self.session_insert(record)?;
+        q.on_conflict(
+            OnConflict::column(session::Column::Id)
+                .update_columns([session::Column::Data, session::Column::ExpiresAt])
+                .to_owned(),
+        );
+        self.db().execute(&q).await.db()?;
+        Ok(())
+    }
+
+    async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
+        let Some(m) = session::Entity::find_by_id(id.to_owned())
+            .one(self.db())
+            .await
+            .db()?
+        else {
+            return Ok(None);
+        };
+        let expires_at = m.expires_at.and_utc();
+        if m.id != id || expires_at <= now {
+            return Ok(None);
+        }
+        let Ok(data) = serde_json::from_str(&m.data) else {
+            return Ok(None);
+        };
+        Ok(Some(SessionRecord {
+            id: m.id,
+            data,
+            expires_at,
+        }))
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<()> {
+        session::Entity::delete_by_id(id.to_owned())
+            .exec(self.db())
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut q = Query::delete();
+        q.from_table(session::Entity)
+            .and_where(Expr::col(session::Column::ExpiresAt).lte(time(self.backend(), Some(now))));
+        Ok(self.db().execute(&q).await.db()?.rows_affected())
+    }
+}
