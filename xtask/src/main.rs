@@ -4,7 +4,7 @@
 //! cargo xtask ci [--skip-tests]     fmt check, clippy -D warnings, tests, dependency boundaries
 //! cargo xtask interop [--require]   check Portcullis' hashes and tokens with Flask-Security itself
 //! cargo xtask bench [ARGS…]         criterion benchmarks (args go to criterion)
-//! cargo xtask conformance BACKEND   the datastore conformance suite for one backend
+//! cargo xtask conformance BACKEND|all [--require]   the conformance suite (server backends skip without their URL unless --require)
 //! ```
 #![allow(clippy::print_stdout)]
 

@@ -163,6 +163,8 @@ pub(crate) fn ci(args: &[String]) -> Result {
 const BENCHES: &[(&str, &str)] = &[
     ("portcullis-crypto", "crypto"),
     ("portcullis-sqlite", "datastore"),
+    // PostgreSQL/MySQL beside SQLite when PORTCULLIS_TEST_*_URL are set.
+    ("portcullis-seaorm", "datastore"),
 ];
 
 pub(crate) fn bench(args: &[String]) -> Result {
@@ -186,33 +188,87 @@ pub(crate) fn bench(args: &[String]) -> Result {
     Ok(())
 }
 
-/// Backends whose conformance suite `cargo xtask conformance` runs:
-/// (name, crate, what it needs).
-const BACKENDS: &[(&str, &str, &str)] = &[
-    ("memory", "portcullis-memory", "nothing"),
-    (
-        "sqlite",
-        "portcullis-sqlite",
-        "nothing (a temporary database file per test)",
-    ),
+/// A backend whose conformance suite `cargo xtask conformance` runs.
+struct Backend {
+    name: &'static str,
+    krate: &'static str,
+    test: &'static str,
+    /// The variable naming the server it needs, if any.
+    server: Option<&'static str>,
+}
+
+const BACKENDS: &[Backend] = &[
+    Backend {
+        name: "memory",
+        krate: "portcullis-memory",
+        test: "conformance",
+        server: None,
+    },
+    Backend {
+        name: "sqlite",
+        krate: "portcullis-sqlite",
+        test: "conformance",
+        server: None,
+    },
+    Backend {
+        name: "json-file",
+        krate: "custom-datastore",
+        test: "conformance",
+        server: None,
+    },
+    Backend {
+        name: "seaorm-sqlite",
+        krate: "portcullis-seaorm",
+        test: "conformance_sqlite",
+        server: None,
+    },
+    Backend {
+        name: "seaorm-postgres",
+        krate: "portcullis-seaorm",
+        test: "conformance_postgres",
+        server: Some("PORTCULLIS_TEST_POSTGRES_URL"),
+    },
+    Backend {
+        name: "seaorm-mysql",
+        krate: "portcullis-seaorm",
+        test: "conformance_mysql",
+        server: Some("PORTCULLIS_TEST_MYSQL_URL"),
+    },
 ];
 
+/// `cargo xtask conformance <backend|all> [--require]`: with `--require`,
+/// a backend whose server variable is unset fails instead of skipping.
 pub(crate) fn conformance(args: &[String]) -> Result {
-    let names: Vec<&str> = BACKENDS.iter().map(|b| b.0).collect();
-    let wanted: Vec<&str> = match args.first().map(String::as_str) {
+    let require = args.iter().any(|a| a == "--require");
+    let names: Vec<&str> = BACKENDS.iter().map(|b| b.name).collect();
+    let wanted: Vec<&str> = match args.iter().find(|a| *a != "--require").map(String::as_str) {
         Some("all") => names.clone(),
         Some(b) => vec![b],
         None => return Err(format!("name a backend: {} or all", names.join(", "))),
     };
     for name in wanted {
-        let (_, krate, needs) = BACKENDS
+        let backend = BACKENDS
             .iter()
-            .find(|b| b.0 == name)
+            .find(|b| b.name == name)
             .ok_or_else(|| format!("unknown backend {name:?} (known: {})", names.join(", ")))?;
-        println!("conformance {name}: needs {needs}");
+        match backend.server {
+            Some(var) if std::env::var_os(var).is_none() => {
+                if require {
+                    return Err(format!(
+                        "conformance {name}: {var} is not set (it names the server to test against)"
+                    ));
+                }
+                println!("conformance {name}: SKIPPED, {var} is not set");
+                continue;
+            }
+            Some(var) => {
+                println!("conformance {name}: on the server {var} names, a fresh database per test")
+            }
+            None => println!("conformance {name}: needs nothing (a fresh store per test)"),
+        }
         run(
             &format!("conformance suite on {name}"),
-            cargo().args(["test", "-p", krate, "--test", "conformance"]),
+            cargo().args(["test", "-p", backend.krate, "--test", backend.test]),
         )?;
     }
     Ok(())

@@ -1,8 +1,10 @@
 //! Opening the backend a URL names, and the settings.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use portcullis_core::{ConfigLoader, SecurityConfig};
+use portcullis_core::{ConfigLoader, Datastore, SecurityConfig};
+use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::{SqliteConfig, SqliteStore};
 
 use crate::Cli;
@@ -36,33 +38,118 @@ fn url(cli: &Cli) -> Result<String, CliError> {
         }
     }
     Err(CliError::config(
-        "no database given: pass --database-url sqlite://path/to.db or set DATABASE_URL",
+        "no database given: pass --database-url (sqlite://path/to.db, postgres://…, mysql://…) or set DATABASE_URL",
     ))
 }
 
-fn sqlite_config(url: &str) -> Result<SqliteConfig, CliError> {
+/// The backend a URL's scheme names.
+enum Kind {
+    Sqlite(SqliteConfig),
+    Server(SeaOrmConfig),
+}
+
+fn kind(url: &str) -> Result<Kind, CliError> {
     match url
         .split_once("://")
         .map(|(s, _)| s)
         .or_else(|| url.split_once(':').map(|(s, _)| s))
     {
-        Some("sqlite") => Ok(SqliteConfig::from_url(url)?),
-        Some(scheme @ ("postgres" | "postgresql" | "mysql" | "mariadb" | "mongodb")) => {
-            Err(CliError::config(format!(
-                "{scheme}:// databases need a backend that is not built yet; use a sqlite:// URL"
-            )))
+        Some("sqlite") => Ok(Kind::Sqlite(SqliteConfig::from_url(url)?)),
+        Some("postgres" | "postgresql" | "mysql" | "mariadb") => {
+            let mut c = SeaOrmConfig::new(url);
+            c.max_connections = 2;
+            Ok(Kind::Server(c))
         }
-        _ => Err(CliError::config(format!(
-            "{url:?} is not a database URL Portcullis knows (use sqlite://path/to.db)"
-        ))),
+        Some("mongodb") => Err(CliError::config(
+            "mongodb:// databases need the MongoDB backend, which is not built yet; use sqlite://, postgres:// or mysql://",
+        )),
+        _ => Err(CliError::config(
+            "the database URL has a scheme Portcullis does not know (use sqlite://path/to.db, postgres://… or mysql://…)",
+        )),
+    }
+}
+
+/// An open database: the embedded SQLite backend for `sqlite://`, the
+/// SeaORM backend for PostgreSQL and MySQL/MariaDB.
+pub(crate) enum Store {
+    Sqlite(SqliteStore),
+    SeaOrm(SeaOrmStore),
+}
+
+/// What a migration run did, whichever the backend.
+pub(crate) struct Report {
+    pub(crate) adopted: bool,
+    pub(crate) applied: Vec<i64>,
+    pub(crate) already_applied: Vec<i64>,
+}
+
+/// One migration's state, whichever the backend.
+pub(crate) struct Status {
+    pub(crate) version: i64,
+    pub(crate) name: &'static str,
+    pub(crate) applied_at: Option<String>,
+}
+
+impl Store {
+    /// The datastore.
+    pub(crate) fn datastore(self) -> Arc<dyn Datastore> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s),
+            Self::SeaOrm(s) => Arc::new(s),
+        }
+    }
+
+    pub(crate) fn migration_report(&self) -> Report {
+        match self {
+            Self::Sqlite(s) => {
+                let r = s.migration_report();
+                Report {
+                    adopted: r.adopted,
+                    applied: r.applied.clone(),
+                    already_applied: r.already_applied.clone(),
+                }
+            }
+            Self::SeaOrm(s) => {
+                let r = s.migration_report();
+                Report {
+                    adopted: r.adopted,
+                    applied: r.applied.clone(),
+                    already_applied: r.already_applied.clone(),
+                }
+            }
+        }
+    }
+
+    pub(crate) async fn migration_status(&self) -> Result<Vec<Status>, CliError> {
+        Ok(match self {
+            Self::Sqlite(s) => s
+                .migration_status()
+                .await?
+                .into_iter()
+                .map(|m| Status {
+                    version: m.version,
+                    name: m.name,
+                    applied_at: m.applied_at,
+                })
+                .collect(),
+            Self::SeaOrm(s) => s
+                .migration_status()
+                .await?
+                .into_iter()
+                .map(|m| Status {
+                    version: m.version,
+                    name: m.name,
+                    applied_at: m.applied_at,
+                })
+                .collect(),
+        })
     }
 }
 
 /// Opens the database; with `migrate`, creates and migrates it. Without,
-/// the file must exist and be fully migrated (commands never change the
-/// schema behind the operator's back).
-pub(crate) async fn open(cli: &Cli, migrate: bool) -> Result<SqliteStore, CliError> {
-    let mut config = sqlite_config(&url(cli)?)?;
+/// it must exist and be fully migrated (commands never change the schema
+/// behind the operator's back).
+pub(crate) async fn open(cli: &Cli, migrate: bool) -> Result<Store, CliError> {
     if !migrate {
         let store = open_unmigrated(cli).await?;
         let pending: Vec<i64> = store
@@ -79,25 +166,37 @@ pub(crate) async fn open(cli: &Cli, migrate: bool) -> Result<SqliteStore, CliErr
         }
         return Ok(store);
     }
-    config.pool_size = 2;
-    Ok(SqliteStore::open(config).await?)
+    Ok(match kind(&url(cli)?)? {
+        Kind::Sqlite(mut config) => {
+            config.pool_size = 2;
+            Store::Sqlite(SqliteStore::open(config).await?)
+        }
+        Kind::Server(config) => Store::SeaOrm(SeaOrmStore::open(config).await?),
+    })
 }
 
 /// Opens the database as it is, without migrating.
-pub(crate) async fn open_unmigrated(cli: &Cli) -> Result<SqliteStore, CliError> {
-    let mut config = sqlite_config(&url(cli)?)?;
-    if let Some(path) = &config.path
-        && !Path::new(path).exists()
-    {
-        return Err(CliError::new(
-            6,
-            format!(
-                "the database file {} does not exist: check the URL, or create it with `portcullis db migrate`",
-                path.display()
-            ),
-        ));
-    }
-    config.migrate = false;
-    config.pool_size = 2;
-    Ok(SqliteStore::open(config).await?)
+pub(crate) async fn open_unmigrated(cli: &Cli) -> Result<Store, CliError> {
+    Ok(match kind(&url(cli)?)? {
+        Kind::Sqlite(mut config) => {
+            if let Some(path) = &config.path
+                && !Path::new(path).exists()
+            {
+                return Err(CliError::new(
+                    6,
+                    format!(
+                        "the database file {} does not exist: check the URL, or create it with `portcullis db migrate`",
+                        path.display()
+                    ),
+                ));
+            }
+            config.migrate = false;
+            config.pool_size = 2;
+            Store::Sqlite(SqliteStore::open(config).await?)
+        }
+        Kind::Server(mut config) => {
+            config.migrate = false;
+            Store::SeaOrm(SeaOrmStore::open(config).await?)
+        }
+    })
 }

@@ -18,7 +18,7 @@ use crate::error::CliError;
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about, propagate_version = true)]
 pub(crate) struct Cli {
-    /// Database URL (sqlite://path/to.db). Default: DATABASE_URL, then the config file's.
+    /// Database URL (sqlite://path/to.db, postgres://…, mysql://… or mariadb://…). Default: DATABASE_URL, then the config file's.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     /// TOML settings file (SECRET_KEY, SECURITY_PASSWORD_SALT, …), as the app uses.
@@ -71,7 +71,7 @@ async fn run(cli: &Cli) -> Result<Output, CliError> {
     match &cli.command {
         Command::Db(DbCmd::Migrate) => {
             let store = backend::open(cli, true).await?;
-            let report = store.migration_report().clone();
+            let report = store.migration_report();
             let human = if report.applied.is_empty() {
                 "the database is up to date".to_owned()
             } else if report.adopted {

@@ -85,8 +85,8 @@ async fn role(store: &dyn Datastore, name: &str) -> Result<Role, CliError> {
 }
 
 pub(crate) async fn run(cli: &Cli, cmd: &RolesCmd) -> Result<Output, CliError> {
-    let store = backend::open(cli, false).await?;
-    let store: &dyn Datastore = &store;
+    let store = backend::open(cli, false).await?.datastore();
+    let store: &dyn Datastore = store.as_ref();
     match cmd {
         RolesCmd::Create {
             name,

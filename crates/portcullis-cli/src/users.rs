@@ -183,7 +183,7 @@ async fn service(cli: &Cli, store: Arc<dyn Datastore>) -> Result<Security, CliEr
 }
 
 pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
-    let store: Arc<dyn Datastore> = Arc::new(backend::open(cli, false).await?);
+    let store: Arc<dyn Datastore> = backend::open(cli, false).await?.datastore();
     match cmd {
         UsersCmd::Create {
             identity,

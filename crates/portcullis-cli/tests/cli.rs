@@ -142,7 +142,7 @@ fn migrations_and_database_errors() {
         &run_raw(
             &[
                 "--database-url".into(),
-                "postgres://localhost/x".into(),
+                "mongodb://localhost/x".into(),
                 "users".into(),
                 "list".into(),
             ],
@@ -150,6 +150,20 @@ fn migrations_and_database_errors() {
         ),
         7,
         "not built yet",
+    );
+    // A server that does not answer: unavailable, exit 6.
+    fails(
+        &run_raw(
+            &[
+                "--database-url".into(),
+                "postgres://nobody@127.0.0.1:1/x".into(),
+                "users".into(),
+                "list".into(),
+            ],
+            None,
+        ),
+        6,
+        "cannot reach the database",
     );
     fails(
         &run_raw(
@@ -162,7 +176,7 @@ fn migrations_and_database_errors() {
             None,
         ),
         7,
-        "not a database URL",
+        "scheme Portcullis does not know",
     );
     // A usage error is clap's exit code 2.
     assert_eq!(db.run(&["users", "frobnicate"]).code, 2);

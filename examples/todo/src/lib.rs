@@ -11,10 +11,14 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use portcullis_axum::{CurrentUser, Guard, PortcullisAxum, SessionOptions, TokioCpuPool};
+use portcullis_core::Datastore;
+use portcullis_core::store::SessionStore;
 use portcullis_core::{ConfigLoader, Mailer, Security};
 use portcullis_http::Portcullis;
 use portcullis_mail::{ConsoleMailer, SmtpConfig, SmtpMailer, Templates};
+use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::SqliteStore;
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
 /// Development-only defaults; `settings` says loudly when they are used.
@@ -132,12 +136,40 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
 }
 
 /// Builds the app. `mailer` replaces the configured one (tests).
+/// The stores a `DATABASE_URL` names: the embedded SQLite backend for
+/// `sqlite://`, the SeaORM backend for `postgres://` and `mysql://` /
+/// `mariadb://`; and a SeaORM connection to the same database for the todo
+/// table.
+pub async fn open_stores(
+    database_url: &str,
+) -> Result<
+    (
+        Arc<dyn Datastore>,
+        Arc<dyn SessionStore>,
+        DatabaseConnection,
+    ),
+    String,
+> {
+    let scheme = database_url.split(':').next().unwrap_or_default();
+    let cannot =
+        |e: portcullis_core::Error| format!("cannot open the database at {scheme}://…: {e}");
+    if scheme == "sqlite" {
+        let store = Arc::new(SqliteStore::open_url(database_url).await.map_err(cannot)?);
+        // The todo table lives in the same file, reached through SeaORM.
+        let mut todos = SeaOrmConfig::new(database_url);
+        todos.migrate = false;
+        todos.max_connections = 4;
+        let todos = SeaOrmStore::open(todos).await.map_err(cannot)?;
+        return Ok((store.clone(), store, todos.connection().clone()));
+    }
+    let store = Arc::new(SeaOrmStore::open_url(database_url).await.map_err(cannot)?);
+    let db = store.connection().clone();
+    Ok((store.clone(), store, db))
+}
+
+/// Builds the app. `mailer` replaces the configured one (tests).
 pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result<Router, String> {
-    let store = Arc::new(
-        SqliteStore::open_url(&settings.database_url)
-            .await
-            .map_err(|e| format!("cannot open {}: {e}", settings.database_url))?,
-    );
+    let (store, sessions, db) = open_stores(&settings.database_url).await?;
     let mailer: Arc<dyn Mailer> = match mailer {
         Some(m) => m,
         None if settings.mail.contains_key("MAIL_SERVER") => {
@@ -153,10 +185,11 @@ pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result
         .base_url(settings.base_url.clone())
         .build()
         .map_err(|e| e.to_string())?;
-    let todos = todos::Todos::open(&settings.database_url)
+    let todos = todos::Todos::open(db)
+        .await
         .map_err(|e| format!("cannot open the todo table: {e}"))?;
     let portcullis = Portcullis::new(security).map_err(|e| e.to_string())?;
-    let auth = PortcullisAxum::new(portcullis, store, SessionOptions::default());
+    let auth = PortcullisAxum::new(portcullis, sessions, SessionOptions::default());
     // Expired sessions leave the database every ten minutes.
     auth.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
     let app = Router::new()

@@ -1,8 +1,7 @@
-//! The todo list itself: one table beside Portcullis' in the same SQLite file.
+//! The todo list itself: one table beside Portcullis' in the same database,
+//! through SeaORM, so it works on SQLite, PostgreSQL and MySQL alike.
 // axum handlers conventionally return `Result<_, Response>`.
 #![allow(clippy::result_large_err)]
-
-use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,13 +9,36 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use portcullis_axum::CurrentUser;
-use rusqlite::{Connection, params};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Schema, Set,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// The `todo` table.
+mod todo {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "todo")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub(crate) id: i32,
+        pub(crate) user_id: i32,
+        pub(crate) title: String,
+        pub(crate) done: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub(crate) enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 #[derive(Clone)]
 pub(crate) struct Todos {
-    conn: Arc<Mutex<Connection>>,
+    db: DatabaseConnection,
 }
 
 #[derive(Deserialize)]
@@ -38,20 +60,40 @@ fn fail(status: StatusCode, msg: &str) -> Response {
         .into_response()
 }
 
+fn unavailable(_: sea_orm::DbErr) -> Response {
+    fail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The todo list is unavailable.",
+    )
+}
+
+fn title(t: &str) -> Result<String, Response> {
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > 200 {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "A title of 1 to 200 characters is needed.",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// The signed-in user's id as the table keeps it.
+fn owner(user: &CurrentUser) -> Result<i32, Response> {
+    i32::try_from(user.user.id).map_err(|_| fail(StatusCode::NOT_FOUND, "No such todo."))
+}
+
 impl Todos {
-    pub(crate) fn open(database_url: &str) -> Result<Self, String> {
-        let path = database_url
-            .strip_prefix("sqlite://")
-            .or_else(|| database_url.strip_prefix("sqlite:"))
-            .ok_or("the todo example keeps its list in SQLite")?;
-        let conn = Connection::open(path).map_err(|e| e.to_string())?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| e.to_string())?;
-        conn.execute_batch("CREATE TABLE IF NOT EXISTS todo (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title TEXT NOT NULL, done BOOLEAN NOT NULL DEFAULT 0)")
-            .map_err(|e| e.to_string())?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+    /// Uses `db` (Portcullis' own pool on a server database, or a
+    /// connection to the same SQLite file) and creates the table if needed.
+    pub(crate) async fn open(db: DatabaseConnection) -> Result<Self, String> {
+        let backend = db.get_database_backend();
+        let create = Schema::new(backend)
+            .create_table_from_entity(todo::Entity)
+            .if_not_exists()
+            .to_owned();
+        db.execute(&create).await.map_err(|e| e.to_string())?;
+        Ok(Self { db })
     }
 
     pub(crate) fn routes(self) -> Router {
@@ -61,29 +103,31 @@ impl Todos {
             .with_state(self)
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Response> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| fail(StatusCode::INTERNAL_SERVER_ERROR, "lock"))?;
-        f(&conn).map_err(|_| {
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The todo list is unavailable.",
-            )
-        })
+    async fn rows(&self, user: i32) -> Result<Vec<Value>, Response> {
+        Ok(todo::Entity::find()
+            .filter(todo::Column::UserId.eq(user))
+            .order_by_asc(todo::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|t| json!({"id": t.id, "title": t.title, "done": t.done}))
+            .collect())
+    }
+
+    async fn mine(&self, id: i64, user: i32) -> Result<todo::Model, Response> {
+        let id = i32::try_from(id).map_err(|_| fail(StatusCode::NOT_FOUND, "No such todo."))?;
+        todo::Entity::find_by_id(id)
+            .filter(todo::Column::UserId.eq(user))
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| fail(StatusCode::NOT_FOUND, "No such todo."))
     }
 }
 
-fn rows(conn: &Connection, user: i64) -> rusqlite::Result<Vec<Value>> {
-    let mut stmt =
-        conn.prepare("SELECT id, title, done FROM todo WHERE user_id = ?1 ORDER BY id")?;
-    let v = stmt.query_map([user], |r| Ok(json!({"id": r.get::<_, i64>(0)?, "title": r.get::<_, String>(1)?, "done": r.get::<_, bool>(2)?})))?;
-    v.collect()
-}
-
 async fn list(State(t): State<Todos>, user: CurrentUser) -> Result<Json<Value>, Response> {
-    Ok(Json(json!({"todos": t.with(|c| rows(c, user.user.id))?})))
+    Ok(Json(json!({"todos": t.rows(owner(&user)?).await?})))
 }
 
 async fn create(
@@ -92,23 +136,19 @@ async fn create(
     body: Result<Json<NewTodo>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, Response> {
     let Json(new) = body.map_err(|e| fail(StatusCode::BAD_REQUEST, &e.body_text()))?;
-    let title = new.title.trim();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(fail(
-            StatusCode::BAD_REQUEST,
-            "A title of 1 to 200 characters is needed.",
-        ));
+    let title = title(&new.title)?;
+    let row = todo::ActiveModel {
+        user_id: Set(owner(&user)?),
+        title: Set(title),
+        done: Set(false),
+        ..Default::default()
     }
-    let id = t.with(|c| {
-        c.execute(
-            "INSERT INTO todo (user_id, title) VALUES (?1, ?2)",
-            params![user.user.id, title],
-        )
-        .map(|_| c.last_insert_rowid())
-    })?;
+    .insert(&t.db)
+    .await
+    .map_err(unavailable)?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "title": title, "done": false})),
+        Json(json!({"id": row.id, "title": row.title, "done": row.done})),
     )
         .into_response())
 }
@@ -120,12 +160,18 @@ async fn update(
     body: Result<Json<Change>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, Response> {
     let Json(ch) = body.map_err(|e| fail(StatusCode::BAD_REQUEST, &e.body_text()))?;
-    let uid = user.user.id;
-    let n = t.with(|c| c.execute("UPDATE todo SET title = COALESCE(?1, title), done = COALESCE(?2, done) WHERE id = ?3 AND user_id = ?4", params![ch.title, ch.done, id, uid]))?;
-    if n == 0 {
-        return Err(fail(StatusCode::NOT_FOUND, "No such todo."));
+    let uid = owner(&user)?;
+    let mut row: todo::ActiveModel = t.mine(id, uid).await?.into();
+    if let Some(new) = &ch.title {
+        row.title = Set(title(new)?);
     }
-    Ok(Json(json!({"todos": t.with(|c| rows(c, uid))?})))
+    if let Some(done) = ch.done {
+        row.done = Set(done);
+    }
+    if ch.title.is_some() || ch.done.is_some() {
+        row.update(&t.db).await.map_err(unavailable)?;
+    }
+    Ok(Json(json!({"todos": t.rows(uid).await?})))
 }
 
 async fn remove(
@@ -133,15 +179,10 @@ async fn remove(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, Response> {
-    let n = t.with(|c| {
-        c.execute(
-            "DELETE FROM todo WHERE id = ?1 AND user_id = ?2",
-            params![id, user.user.id],
-        )
-    })?;
-    if n == 0 {
-        Err(fail(StatusCode::NOT_FOUND, "No such todo."))
-    } else {
-        Ok(StatusCode::NO_CONTENT)
-    }
+    let row = t.mine(id, owner(&user)?).await?;
+    todo::Entity::delete_by_id(row.id)
+        .exec(&t.db)
+        .await
+        .map_err(unavailable)?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use portcullis_core::{NewRole, RoleStore, UserStore};
+use portcullis_core::NewRole;
 use portcullis_mail::MemoryOutbox;
+use portcullis_seaorm::scratch::ScratchDb;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -17,7 +18,25 @@ struct Server {
     addr: SocketAddr,
     outbox: Arc<MemoryOutbox>,
     db: String,
+    scratch: Option<ScratchDb>,
     _dir: TempDir,
+}
+
+/// Where the app keeps its data: the embedded default, or a scratch
+/// database on the real server an environment variable names.
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Server(&'static str),
+}
+
+impl Server {
+    /// Drops the scratch database, if there is one.
+    async fn finish(self) {
+        if let Some(db) = self.scratch {
+            db.drop_database().await.expect("drop the scratch database");
+        }
+    }
 }
 
 struct TempDir(std::path::PathBuf);
@@ -28,14 +47,34 @@ impl Drop for TempDir {
     }
 }
 
-async fn start(extra: &[(&str, &str)]) -> Server {
+/// Starts the app on `backend`; `None` (having said so) when the server's
+/// variable is not set.
+async fn start_on(backend: Backend, extra: &[(&str, &str)]) -> Option<Server> {
+    let scratch = match backend {
+        Backend::Sqlite => None,
+        Backend::Server(var) => {
+            let Ok(url) = std::env::var(var) else {
+                eprintln!(
+                    "SKIPPED: {var} is not set, so the HTTP suite did not run against that server (.ci/run sets it)"
+                );
+                return None;
+            };
+            Some(ScratchDb::create(&url).await.expect("scratch database"))
+        }
+    };
+    let mut server = start_with(extra, scratch.as_ref().map(|s| s.url().to_owned())).await;
+    server.scratch = scratch;
+    Some(server)
+}
+
+async fn start_with(extra: &[(&str, &str)], database_url: Option<String>) -> Server {
     let dir = std::env::temp_dir().join(format!(
         "todo-http-{}-{}",
         std::process::id(),
         portcullis_core::store::new_uniquifier()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let db = format!("sqlite://{}", dir.join("todo.db").display());
+    let db = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("todo.db").display()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut vars: Vec<(String, String)> = vec![
@@ -72,6 +111,7 @@ async fn start(extra: &[(&str, &str)]) -> Server {
         addr,
         outbox,
         db,
+        scratch: None,
         _dir: TempDir(dir),
     }
 }
@@ -243,7 +283,23 @@ const PW: &str = "Correct-Horse-Battery-9";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_account_lifecycle_over_tcp() {
-    let srv = start(&[]).await;
+    lifecycle(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_account_lifecycle_over_tcp_on_postgres() {
+    lifecycle(Backend::Server("PORTCULLIS_TEST_POSTGRES_URL")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_account_lifecycle_over_tcp_on_mysql() {
+    lifecycle(Backend::Server("PORTCULLIS_TEST_MYSQL_URL")).await;
+}
+
+async fn lifecycle(backend: Backend) {
+    let Some(srv) = start_on(backend, &[]).await else {
+        return;
+    };
     let mut browser = Client::default();
     // Register → confirmation mail → confirm.
     let r = browser
@@ -310,9 +366,7 @@ async fn the_whole_account_lifecycle_over_tcp() {
         200
     );
     // Grant admin in the database: the guards see it at once.
-    let store = portcullis_sqlite::SqliteStore::open_url(&srv.db)
-        .await
-        .unwrap();
+    let (store, _, _) = todo::open_stores(&srv.db).await.unwrap();
     store
         .create_role(NewRole {
             name: "admin".into(),
@@ -473,11 +527,23 @@ async fn the_whole_account_lifecycle_over_tcp() {
     let r = fresh.post(&srv, "/logout", json!({})).await;
     assert_eq!(r.json(), json!({"meta": {"code": 200}, "response": {}}));
     assert_eq!(fresh.get(&srv, "/api/me").await.status, 401);
+    srv.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_always_a_4xx_envelope() {
-    let srv = start(&[("SECURITY_TOKEN_MAX_AGE", "1")]).await;
+    bad_input(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_always_a_4xx_envelope_on_postgres() {
+    bad_input(Backend::Server("PORTCULLIS_TEST_POSTGRES_URL")).await;
+}
+
+async fn bad_input(backend: Backend) {
+    let Some(srv) = start_on(backend, &[("SECURITY_TOKEN_MAX_AGE", "1")]).await else {
+        return;
+    };
     let mut c = Client::default();
     let json_headers = [("Content-Type", "application/json")];
     let mut cases: Vec<(&str, &str, Vec<u8>)> = vec![
@@ -603,4 +669,5 @@ async fn bad_input_is_always_a_4xx_envelope() {
             .unwrap()
             .contains("title")
     );
+    srv.finish().await;
 }
