@@ -1,4 +1,6 @@
-//! Runs the built `portcullis` binary against temporary SQLite databases:
+//! Runs the built `portcullis` binary against temporary SQLite databases
+//! (and scratch PostgreSQL / MariaDB databases when
+//! `PORTCULLIS_TEST_POSTGRES_URL` / `PORTCULLIS_TEST_MYSQL_URL` are set):
 //! every command, and its failures with their exit codes.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +12,8 @@ use serde_json::Value;
 
 struct Db {
     dir: PathBuf,
+    /// A server database instead of the SQLite file.
+    server_url: Option<String>,
 }
 
 impl Db {
@@ -22,11 +26,22 @@ impl Db {
         std::fs::create_dir_all(&dir).unwrap();
         let config = "SECRET_KEY = \"cli-test-secret\"\nSECURITY_PASSWORD_SALT = \"cli-test-salt\"\nSECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = { argon2__memory_cost = 1024, argon2__time_cost = 1, argon2__parallelism = 1 }\n";
         std::fs::write(dir.join("portcullis.toml"), config).unwrap();
-        Self { dir }
+        Self {
+            dir,
+            server_url: None,
+        }
+    }
+
+    fn on_server(url: &str) -> Self {
+        let mut db = Self::new();
+        db.server_url = Some(url.to_owned());
+        db
     }
 
     fn url(&self) -> String {
-        format!("sqlite://{}", self.dir.join("test.db").display())
+        self.server_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.dir.join("test.db").display()))
     }
 
     fn config(&self) -> String {
@@ -568,4 +583,95 @@ fn new_password_verifies(db: &Db, email: &str, password: &str) -> bool {
                 .unwrap()
                 .matches
     })
+}
+
+/// The commands on a server database: refused before migrating, then
+/// migrate, roles, users, filters, and the same exit codes as on SQLite.
+async fn on_server(var: &str) {
+    let Ok(server) = std::env::var(var) else {
+        eprintln!(
+            "SKIPPED: {var} is not set, so the CLI was not run against that server (.ci/run sets it)"
+        );
+        return;
+    };
+    let scratch = portcullis_seaorm::scratch::ScratchDb::create(&server)
+        .await
+        .unwrap();
+    let url = scratch.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let db = Db::on_server(&url);
+        fails(&db.run(&["users", "list"]), 7, "needs migrations");
+        let r = db.run(&["db", "migrate"]);
+        ok(&r);
+        assert!(
+            r.stdout.contains("applied migrations [1, 2, 3, 4]"),
+            "{}",
+            r.stdout
+        );
+        assert!(db.run(&["db", "migrate"]).stdout.contains("up to date"));
+        assert_eq!(db.json(&["db", "status"]).as_array().unwrap().len(), 4);
+        ok(&db.run(&["roles", "create", "staff"]));
+        fails(&db.run(&["roles", "create", "staff"]), 4, "already exists");
+        ok(&db.run(&[
+            "users",
+            "create",
+            "u1@example.com",
+            "--password",
+            "Some-Passw0rd-2026",
+            "--active",
+            "--role",
+            "staff",
+        ]));
+        ok(&db.run(&[
+            "users",
+            "create",
+            "u2@example.com",
+            "--password",
+            "Some-Passw0rd-2026",
+        ]));
+        fails(
+            &db.run(&[
+                "users",
+                "create",
+                "U1@EXAMPLE.COM",
+                "--password",
+                "Some-Passw0rd-2026",
+            ]),
+            4,
+            "already exists",
+        );
+        let emails = |v: Value| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["email"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            emails(db.json(&["users", "list", "--role", "staff"])),
+            ["u1@example.com"]
+        );
+        assert_eq!(
+            emails(db.json(&["users", "list", "--inactive"])),
+            ["u2@example.com"]
+        );
+        fails(
+            &db.run(&["roles", "add", "nobody@example.com", "staff"]),
+            3,
+            "",
+        );
+    })
+    .await
+    .unwrap();
+    scratch.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_on_postgres() {
+    on_server("PORTCULLIS_TEST_POSTGRES_URL").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_on_mariadb() {
+    on_server("PORTCULLIS_TEST_MYSQL_URL").await;
 }
