@@ -51,6 +51,33 @@ async fn with_roles<C: ConnectionTrait>(conn: &C, m: Option<user::Model>) -> Res
     }
 }
 
+/// Users matching `cond`, each with its roles, in one query (a LEFT JOIN
+/// through `roles_users`): the hot path of every authenticated request.
+/// Duplicate link rows, which Flask-Security's keyless join table allows,
+/// count once; roles come sorted by name.
+async fn with_roles_where<C: ConnectionTrait>(
+    conn: &C,
+    cond: sea_orm::Condition,
+) -> Result<Vec<User>> {
+    let rows = user::Entity::find()
+        .filter(cond)
+        .find_with_related(role::Entity)
+        .all(conn)
+        .await
+        .db()?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, roles)| {
+            let mut u = user_from(m);
+            let mut roles: Vec<Role> = roles.into_iter().map(role_from).collect();
+            roles.sort_by(|a, b| a.name.cmp(&b.name));
+            roles.dedup_by_key(|r| r.id);
+            u.roles = roles;
+            u
+        })
+        .collect())
+}
+
 /// The first user whose `col` equals `value` exactly. MySQL's
 /// case-insensitive collations may return a near match, so the value is
 /// compared again here.
@@ -58,24 +85,25 @@ async fn by_column<C: ConnectionTrait>(
     conn: &C,
     col: user::Column,
     value: &str,
-    get: fn(&user::Model) -> Option<&str>,
+    get: fn(&User) -> Option<&str>,
 ) -> Result<Option<User>> {
-    let found = user::Entity::find()
-        .filter(col.eq(value))
-        .all(conn)
-        .await
-        .db()?
-        .into_iter()
-        .find(|m| get(m) == Some(value));
-    with_roles(conn, found).await
+    Ok(
+        with_roles_where(conn, sea_orm::Condition::all().add(col.eq(value)))
+            .await?
+            .into_iter()
+            .find(|u| get(u) == Some(value)),
+    )
 }
 
 pub(crate) async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<User>> {
     let Some(k) = key(id) else {
         return Ok(None);
     };
-    let m = user::Entity::find_by_id(k).one(conn).await.db()?;
-    with_roles(conn, m).await
+    Ok(
+        with_roles_where(conn, sea_orm::Condition::all().add(user::Column::Id.eq(k)))
+            .await?
+            .pop(),
+    )
 }
 
 /// Rows that may hold `email` case-insensitively, from an indexed query;

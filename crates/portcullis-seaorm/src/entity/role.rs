@@ -20,8 +20,19 @@ pub struct Model {
     pub update_datetime: DateTime,
 }
 
-/// No relations are declared (see [`super::user::Relation`]).
+/// No direct relations: users link through `roles_users`.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
+
+/// A role's users, through `roles_users`.
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::roles_users::Relation::User.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::roles_users::Relation::Role.def().rev())
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -56,9 +56,21 @@ pub struct Model {
     pub update_datetime: DateTime,
 }
 
-/// No relations are declared: roles link through `roles_users`, which
-/// Flask-Security creates without a primary key.
+/// No direct relations: roles link through `roles_users` (see the
+/// `Related<role::Entity>` impl).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
+
+/// A user's roles, through `roles_users`:
+/// `user::Entity::find().find_with_related(role::Entity)`.
+impl Related<super::role::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::roles_users::Relation::Role.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::roles_users::Relation::User.def().rev())
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
