@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use portcullis_core::{ConfigLoader, Datastore, SecurityConfig};
+use portcullis_mongodb::{MongoConfig, MongoStore};
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::{SqliteConfig, SqliteStore};
 
@@ -38,7 +39,7 @@ fn url(cli: &Cli) -> Result<String, CliError> {
         }
     }
     Err(CliError::config(
-        "no database given: pass --database-url (sqlite://path/to.db, postgres://…, mysql://…) or set DATABASE_URL",
+        "no database given: pass --database-url (sqlite://path/to.db, postgres://…, mysql://…, mongodb://…) or set DATABASE_URL",
     ))
 }
 
@@ -46,6 +47,7 @@ fn url(cli: &Cli) -> Result<String, CliError> {
 enum Kind {
     Sqlite(SqliteConfig),
     Server(SeaOrmConfig),
+    Mongo(MongoConfig),
 }
 
 fn kind(url: &str) -> Result<Kind, CliError> {
@@ -60,11 +62,9 @@ fn kind(url: &str) -> Result<Kind, CliError> {
             c.max_connections = 2;
             Ok(Kind::Server(c))
         }
-        Some("mongodb") => Err(CliError::config(
-            "mongodb:// databases need the MongoDB backend, which is not built yet; use sqlite://, postgres:// or mysql://",
-        )),
+        Some("mongodb" | "mongodb+srv") => Ok(Kind::Mongo(MongoConfig::new(url))),
         _ => Err(CliError::config(
-            "the database URL has a scheme Portcullis does not know (use sqlite://path/to.db, postgres://… or mysql://…)",
+            "the database URL has a scheme Portcullis does not know (use sqlite://path/to.db, postgres://…, mysql://… or mongodb://…)",
         )),
     }
 }
@@ -74,10 +74,14 @@ fn kind(url: &str) -> Result<Kind, CliError> {
 pub(crate) enum Store {
     Sqlite(SqliteStore),
     SeaOrm(SeaOrmStore),
+    /// MongoDB keeps no migrations: opening creates the indexes.
+    Mongo(MongoStore),
 }
 
 /// What a migration run did, whichever the backend.
 pub(crate) struct Report {
+    /// MongoDB: there are no migrations, only indexes (created on opening).
+    pub(crate) indexes_only: bool,
     pub(crate) adopted: bool,
     pub(crate) applied: Vec<i64>,
     pub(crate) already_applied: Vec<i64>,
@@ -96,6 +100,7 @@ impl Store {
         match self {
             Self::Sqlite(s) => Arc::new(s),
             Self::SeaOrm(s) => Arc::new(s),
+            Self::Mongo(s) => Arc::new(s),
         }
     }
 
@@ -104,6 +109,7 @@ impl Store {
             Self::Sqlite(s) => {
                 let r = s.migration_report();
                 Report {
+                    indexes_only: false,
                     adopted: r.adopted,
                     applied: r.applied.clone(),
                     already_applied: r.already_applied.clone(),
@@ -112,11 +118,18 @@ impl Store {
             Self::SeaOrm(s) => {
                 let r = s.migration_report();
                 Report {
+                    indexes_only: false,
                     adopted: r.adopted,
                     applied: r.applied.clone(),
                     already_applied: r.already_applied.clone(),
                 }
             }
+            Self::Mongo(_) => Report {
+                indexes_only: true,
+                adopted: false,
+                applied: Vec::new(),
+                already_applied: Vec::new(),
+            },
         }
     }
 
@@ -142,6 +155,7 @@ impl Store {
                     applied_at: m.applied_at,
                 })
                 .collect(),
+            Self::Mongo(_) => Vec::new(),
         })
     }
 }
@@ -172,6 +186,7 @@ pub(crate) async fn open(cli: &Cli, migrate: bool) -> Result<Store, CliError> {
             Store::Sqlite(SqliteStore::open(config).await?)
         }
         Kind::Server(config) => Store::SeaOrm(SeaOrmStore::open(config).await?),
+        Kind::Mongo(config) => Store::Mongo(MongoStore::open(config).await?),
     })
 }
 
@@ -198,5 +213,6 @@ pub(crate) async fn open_unmigrated(cli: &Cli) -> Result<Store, CliError> {
             config.migrate = false;
             Store::SeaOrm(SeaOrmStore::open(config).await?)
         }
+        Kind::Mongo(config) => Store::Mongo(MongoStore::open(config).await?),
     })
 }

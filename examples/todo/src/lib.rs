@@ -16,6 +16,7 @@ use portcullis_core::store::SessionStore;
 use portcullis_core::{ConfigLoader, Mailer, Security};
 use portcullis_http::Portcullis;
 use portcullis_mail::{ConsoleMailer, SmtpConfig, SmtpMailer, Templates};
+use portcullis_mongodb::MongoStore;
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::SqliteStore;
 use sea_orm::DatabaseConnection;
@@ -136,20 +137,21 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
 }
 
 /// Builds the app. `mailer` replaces the configured one (tests).
+/// What a `DATABASE_URL` opens: Portcullis' datastore, its session store,
+/// and where the todo list lives.
+pub struct Stores {
+    /// Users, roles, credentials.
+    pub datastore: Arc<dyn Datastore>,
+    /// Web sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    todos: todos::Todos,
+}
+
 /// The stores a `DATABASE_URL` names: the embedded SQLite backend for
 /// `sqlite://`, the SeaORM backend for `postgres://` and `mysql://` /
-/// `mariadb://`; and a SeaORM connection to the same database for the todo
-/// table.
-pub async fn open_stores(
-    database_url: &str,
-) -> Result<
-    (
-        Arc<dyn Datastore>,
-        Arc<dyn SessionStore>,
-        DatabaseConnection,
-    ),
-    String,
-> {
+/// `mariadb://`, the MongoDB backend for `mongodb://`; the todo list in the
+/// same database.
+pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
     let scheme = database_url.split(':').next().unwrap_or_default();
     let cannot =
         |e: portcullis_core::Error| format!("cannot open the database at {scheme}://…: {e}");
@@ -160,16 +162,42 @@ pub async fn open_stores(
         todos.migrate = false;
         todos.max_connections = 4;
         let todos = SeaOrmStore::open(todos).await.map_err(cannot)?;
-        return Ok((store.clone(), store, todos.connection().clone()));
+        return Ok(Stores {
+            datastore: store.clone(),
+            sessions: store,
+            todos: sql_todos(todos.connection().clone()).await?,
+        });
+    }
+    if scheme == "mongodb" || scheme == "mongodb+srv" {
+        let store = Arc::new(MongoStore::open_url(database_url).await.map_err(cannot)?);
+        return Ok(Stores {
+            datastore: store.clone(),
+            sessions: store.clone(),
+            todos: todos::Todos::mongo(store.database().clone()),
+        });
     }
     let store = Arc::new(SeaOrmStore::open_url(database_url).await.map_err(cannot)?);
-    let db = store.connection().clone();
-    Ok((store.clone(), store, db))
+    let todos = sql_todos(store.connection().clone()).await?;
+    Ok(Stores {
+        datastore: store.clone(),
+        sessions: store,
+        todos,
+    })
+}
+
+async fn sql_todos(db: DatabaseConnection) -> Result<todos::Todos, String> {
+    todos::Todos::open(db)
+        .await
+        .map_err(|e| format!("cannot open the todo table: {e}"))
 }
 
 /// Builds the app. `mailer` replaces the configured one (tests).
 pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result<Router, String> {
-    let (store, sessions, db) = open_stores(&settings.database_url).await?;
+    let Stores {
+        datastore: store,
+        sessions,
+        todos,
+    } = open_stores(&settings.database_url).await?;
     let mailer: Arc<dyn Mailer> = match mailer {
         Some(m) => m,
         None if settings.mail.contains_key("MAIL_SERVER") => {
@@ -185,9 +213,6 @@ pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result
         .base_url(settings.base_url.clone())
         .build()
         .map_err(|e| e.to_string())?;
-    let todos = todos::Todos::open(db)
-        .await
-        .map_err(|e| format!("cannot open the todo table: {e}"))?;
     let portcullis = Portcullis::new(security).map_err(|e| e.to_string())?;
     let auth = PortcullisAxum::new(portcullis, sessions, SessionOptions::default());
     // Expired sessions leave the database every ten minutes.

@@ -19,6 +19,7 @@ struct Server {
     outbox: Arc<MemoryOutbox>,
     db: String,
     scratch: Option<ScratchDb>,
+    mongo: Option<String>,
     _dir: TempDir,
 }
 
@@ -28,6 +29,7 @@ struct Server {
 enum Backend {
     Sqlite,
     Server(&'static str),
+    Mongo,
 }
 
 impl Server {
@@ -35,6 +37,12 @@ impl Server {
     async fn finish(self) {
         if let Some(db) = self.scratch {
             db.drop_database().await.expect("drop the scratch database");
+        }
+        if let Some(url) = self.mongo {
+            let store = portcullis_mongodb::MongoStore::open_url(&url)
+                .await
+                .unwrap();
+            store.drop_database().await.expect("drop the test database");
         }
     }
 }
@@ -50,8 +58,26 @@ impl Drop for TempDir {
 /// Starts the app on `backend`; `None` (having said so) when the server's
 /// variable is not set.
 async fn start_on(backend: Backend, extra: &[(&str, &str)]) -> Option<Server> {
+    if let Backend::Mongo = backend {
+        let Ok(base) = std::env::var("PORTCULLIS_TEST_MONGODB_URL") else {
+            eprintln!(
+                "SKIPPED: PORTCULLIS_TEST_MONGODB_URL is not set, so the HTTP suite did not run against MongoDB"
+            );
+            return None;
+        };
+        let url = mongo_database(
+            &base,
+            &format!(
+                "portcullis_todo_{}",
+                &portcullis_core::store::new_uniquifier()[..12]
+            ),
+        );
+        let mut server = start_with(extra, Some(url.clone())).await;
+        server.mongo = Some(url);
+        return Some(server);
+    }
     let scratch = match backend {
-        Backend::Sqlite => None,
+        Backend::Sqlite | Backend::Mongo => None,
         Backend::Server(var) => {
             let Ok(url) = std::env::var(var) else {
                 eprintln!(
@@ -112,6 +138,7 @@ async fn start_with(extra: &[(&str, &str)], database_url: Option<String>) -> Ser
         outbox,
         db,
         scratch: None,
+        mongo: None,
         _dir: TempDir(dir),
     }
 }
@@ -292,6 +319,44 @@ async fn the_whole_account_lifecycle_over_tcp_on_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_account_lifecycle_over_tcp_on_mongodb() {
+    lifecycle(Backend::Mongo).await;
+}
+
+/// `url` naming database `name` (before any `?options`).
+fn mongo_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let hosts = rest.split('/').next().unwrap();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{scheme}://{hosts}/{name}{query}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_urls_pick_their_backend() {
+    assert_eq!(
+        mongo_database("mongodb://h:27017/?w=1", "x"),
+        "mongodb://h:27017/x?w=1"
+    );
+    // mongodb:// goes to the MongoDB backend: an unreachable server is
+    // named as such, not refused as an unknown scheme.
+    let err = todo::open_stores("mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=300")
+        .await
+        .err()
+        .unwrap();
+    assert!(err.contains("cannot reach MongoDB"), "{err}");
+    let err = todo::open_stores("postgres://nobody@127.0.0.1:1/x")
+        .await
+        .err()
+        .unwrap();
+    assert!(err.contains("cannot reach the database"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_account_lifecycle_over_tcp_on_mysql() {
     lifecycle(Backend::Server("PORTCULLIS_TEST_MYSQL_URL")).await;
 }
@@ -366,7 +431,7 @@ async fn lifecycle(backend: Backend) {
         200
     );
     // Grant admin in the database: the guards see it at once.
-    let (store, _, _) = todo::open_stores(&srv.db).await.unwrap();
+    let store = todo::open_stores(&srv.db).await.unwrap().datastore;
     store
         .create_role(NewRole {
             name: "admin".into(),

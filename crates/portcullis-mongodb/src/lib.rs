@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+mod config;
+mod doc;
+mod error;
+mod indexes;
+mod store;
+
+pub use config::MongoConfig;
+pub use mongodb;
+pub use store::MongoStore;
