@@ -106,29 +106,31 @@ pub(crate) async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option
     )
 }
 
-/// Rows that may hold `email` case-insensitively, from an indexed query;
-/// the caller compares [`email_key`]s. SQLite's `lower()` folds ASCII only,
-/// so for other keys its candidates include every non-ASCII address.
-async fn email_candidates<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Vec<user::Model>> {
-    let q = user::Entity::find();
-    let q = match conn.get_database_backend() {
-        // The columns' case-insensitive collation does the folding.
-        DbBackend::MySql => q.filter(user::Column::Email.eq(email)),
-        DbBackend::Postgres => q.filter(
-            Expr::expr(Func::lower(Expr::col(user::Column::Email)))
-                .eq(Func::lower(Expr::val(email))),
-        ),
-        _ => {
-            let lower = Expr::expr(Func::lower(Expr::col(user::Column::Email)))
-                .eq(Func::lower(Expr::val(email)));
-            if email_key(email).is_ascii() {
-                q.filter(lower)
-            } else {
-                q.filter(lower.or(Expr::cust("email GLOB '*[^ -~]*'")))
-            }
-        }
+/// The condition selecting rows that may hold `email` case-insensitively,
+/// through an index; callers compare [`email_key`]s. SQLite's `lower()`
+/// folds ASCII only, so for other keys its candidates include every
+/// non-ASCII address.
+fn email_condition(backend: DbBackend, email: &str) -> sea_orm::Condition {
+    let lower = || {
+        Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(Func::lower(Expr::val(email)))
     };
-    q.all(conn).await.db()
+    let cond = sea_orm::Condition::any();
+    match backend {
+        // The columns' case-insensitive collation does the folding.
+        DbBackend::MySql => cond.add(user::Column::Email.eq(email)),
+        DbBackend::Postgres => cond.add(lower()),
+        _ if email_key(email).is_ascii() => cond.add(lower()),
+        _ => cond.add(lower()).add(Expr::cust("email GLOB '*[^ -~]*'")),
+    }
+}
+
+/// Rows that may hold `email` (see [`email_condition`]).
+async fn email_candidates<C: ConnectionTrait>(conn: &C, email: &str) -> Result<Vec<user::Model>> {
+    user::Entity::find()
+        .filter(email_condition(conn.get_database_backend(), email))
+        .all(conn)
+        .await
+        .db()
 }
 
 /// The id of the user holding `email`, compared as [`email_key`]s.
@@ -262,8 +264,14 @@ impl UserStore for SeaOrmStore {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
-        let found = email_owner(self.db(), email).await?;
-        with_roles(self.db(), found).await
+        // One joined query: candidates with their roles.
+        let k = email_key(email);
+        Ok(
+            with_roles_where(self.db(), email_condition(self.backend(), email))
+                .await?
+                .into_iter()
+                .find(|u| email_key(&u.email) == k),
+        )
     }
 
     async fn find_user_by_username(
