@@ -4,6 +4,7 @@ mod config;
 mod doc;
 mod error;
 mod indexes;
+mod query;
 mod store;
 
 pub use config::MongoConfig;

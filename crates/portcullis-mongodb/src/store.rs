@@ -17,6 +17,7 @@ use crate::config::MongoConfig;
 use crate::doc::{self, put_time};
 use crate::error::MongoResult;
 use crate::indexes;
+use crate::query;
 
 /// The MongoDB datastore. Cloning shares the client's pool.
 #[derive(Clone)]
@@ -119,7 +120,7 @@ impl MongoStore {
     async fn next_id(&self, collection: &str) -> Result<i64> {
         let d = self
             .coll("portcullis_counters")
-            .find_one_and_update(doc! {"_id": collection}, doc! {"$inc": {"seq": 1_i64}})
+            .find_one_and_update(query::next_id(collection).0, query::next_id(collection).1)
             .upsert(true)
             .return_document(ReturnDocument::After)
             .await
@@ -151,7 +152,7 @@ impl MongoStore {
         } else {
             collect(
                 self.coll("role")
-                    .find(doc! {"_id": {"$in": ids}})
+                    .find(query::roles_by_id(ids))
                     .sort(doc! {"name": 1})
                     .await
                     .db()?,
@@ -197,10 +198,6 @@ impl MongoStore {
     }
 
     async fn change_permissions(&self, name: &str, update: Document) -> Result<Role> {
-        let mut update = update;
-        let mut set = Document::new();
-        put_time(&mut set, "update_datetime", Some(self.now()));
-        update.insert("$set", set);
         let d = self
             .coll("role")
             .find_one_and_update(doc! {"name": name}, update)
@@ -256,17 +253,19 @@ impl UserStore for MongoStore {
     }
 
     async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>> {
-        let mut f = Document::new();
-        if let Some(active) = filter.active {
-            f.insert("active", active);
-        }
-        if let Some(name) = &filter.role {
-            let Some(r) = self.role_doc(name).await? else {
-                return Ok(Vec::new());
-            };
-            f.insert("roles", r.get("_id").cloned().unwrap_or(Bson::Null));
-        }
-        self.users(f, filter.offset, filter.limit).await
+        let role_id = match &filter.role {
+            Some(name) => match self.role_doc(name).await? {
+                Some(r) => Some(doc::role_from(&r)?.id),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        self.users(
+            query::user_list(filter.active, role_id),
+            filter.offset,
+            filter.limit,
+        )
+        .await
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
@@ -318,17 +317,9 @@ impl UserStore for MongoStore {
     }
 
     async fn set_active(&self, id: i64, active: bool) -> Result<bool> {
-        let mut set = doc! {"active": active};
-        put_time(&mut set, "update_datetime", Some(self.now()));
         // Only a change matches, so "changed" is decided atomically.
-        let r = self
-            .coll("user")
-            .update_one(
-                doc! {"_id": id, "active": {"$ne": active}},
-                doc! {"$set": set},
-            )
-            .await
-            .db()?;
+        let (filter, update) = query::set_active(id, active, self.now());
+        let r = self.coll("user").update_one(filter, update).await.db()?;
         if r.matched_count == 1 {
             return Ok(true);
         }
@@ -387,17 +378,8 @@ impl UserStore for MongoStore {
         };
         // Pull exactly the stored code, only if it is still there: of two
         // simultaneous takes, one matches.
-        let stored = codes[pos].clone();
-        let mut set = Document::new();
-        put_time(&mut set, "update_datetime", Some(self.now()));
-        let r = self
-            .coll("user")
-            .update_one(
-                doc! {"_id": id, "mf_recovery_codes": &stored},
-                doc! {"$pull": {"mf_recovery_codes": &stored}, "$set": set},
-            )
-            .await
-            .db()?;
+        let (filter, update) = query::take_code(id, &codes[pos], self.now());
+        let r = self.coll("user").update_one(filter, update).await.db()?;
         Ok(r.modified_count == 1)
     }
 
@@ -466,7 +448,7 @@ impl RoleStore for MongoStore {
         };
         let id = doc::role_from(&d)?.id;
         self.coll("user")
-            .update_many(doc! {"roles": id}, doc! {"$pull": {"roles": id}})
+            .update_many(query::forget_role(id).0, query::forget_role(id).1)
             .await
             .db()?;
         Ok(true)
@@ -476,7 +458,10 @@ impl RoleStore for MongoStore {
         let rid = doc::role_from(&self.role_doc(role).await?.ok_or_else(|| no_role(role))?)?.id;
         let r = self
             .coll("user")
-            .update_one(doc! {"_id": user_id}, doc! {"$addToSet": {"roles": rid}})
+            .update_one(
+                query::add_role(user_id, rid).0,
+                query::add_role(user_id, rid).1,
+            )
             .await
             .db()?;
         if r.matched_count == 0 {
@@ -489,7 +474,10 @@ impl RoleStore for MongoStore {
         let rid = doc::role_from(&self.role_doc(role).await?.ok_or_else(|| no_role(role))?)?.id;
         let r = self
             .coll("user")
-            .update_one(doc! {"_id": user_id}, doc! {"$pull": {"roles": rid}})
+            .update_one(
+                query::remove_role(user_id, rid).0,
+                query::remove_role(user_id, rid).1,
+            )
             .await
             .db()?;
         if r.matched_count == 0 {
@@ -500,15 +488,12 @@ impl RoleStore for MongoStore {
 
     async fn add_permissions(&self, role: &str, permissions: &[String]) -> Result<Role> {
         portcullis_core::store::limits::list_items("permissions", permissions)?;
-        self.change_permissions(
-            role,
-            doc! {"$addToSet": {"permissions": {"$each": permissions}}},
-        )
-        .await
+        self.change_permissions(role, query::add_permissions(permissions, self.now()))
+            .await
     }
 
     async fn remove_permissions(&self, role: &str, permissions: &[String]) -> Result<Role> {
-        self.change_permissions(role, doc! {"$pullAll": {"permissions": permissions}})
+        self.change_permissions(role, query::remove_permissions(permissions, self.now()))
             .await
     }
 }
@@ -647,12 +632,9 @@ impl SessionStore for MongoStore {
     }
 
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        // Millisecond dates: a session expiring within `now`'s millisecond
-        // counts as expired, as load_session would say.
-        let (date, _) = doc::time_parts(now);
         Ok(self
             .coll("portcullis_sessions")
-            .delete_many(doc! {"expires_at": {"$lte": date}})
+            .delete_many(query::expired_sessions(now))
             .await
             .db()?
             .deleted_count)
