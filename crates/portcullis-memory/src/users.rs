@@ -266,14 +266,7 @@ impl UserStore for MemoryStore {
 
     async fn reset_user_access(&self, id: i64) -> Result<User> {
         let (_, user) = self.change(id, |u| {
-            u.fs_uniquifier = new_uniquifier();
-            u.fs_token_uniquifier = Some(new_uniquifier());
-            u.tf_primary_method = None;
-            u.tf_totp_secret = None;
-            u.tf_phone_number = None;
-            u.us_totp_secrets = None;
-            u.us_phone_number = None;
-            u.mf_recovery_codes = None;
+            UserPatch::reset_access().apply_to(u);
             Ok(())
         })?;
         self.write()?.credentials.retain(|_, c| c.user_id != id);

@@ -329,24 +329,6 @@ impl UserStore for MongoStore {
         }
     }
 
-    async fn rotate_uniquifier(&self, id: i64) -> Result<String> {
-        let v = new_uniquifier();
-        let patch = UserPatch {
-            fs_uniquifier: Some(v.clone()),
-            ..UserPatch::default()
-        };
-        self.update_user(id, patch).await.map(|_| v)
-    }
-
-    async fn rotate_token_uniquifier(&self, id: i64) -> Result<String> {
-        let v = new_uniquifier();
-        let patch = UserPatch {
-            fs_token_uniquifier: Some(Some(v.clone())),
-            ..UserPatch::default()
-        };
-        self.update_user(id, patch).await.map(|_| v)
-    }
-
     async fn record_login(&self, id: i64, ip: Option<&str>, at: DateTime<Utc>) -> Result<User> {
         if let Some(ip) = ip {
             portcullis_core::store::limits::check("ip", ip, portcullis_core::store::limits::IP)?;
@@ -384,17 +366,7 @@ impl UserStore for MongoStore {
     }
 
     async fn reset_user_access(&self, id: i64) -> Result<User> {
-        let patch = UserPatch {
-            fs_uniquifier: Some(new_uniquifier()),
-            fs_token_uniquifier: Some(Some(new_uniquifier())),
-            tf_primary_method: Some(None),
-            tf_totp_secret: Some(None),
-            tf_phone_number: Some(None),
-            us_totp_secrets: Some(None),
-            us_phone_number: Some(None),
-            mf_recovery_codes: Some(None),
-            ..UserPatch::default()
-        };
+        let patch = UserPatch::reset_access();
         self.set_user(id, doc::patch_set(patch, self.now())).await?;
         self.coll("web_authn")
             .delete_many(doc! {"user_id": id})

@@ -488,24 +488,6 @@ impl UserStore for SeaOrmStore {
         Ok(was != active)
     }
 
-    async fn rotate_uniquifier(&self, id: i64) -> Result<String> {
-        let v = new_uniquifier();
-        let patch = UserPatch {
-            fs_uniquifier: Some(v.clone()),
-            ..UserPatch::default()
-        };
-        self.update_user(id, patch).await.map(|_| v)
-    }
-
-    async fn rotate_token_uniquifier(&self, id: i64) -> Result<String> {
-        let v = new_uniquifier();
-        let patch = UserPatch {
-            fs_token_uniquifier: Some(Some(v.clone())),
-            ..UserPatch::default()
-        };
-        self.update_user(id, patch).await.map(|_| v)
-    }
-
     async fn record_login(&self, id: i64, ip: Option<&str>, at: DateTime<Utc>) -> Result<User> {
         if let Some(ip) = ip {
             portcullis_core::store::limits::check("ip", ip, portcullis_core::store::limits::IP)?;
@@ -575,17 +557,7 @@ impl UserStore for SeaOrmStore {
         let now = self.now();
         let tx = self.begin().await?;
         lock_row(&tx, k).await?;
-        let patch = UserPatch {
-            fs_uniquifier: Some(new_uniquifier()),
-            fs_token_uniquifier: Some(Some(new_uniquifier())),
-            tf_primary_method: Some(None),
-            tf_totp_secret: Some(None),
-            tf_phone_number: Some(None),
-            us_totp_secrets: Some(None),
-            us_phone_number: Some(None),
-            mf_recovery_codes: Some(None),
-            ..UserPatch::default()
-        };
+        let patch = UserPatch::reset_access();
         apply(&tx, k, patch, now).await?;
         web_authn::Entity::delete_many()
             .filter(web_authn::Column::UserId.eq(k))

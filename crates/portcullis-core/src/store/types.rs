@@ -137,6 +137,24 @@ pub struct UserPatch {
 }
 
 impl UserPatch {
+    /// The change Flask-Security's `reset_user_access` makes: new
+    /// `fs_uniquifier` and token uniquifier (ending sessions and tokens),
+    /// two-factor and unified sign-in setup and recovery codes cleared. The
+    /// password is untouched; WebAuthn credentials are the store's to delete.
+    pub fn reset_access() -> Self {
+        Self {
+            fs_uniquifier: Some(super::new_uniquifier()),
+            fs_token_uniquifier: Some(Some(super::new_uniquifier())),
+            tf_primary_method: Some(None),
+            tf_totp_secret: Some(None),
+            tf_phone_number: Some(None),
+            us_totp_secrets: Some(None),
+            us_phone_number: Some(None),
+            mf_recovery_codes: Some(None),
+            ..Self::default()
+        }
+    }
+
     /// Writes every field this patch sets onto `user`, leaving the rest.
     ///
     /// For stores that keep whole [`User`](crate::models::User) values

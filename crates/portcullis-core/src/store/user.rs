@@ -73,12 +73,27 @@ pub trait UserStore: Send + Sync {
     async fn set_active(&self, id: i64, active: bool) -> Result<bool>;
 
     /// Gives user `id` a new `fs_uniquifier` (ending its sessions and
-    /// links) and returns it.
-    async fn rotate_uniquifier(&self, id: i64) -> Result<String>;
+    /// links) and returns it. By default, an [`update_user`](Self::update_user).
+    async fn rotate_uniquifier(&self, id: i64) -> Result<String> {
+        let v = super::new_uniquifier();
+        let patch = UserPatch {
+            fs_uniquifier: Some(v.clone()),
+            ..UserPatch::default()
+        };
+        self.update_user(id, patch).await.map(|_| v)
+    }
 
     /// Gives user `id` a new `fs_token_uniquifier` (ending its auth tokens)
     /// and returns it. `Unsupported` where the backend has no such field.
-    async fn rotate_token_uniquifier(&self, id: i64) -> Result<String>;
+    /// By default, an [`update_user`](Self::update_user).
+    async fn rotate_token_uniquifier(&self, id: i64) -> Result<String> {
+        let v = super::new_uniquifier();
+        let patch = UserPatch {
+            fs_token_uniquifier: Some(Some(v.clone())),
+            ..UserPatch::default()
+        };
+        self.update_user(id, patch).await.map(|_| v)
+    }
 
     /// Records a successful login at `at` from `ip`, atomically:
     /// `last_login_*` take the old `current_login_*`, `current_login_*`
