@@ -118,9 +118,10 @@ impl MongoStore {
     /// The next id of a collection, from `portcullis_counters` (one atomic
     /// `$inc`).
     async fn next_id(&self, collection: &str) -> Result<i64> {
+        let (filter, update) = query::next_id(collection);
         let d = self
             .coll("portcullis_counters")
-            .find_one_and_update(query::next_id(collection).0, query::next_id(collection).1)
+            .find_one_and_update(filter, update)
             .upsert(true)
             .return_document(ReturnDocument::After)
             .await
@@ -418,24 +419,15 @@ impl RoleStore for MongoStore {
         else {
             return Ok(false);
         };
-        let id = doc::role_from(&d)?.id;
-        self.coll("user")
-            .update_many(query::forget_role(id).0, query::forget_role(id).1)
-            .await
-            .db()?;
+        let (filter, update) = query::forget_role(doc::role_from(&d)?.id);
+        self.coll("user").update_many(filter, update).await.db()?;
         Ok(true)
     }
 
     async fn add_role_to_user(&self, user_id: i64, role: &str) -> Result<bool> {
         let rid = doc::role_from(&self.role_doc(role).await?.ok_or_else(|| no_role(role))?)?.id;
-        let r = self
-            .coll("user")
-            .update_one(
-                query::add_role(user_id, rid).0,
-                query::add_role(user_id, rid).1,
-            )
-            .await
-            .db()?;
+        let (filter, update) = query::add_role(user_id, rid);
+        let r = self.coll("user").update_one(filter, update).await.db()?;
         if r.matched_count == 0 {
             return Err(no_user());
         }
@@ -444,14 +436,8 @@ impl RoleStore for MongoStore {
 
     async fn remove_role_from_user(&self, user_id: i64, role: &str) -> Result<bool> {
         let rid = doc::role_from(&self.role_doc(role).await?.ok_or_else(|| no_role(role))?)?.id;
-        let r = self
-            .coll("user")
-            .update_one(
-                query::remove_role(user_id, rid).0,
-                query::remove_role(user_id, rid).1,
-            )
-            .await
-            .db()?;
+        let (filter, update) = query::remove_role(user_id, rid);
+        let r = self.coll("user").update_one(filter, update).await.db()?;
         if r.matched_count == 0 {
             return Err(no_user());
         }

@@ -337,15 +337,25 @@ impl UserStore for SeaOrmStore {
                 .offset(filter.offset)
                 .limit(filter.limit.unwrap_or(i64::MAX as u64));
         }
-        let rows = q.all(self.db()).await.db()?;
-        let mut out = Vec::with_capacity(rows.len());
-        for m in rows {
-            let id = m.id;
-            let mut u = user_from(m);
-            u.roles = roles_of(self.db(), id).await?;
-            out.push(u);
+        // The page's ids first (LIMIT applies to users, not to joined
+        // rows), then the users with their roles in one joined query.
+        let ids: Vec<i32> = q
+            .select_only()
+            .column(user::Column::Id)
+            .into_tuple()
+            .all(self.db())
+            .await
+            .db()?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let mut users = with_roles_where(
+            self.db(),
+            sea_orm::Condition::all().add(user::Column::Id.is_in(ids)),
+        )
+        .await?;
+        users.sort_by_key(|u| u.id);
+        Ok(users)
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
