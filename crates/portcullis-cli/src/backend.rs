@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use portcullis_core::store::{MigrationReport, MigrationStatus};
 use portcullis_core::{ConfigLoader, Datastore, SecurityConfig};
 use portcullis_mongodb::{MongoConfig, MongoStore};
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
@@ -78,22 +79,6 @@ pub(crate) enum Store {
     Mongo(MongoStore),
 }
 
-/// What a migration run did, whichever the backend.
-pub(crate) struct Report {
-    /// MongoDB: there are no migrations, only indexes (created on opening).
-    pub(crate) indexes_only: bool,
-    pub(crate) adopted: bool,
-    pub(crate) applied: Vec<i64>,
-    pub(crate) already_applied: Vec<i64>,
-}
-
-/// One migration's state, whichever the backend.
-pub(crate) struct Status {
-    pub(crate) version: i64,
-    pub(crate) name: &'static str,
-    pub(crate) applied_at: Option<String>,
-}
-
 impl Store {
     /// The datastore.
     pub(crate) fn datastore(self) -> Arc<dyn Datastore> {
@@ -104,57 +89,21 @@ impl Store {
         }
     }
 
-    pub(crate) fn migration_report(&self) -> Report {
+    /// What migrating did when the store was opened; `None` for MongoDB,
+    /// which keeps no migrations (opening creates its indexes).
+    pub(crate) fn migration_report(&self) -> Option<MigrationReport> {
         match self {
-            Self::Sqlite(s) => {
-                let r = s.migration_report();
-                Report {
-                    indexes_only: false,
-                    adopted: r.adopted,
-                    applied: r.applied.clone(),
-                    already_applied: r.already_applied.clone(),
-                }
-            }
-            Self::SeaOrm(s) => {
-                let r = s.migration_report();
-                Report {
-                    indexes_only: false,
-                    adopted: r.adopted,
-                    applied: r.applied.clone(),
-                    already_applied: r.already_applied.clone(),
-                }
-            }
-            Self::Mongo(_) => Report {
-                indexes_only: true,
-                adopted: false,
-                applied: Vec::new(),
-                already_applied: Vec::new(),
-            },
+            Self::Sqlite(s) => Some(s.migration_report().clone()),
+            Self::SeaOrm(s) => Some(s.migration_report().clone()),
+            Self::Mongo(_) => None,
         }
     }
 
-    pub(crate) async fn migration_status(&self) -> Result<Vec<Status>, CliError> {
+    /// Which migrations are applied (none exist for MongoDB).
+    pub(crate) async fn migration_status(&self) -> Result<Vec<MigrationStatus>, CliError> {
         Ok(match self {
-            Self::Sqlite(s) => s
-                .migration_status()
-                .await?
-                .into_iter()
-                .map(|m| Status {
-                    version: m.version,
-                    name: m.name,
-                    applied_at: m.applied_at,
-                })
-                .collect(),
-            Self::SeaOrm(s) => s
-                .migration_status()
-                .await?
-                .into_iter()
-                .map(|m| Status {
-                    version: m.version,
-                    name: m.name,
-                    applied_at: m.applied_at,
-                })
-                .collect(),
+            Self::Sqlite(s) => s.migration_status().await?,
+            Self::SeaOrm(s) => s.migration_status().await?,
             Self::Mongo(_) => Vec::new(),
         })
     }

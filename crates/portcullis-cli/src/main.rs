@@ -71,10 +71,13 @@ async fn run(cli: &Cli) -> Result<Output, CliError> {
     match &cli.command {
         Command::Db(DbCmd::Migrate) => {
             let store = backend::open(cli, true).await?;
-            let report = store.migration_report();
-            let human = if report.indexes_only {
-                "MongoDB keeps no migrations: its indexes are in place".to_owned()
-            } else if report.applied.is_empty() {
+            let Some(report) = store.migration_report() else {
+                return Ok(Output::new(
+                    "MongoDB keeps no migrations: its indexes are in place",
+                    json!({"adopted": false, "applied": [], "already_applied": []}),
+                ));
+            };
+            let human = if report.applied.is_empty() {
                 "the database is up to date".to_owned()
             } else if report.adopted {
                 format!(

@@ -12,6 +12,7 @@
 //! the next one.
 
 use chrono::Utc;
+pub use portcullis_core::store::{Migration, MigrationReport, MigrationStatus};
 use portcullis_core::{Error, ErrorKind, Result};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode, TransactionOptions,
@@ -21,17 +22,6 @@ use sea_orm::{
 use crate::config::Dialect;
 use crate::error::DbResult;
 use crate::sql::stmt;
-
-/// One embedded migration.
-#[derive(Debug, Clone, Copy)]
-pub struct Migration {
-    /// Version (applied in order).
-    pub version: i64,
-    /// File name.
-    pub name: &'static str,
-    /// SQL statements.
-    pub sql: &'static str,
-}
 
 macro_rules! migrations {
     ($dir:literal: $($v:literal $name:literal),* $(,)?) => {
@@ -60,29 +50,6 @@ pub fn migrations(dialect: Dialect) -> &'static [Migration] {
         Dialect::MySql => MYSQL,
         Dialect::Sqlite => SQLITE,
     }
-}
-
-/// What a migration run found and did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MigrationReport {
-    /// The database already held Flask-Security's tables and had never
-    /// seen Portcullis: it was adopted.
-    pub adopted: bool,
-    /// Versions applied by this run.
-    pub applied: Vec<i64>,
-    /// Versions that were already applied.
-    pub already_applied: Vec<i64>,
-}
-
-/// The state of one migration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationStatus {
-    /// Version.
-    pub version: i64,
-    /// File name.
-    pub name: &'static str,
-    /// When it was applied, if it was.
-    pub applied_at: Option<String>,
 }
 
 /// What must be checked before a statement runs, where the dialect has no

@@ -4,21 +4,11 @@
 //! in place: only what is missing is added, nothing is dropped or rewritten.
 
 use chrono::Utc;
+pub use portcullis_core::store::{Migration, MigrationReport, MigrationStatus};
 use portcullis_core::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::SqlResult;
-
-/// One embedded migration.
-#[derive(Debug, Clone, Copy)]
-pub struct Migration {
-    /// Version (applied in order).
-    pub version: i64,
-    /// File name.
-    pub name: &'static str,
-    /// SQL statements.
-    pub sql: &'static str,
-}
 
 /// Every migration, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -43,29 +33,6 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/sqlite/0004_sessions.sql"),
     },
 ];
-
-/// What a migration run found and did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MigrationReport {
-    /// The database already held Flask-Security's tables and had never seen
-    /// Portcullis: it was adopted.
-    pub adopted: bool,
-    /// Versions applied by this run.
-    pub applied: Vec<i64>,
-    /// Versions that were already applied.
-    pub already_applied: Vec<i64>,
-}
-
-/// The state of each migration, for `portcullis db status`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MigrationStatus {
-    /// Version.
-    pub version: i64,
-    /// File name.
-    pub name: &'static str,
-    /// When it was applied, if it was.
-    pub applied_at: Option<String>,
-}
 
 fn table_exists(conn: &Connection, table: &str) -> Result<bool> {
     conn.query_row(

@@ -32,6 +32,7 @@
 //! [`ErrorKind::Unsupported`]: crate::ErrorKind::Unsupported
 
 pub mod limits;
+mod migrations;
 mod role;
 mod sessions;
 mod types;
@@ -40,6 +41,7 @@ mod webauthn;
 
 use std::fmt;
 
+pub use self::migrations::{Migration, MigrationReport, MigrationStatus};
 pub use self::role::RoleStore;
 pub use self::sessions::{SessionRecord, SessionStore};
 pub use self::types::{
