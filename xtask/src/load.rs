@@ -15,9 +15,34 @@ type Result<T = ()> = std::result::Result<T, String>;
 const ADDR: &str = "127.0.0.1:8099";
 const SECRET: &str = "load-run-secret";
 const SALT: &str = "load-run-salt";
+const TOTP_SECRETS: &str = r#"{"1": "load-run-totp-secret"}"#;
 const PASSWORD: &str = "Admin-Passw0rd-123";
 
 struct Server(Child);
+
+/// The release todo example on `db`, once it accepts connections.
+fn start_server(root: &Path, db: &str) -> Result<Server> {
+    let server = Server(
+        Command::new(root.join("target/release/todo"))
+            .env("DATABASE_URL", db)
+            .env("SECRET_KEY", SECRET)
+            .env("SECURITY_PASSWORD_SALT", SALT)
+            .env("SECURITY_TOTP_SECRETS", TOTP_SECRETS)
+            .env("BIND", ADDR)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?,
+    );
+    let started = Instant::now();
+    while TcpStream::connect(ADDR).is_err() {
+        if started.elapsed() > Duration::from_secs(20) {
+            return Err("the todo example did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(server)
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -159,24 +184,7 @@ pub(crate) fn run() -> Result {
             return Err(format!("seeding failed: portcullis {}", args.join(" ")));
         }
     }
-    let server = Server(
-        Command::new(root.join("target/release/todo"))
-            .env("DATABASE_URL", &db)
-            .env("SECRET_KEY", SECRET)
-            .env("SECURITY_PASSWORD_SALT", SALT)
-            .env("BIND", ADDR)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?,
-    );
-    let started = Instant::now();
-    while TcpStream::connect(ADDR).is_err() {
-        if started.elapsed() > Duration::from_secs(20) {
-            return Err("the todo example did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let server = start_server(&root, &db)?;
     let login_body = format!("{{\"email\": \"admin@example.com\", \"password\": \"{PASSWORD}\"}}");
     let resp = http(
         "POST",
@@ -226,6 +234,26 @@ pub(crate) fn run() -> Result {
     )?;
     let _ = storm.join();
     drop(server);
+    // The same two reads with every SQLite read handed to the blocking pool
+    // (decision 0006): what the inline point reads are worth.
+    let server = start_server(&root, &format!("{db}?inline_point_reads=false"))?;
+    let tb = wrk(
+        "token GET /api/me, blocking-pool reads",
+        "/api/me",
+        &token_h,
+        None,
+        64,
+        10,
+    )?;
+    let sb = wrk(
+        "session GET /api/me, blocking-pool reads",
+        "/api/me",
+        &session_h,
+        None,
+        64,
+        10,
+    )?;
+    drop(server);
     println!(
         "\nFlask-Security 5.9.2 under gunicorn (2 workers), same machine: 1,555 / 1,282 / 2,770 / 10 req/s"
     );
@@ -241,6 +269,15 @@ pub(crate) fn run() -> Result {
         t.p50,
         t.p99,
         under.p99
+    );
+    println!(
+        "inline point reads: token {:.0} vs {:.0} req/s ({:+.0}%), session {:.0} vs {:.0} req/s ({:+.0}%)",
+        t.rps,
+        tb.rps,
+        (t.rps / tb.rps - 1.0) * 100.0,
+        s.rps,
+        sb.rps,
+        (s.rps / sb.rps - 1.0) * 100.0
     );
     let _ = (s.p50, a.p99, l.p99, under.p50);
     Ok(())

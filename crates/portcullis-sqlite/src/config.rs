@@ -18,6 +18,13 @@ pub struct SqliteConfig {
     pub busy_timeout: Duration,
     /// Apply the embedded migrations when opening (default `true`).
     pub migrate: bool,
+    /// Run indexed single-row reads (a user by id or uniquifier, a session
+    /// by id) on the calling async task when a connection is idle, instead
+    /// of handing them to the blocking pool (default `true`). Each such read
+    /// takes microseconds; the handoff to another thread and back cost more
+    /// than the read (decision 0006). Turn it off to never touch SQLite on
+    /// an executor thread.
+    pub inline_point_reads: bool,
 }
 
 impl SqliteConfig {
@@ -28,6 +35,7 @@ impl SqliteConfig {
             pool_size: 8,
             busy_timeout: Duration::from_secs(5),
             migrate: true,
+            inline_point_reads: true,
         }
     }
 
@@ -38,18 +46,33 @@ impl SqliteConfig {
             pool_size: 1,
             busy_timeout: Duration::from_secs(5),
             migrate: true,
+            inline_point_reads: true,
         }
     }
 
     /// Parses `sqlite://relative.db`, `sqlite:///absolute.db`,
-    /// `sqlite:path.db` or `sqlite::memory:`. A query string is ignored.
+    /// `sqlite:path.db` or `sqlite::memory:`. In the query string,
+    /// `inline_point_reads=false` turns [`inline_point_reads`](Self::inline_point_reads)
+    /// off; anything else there is ignored.
     pub fn from_url(url: &str) -> Result<Self> {
         let rest = url.strip_prefix("sqlite:").ok_or_else(|| {
             Error::invalid_input(format!(
                 "not a sqlite URL: {url:?} (use sqlite://path/to.db)"
             ))
         })?;
-        let rest = rest.split('?').next().unwrap_or_default();
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let inline = !query.split('&').any(|kv| {
+            matches!(
+                kv.to_ascii_lowercase().as_str(),
+                "inline_point_reads=false" | "inline_point_reads=0" | "inline_point_reads=off"
+            )
+        });
+        let mut config = Self::from_path_part(rest)?;
+        config.inline_point_reads = inline;
+        Ok(config)
+    }
+
+    fn from_path_part(rest: &str) -> Result<Self> {
         if rest == ":memory:" || rest == "//:memory:" {
             return Ok(Self::memory());
         }
@@ -78,6 +101,16 @@ mod tests {
                 .unwrap()
                 .path,
             Some("/tmp/x.db".into())
+        );
+        assert!(
+            SqliteConfig::from_url("sqlite:///tmp/x.db?mode=rwc")
+                .unwrap()
+                .inline_point_reads
+        );
+        assert!(
+            !SqliteConfig::from_url("sqlite:///tmp/x.db?inline_point_reads=false")
+                .unwrap()
+                .inline_point_reads
         );
         assert_eq!(
             SqliteConfig::from_url("sqlite:rel.db").unwrap().path,

@@ -1,5 +1,7 @@
-//! A small connection pool. Every use of a connection runs on tokio's
-//! blocking pool, never on the async executor.
+//! A small connection pool. Work runs on tokio's blocking pool, except the
+//! point reads of [`Pool::point_read`]: an indexed single-row read, run
+//! inline when a connection is idle at once and refused (not waited for)
+//! when SQLite is busy — see `docs/decisions/0006-inline-point-reads.md`.
 
 use std::sync::{Arc, Mutex};
 
@@ -54,6 +56,43 @@ impl Pool {
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(size),
         })
+    }
+
+    /// Runs `f`, a read of at most a few rows by an index, on the calling
+    /// thread when inline point reads are on and a pooled connection is idle
+    /// right now; otherwise (or when SQLite answers busy at once) on the
+    /// blocking pool as [`run`](Self::run) does. Inline, the connection has
+    /// no busy timeout, so the executor never waits on a lock: a WAL reader
+    /// does not wait for writers, and the rare busy answer (a WAL reset or
+    /// recovery) sends the read to the blocking pool, which waits.
+    pub(crate) async fn point_read<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        if self.config.inline_point_reads
+            && let Ok(permit) = self.permits.try_acquire()
+        {
+            let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
+            if let Some(mut conn) = idle {
+                let out = match conn.busy_timeout(std::time::Duration::ZERO) {
+                    Ok(()) => {
+                        let out = f(&mut conn);
+                        conn.busy_timeout(self.config.busy_timeout).sql().and(out)
+                    }
+                    Err(e) => Err(crate::error::map(e)),
+                };
+                if let Ok(mut v) = self.idle.lock() {
+                    v.push(conn);
+                }
+                drop(permit);
+                match out {
+                    Err(e) if e.kind() == portcullis_core::ErrorKind::Unavailable => {}
+                    other => return other,
+                }
+            }
+        }
+        self.run(f).await
     }
 
     /// Runs `f` with a connection on the blocking pool.

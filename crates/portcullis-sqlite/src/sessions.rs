@@ -52,7 +52,7 @@ impl SessionStore for SqliteStore {
 
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
         let id = id.to_owned();
-        self.read(move |c| {
+        self.point_read(move |c| {
             let row: Option<(String, String)> = c
                 .prepare_cached("SELECT data, expires_at FROM portcullis_sessions WHERE id = ?1")
                 .sql()?
@@ -73,7 +73,7 @@ impl SessionStore for SqliteStore {
                 return Ok(None);
             };
             Ok(Some(SessionRecord {
-                id,
+                id: id.clone(),
                 data,
                 expires_at,
             }))

@@ -75,6 +75,16 @@ impl SqliteStore {
         self.pool.run(move |c| f(c)).await
     }
 
+    /// Runs an indexed single-row read, inline when it can
+    /// ([`Pool::point_read`]).
+    pub(crate) async fn point_read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.pool.point_read(move |c| f(c)).await
+    }
+
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction: writers take turns, so
     /// checks made inside `f` still hold when it commits. An error rolls
     /// everything back.

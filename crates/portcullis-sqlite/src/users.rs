@@ -147,19 +147,19 @@ fn apply(conn: &Connection, id: i64, patch: UserPatch, now: DateTime<Utc>) -> Re
 #[async_trait::async_trait]
 impl UserStore for SqliteStore {
     async fn find_user_by_id(&self, id: i64) -> Result<Option<User>> {
-        self.read(move |c| user_where(c, "WHERE id = ?1", [id]))
+        self.point_read(move |c| user_where(c, "WHERE id = ?1", [id]))
             .await
     }
 
     async fn find_user_by_uniquifier(&self, uniquifier: &str) -> Result<Option<User>> {
         let u = uniquifier.to_owned();
-        self.read(move |c| user_where(c, "WHERE fs_uniquifier = ?1", [u]))
+        self.point_read(move |c| user_where(c, "WHERE fs_uniquifier = ?1", [&u]))
             .await
     }
 
     async fn find_user_by_token_uniquifier(&self, uid: &str) -> Result<Option<User>> {
         let u = uid.to_owned();
-        self.read(
+        self.point_read(
             move |c| match user_where(c, "WHERE fs_token_uniquifier = ?1", [&u])? {
                 Some(user) => Ok(Some(user)),
                 None => user_where(c, "WHERE fs_uniquifier = ?1", [&u]),

@@ -8,20 +8,38 @@ use portcullis_sqlite::{SqliteConfig, SqliteStore};
 use portcullis_testkit::Harness;
 
 async fn fresh() -> Option<Harness> {
+    fresh_with(true).await
+}
+
+async fn fresh_with(inline_point_reads: bool) -> Option<Harness> {
     let dir = std::env::temp_dir().join(format!(
         "portcullis-sqlite-{}",
         portcullis_core::store::new_uniquifier()
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = SqliteStore::open(SqliteConfig::file(dir.join("test.db")))
-        .await
-        .expect("open sqlite");
+    let config = SqliteConfig {
+        inline_point_reads,
+        ..SqliteConfig::file(dir.join("test.db"))
+    };
+    let store = SqliteStore::open(config).await.expect("open sqlite");
     Some(Harness::new(Arc::new(store)).with_teardown(async move {
         let _ = std::fs::remove_dir_all(&dir);
     }))
 }
 
 portcullis_testkit::conformance_tests!(fresh);
+
+/// The same suite with every read on the blocking pool
+/// (`inline_point_reads` off).
+mod blocking_reads {
+    use super::*;
+
+    async fn fresh() -> Option<Harness> {
+        fresh_with(false).await
+    }
+
+    portcullis_testkit::conformance_tests!(fresh);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_store_contract() {
