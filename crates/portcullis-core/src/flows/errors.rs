@@ -95,6 +95,10 @@ pub enum FlowError {
     /// The input was refused (an HTTP 400 with field errors).
     #[error("the form has errors")]
     Form(FormErrors),
+    /// A code could not be sent (mail or SMS down): Flask-Security answers
+    /// 500 with this field error.
+    #[error("a code could not be sent")]
+    SendFailed(FormErrors),
     /// Something below failed: the store, the mailer (an HTTP 5xx).
     #[error(transparent)]
     Internal(#[from] crate::Error),
@@ -104,7 +108,7 @@ impl FlowError {
     /// The form errors, if this is a validation failure.
     pub fn form_errors(&self) -> Option<&FormErrors> {
         match self {
-            FlowError::Form(f) => Some(f),
+            FlowError::Form(f) | FlowError::SendFailed(f) => Some(f),
             FlowError::Internal(_) => None,
         }
     }

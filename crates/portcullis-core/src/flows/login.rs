@@ -9,7 +9,7 @@ use crate::events::{AuthnVia, Event};
 use crate::messages::MessageKey;
 use crate::models::User;
 use crate::store::UserPatch;
-use crate::validation::normalize_email;
+use crate::validation::{canonical_phone, normalize_email};
 use crate::{Result, SecretString};
 
 /// Who is asking (for login tracking).
@@ -89,12 +89,22 @@ impl Security {
         form: LoginForm,
         client: &ClientInfo,
     ) -> Result<Authenticated, FlowError> {
+        let (user, remember) = self.authenticate_password(form).await?;
+        Ok(self
+            .complete_login(user, vec![AuthnVia::Password], remember, client)
+            .await?)
+    }
+
+    /// The first factor of [`login`](Self::login) alone: checks the form
+    /// and the password and returns the user and their remember-me choice,
+    /// without logging them in (no tracking, no event). The web layer calls
+    /// it when a second factor may follow, then
+    /// [`complete_login`](Self::complete_login).
+    pub async fn authenticate_password(&self, form: LoginForm) -> Result<(User, bool), FlowError> {
         match self.check_login(&form).await? {
             Ok(user) => {
                 let remember = form.remember.unwrap_or(self.config().default_remember_me);
-                Ok(self
-                    .complete_login(user, vec![AuthnVia::Password], remember, client)
-                    .await?)
+                Ok((user, remember))
             }
             Err(mut errors) => {
                 if self.config().return_generic_responses {
@@ -174,27 +184,34 @@ impl Security {
     /// HTTP Basic: the active user `identity` (any identity attribute)
     /// names, if `password` is theirs. Unknown identities cost a hash's time.
     pub async fn verify_credentials(&self, identity: &str, password: &str) -> Result<Option<User>> {
-        let mut found = None;
-        for attr in &self.config().user_identity_attributes {
-            let value = match attr.attr {
-                IdentityAttr::Email => normalize_email(identity).ok(),
-                IdentityAttr::Username => self.username_policy().normalize(identity),
-                IdentityAttr::UsPhoneNumber => Some(identity.trim().to_owned()),
-            };
-            if let Some(v) = value {
-                found = self
-                    .store()
-                    .find_user_by_identity(attr.attr, &v, attr.case_insensitive)
-                    .await?;
-                break;
-            }
-        }
-        let Some(user) = found else {
+        let Some(user) = self.lookup_identity(identity).await? else {
             self.burn_hash(password).await?;
             return Ok(None);
         };
         let user = self.check_password(user, password).await?;
         Ok(user.filter(|u| u.active && !self.requires_confirmation(u)))
+    }
+
+    /// Flask-Security's `lookup_identity`: the first identity attribute
+    /// (`SECURITY_USER_IDENTITY_ATTRIBUTES`, in order) whose mapper accepts
+    /// `identity` decides, whether or not it finds a user.
+    pub async fn lookup_identity(&self, identity: &str) -> Result<Option<User>> {
+        for attr in &self.config().user_identity_attributes {
+            let value = match attr.attr {
+                IdentityAttr::Email => normalize_email(identity).ok(),
+                IdentityAttr::Username => self.username_policy().normalize(identity),
+                IdentityAttr::UsPhoneNumber => {
+                    canonical_phone(identity, &self.config().phone_region_default)
+                }
+            };
+            if let Some(v) = value {
+                return self
+                    .store()
+                    .find_user_by_identity(attr.attr, &v, attr.case_insensitive)
+                    .await;
+            }
+        }
+        Ok(None)
     }
 
     /// Whether the user must confirm their email before logging in.

@@ -1,6 +1,7 @@
 //! Flask-Security's account flows, framework-free: registration,
 //! confirmation, login, change and reset of passwords, change of email and
-//! username, username recovery, re-authentication, and auth tokens.
+//! username, username recovery, re-authentication, auth tokens, two-factor
+//! authentication, unified sign-in and recovery codes.
 //!
 //! [`Security`] holds what the flows need (settings, datastore, mailer,
 //! hooks, clock, CPU pool) and offers each flow as an async method. A
@@ -20,9 +21,12 @@ mod email;
 mod errors;
 mod login;
 mod password;
+mod recovery;
 mod register;
 mod service;
 mod tokens;
+mod two_factor;
+mod unified;
 mod username;
 
 pub use self::confirm::Confirmed;
@@ -34,3 +38,7 @@ pub use self::password::{ChangePasswordForm, PasswordChanged, PasswordReset, Res
 pub use self::register::{RegisterForm, Registered};
 pub use self::service::{Security, SecurityBuilder};
 pub use self::tokens::TokenAuth;
+pub use self::two_factor::{
+    AuthenticatorSetup, PendingFactor, TF_METHODS, TfRescue, TfSetupStarted,
+};
+pub use self::unified::{LinkRefused, UsSetupStarted, UsSignedIn};

@@ -192,6 +192,7 @@ impl Security {
             }
             Err(e) => return Err(e.into()),
         };
+        let user = self.us_setup_email(user).await?;
 
         let mut context = Map::new();
         if c.confirmable {

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use portcullis_crypto::{
-    AuthTokenIssuer, PasswordHasher, TokenKind, UrlSafeTimedSerializer, Verified,
+    AuthTokenIssuer, PasswordHasher, TokenKind, TotpFactory, UrlSafeTimedSerializer, Verified,
 };
 use serde_json::{Map, Value, json};
 
 use super::cpu::{CpuPool, InlineCpu, run_on};
 use super::tokens::LinkKind;
 use crate::events::{Event, EventHooks, NoHooks};
-use crate::mail::{Email, MailKind, Mailer};
+use crate::mail::{Email, MailKind, Mailer, SmsSender};
 use crate::messages::Messages;
 use crate::models::User;
 use crate::store::Datastore;
@@ -29,11 +29,16 @@ struct Inner {
     config: SecurityConfig,
     store: Arc<dyn Datastore>,
     mailer: Arc<dyn Mailer>,
+    sms: Option<Arc<dyn SmsSender>>,
     hooks: Arc<dyn EventHooks>,
     clock: Arc<dyn Clock>,
     cpu: Arc<dyn CpuPool>,
     breach: Option<Arc<dyn BreachChecker>>,
     hasher: PasswordHasher,
+    totp: Option<TotpFactory>,
+    tf_setup: UrlSafeTimedSerializer,
+    tf_validity: UrlSafeTimedSerializer,
+    us_setup: UrlSafeTimedSerializer,
     password_policy: PasswordPolicy,
     username_policy: UsernamePolicy,
     confirm: UrlSafeTimedSerializer,
@@ -49,6 +54,7 @@ pub struct SecurityBuilder {
     config: SecurityConfig,
     store: Option<Arc<dyn Datastore>>,
     mailer: Option<Arc<dyn Mailer>>,
+    sms: Option<Arc<dyn SmsSender>>,
     hooks: Arc<dyn EventHooks>,
     clock: Arc<dyn Clock>,
     cpu: Arc<dyn CpuPool>,
@@ -66,6 +72,14 @@ impl SecurityBuilder {
     /// The mailer (required).
     pub fn mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = Some(mailer);
+        self
+    }
+
+    /// The SMS sender (needed when `"sms"` is among
+    /// `SECURITY_TWO_FACTOR_ENABLED_METHODS` or `SECURITY_US_ENABLED_METHODS`
+    /// with the feature on).
+    pub fn sms_sender(mut self, sms: Arc<dyn SmsSender>) -> Self {
+        self.sms = Some(sms);
         self
     }
 
@@ -112,6 +126,21 @@ impl SecurityBuilder {
         let mailer = self
             .mailer
             .ok_or_else(|| Error::new(ErrorKind::Config, "Security needs a mailer"))?;
+        let sms_wanted = (config.two_factor
+            && config.two_factor_enabled_methods.iter().any(|m| m == "sms"))
+            || (config.unified_signin && config.us_enabled_methods.iter().any(|m| m == "sms"));
+        if sms_wanted && self.sms.is_none() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "\"sms\" is an enabled two-factor or unified sign-in method: give SecurityBuilder::sms_sender a sender",
+            ));
+        }
+        let totp =
+            if config.two_factor || config.unified_signin || config.multi_factor_recovery_codes {
+                Some(config.totp_factory()?)
+            } else {
+                None
+            };
         Ok(Security {
             inner: Arc::new(Inner {
                 hasher: config.password_hasher()?,
@@ -121,9 +150,14 @@ impl SecurityBuilder {
                 reset: config.serializer(TokenKind::Reset)?,
                 change_email: config.serializer(TokenKind::ChangeEmail)?,
                 auth_tokens: config.auth_token_issuer()?,
+                tf_setup: config.serializer(TokenKind::TfSetup)?,
+                tf_validity: config.serializer(TokenKind::TfValidity)?,
+                us_setup: config.serializer(TokenKind::UsSetup)?,
+                totp,
                 config,
                 store,
                 mailer,
+                sms: self.sms,
                 hooks: self.hooks,
                 clock: self.clock,
                 cpu: self.cpu,
@@ -156,6 +190,7 @@ impl Security {
             config,
             store: None,
             mailer: None,
+            sms: None,
             hooks: Arc::new(NoHooks),
             clock: Arc::new(SystemClock),
             cpu: Arc::new(InlineCpu),
@@ -211,6 +246,42 @@ impl Security {
 
     pub(crate) fn auth_tokens(&self) -> &AuthTokenIssuer {
         &self.inner.auth_tokens
+    }
+
+    /// The TOTP factory (present when two-factor, unified sign-in or
+    /// recovery codes are on).
+    pub(crate) fn totp(&self) -> Result<&TotpFactory> {
+        self.inner.totp.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Config,
+                "two-factor / unified sign-in is not enabled (no TOTP factory)",
+            )
+        })
+    }
+
+    pub(crate) fn tf_setup_serializer(&self) -> &UrlSafeTimedSerializer {
+        &self.inner.tf_setup
+    }
+
+    pub(crate) fn tf_validity_serializer(&self) -> &UrlSafeTimedSerializer {
+        &self.inner.tf_validity
+    }
+
+    pub(crate) fn us_setup_serializer(&self) -> &UrlSafeTimedSerializer {
+        &self.inner.us_setup
+    }
+
+    pub(crate) fn sms(&self) -> Option<&dyn SmsSender> {
+        self.inner.sms.as_deref()
+    }
+
+    /// Runs a CPU-bound job (a TOTP secret's PBKDF2 unwrap) on the CPU pool.
+    pub(crate) async fn on_cpu<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        run_on(self.inner.cpu.as_ref(), f).await
     }
 
     /// Now, at microsecond precision.

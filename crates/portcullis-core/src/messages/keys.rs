@@ -8,6 +8,11 @@
 pub enum MessageKey {
     /// Input not appropriate for requested API
     ApiError,
+    /// This field is required. (WTForms' `InputRequired`, not a
+    /// `SECURITY_MSG_*` key: Flask-Security's code fields answer with it.)
+    FieldRequired,
+    /// Not a valid choice. (WTForms' `RadioField`, not a `SECURITY_MSG_*` key.)
+    NotAValidChoice,
     /// Authentication failed - identity or password/passcode invalid
     GenericAuthnFailed,
     /// If that email address is in our system, you will receive an email describing how to reset your password.
@@ -293,6 +298,8 @@ impl MessageKey {
     pub fn name(self) -> &'static str {
         match self {
             MessageKey::ApiError => "API_ERROR",
+            MessageKey::FieldRequired => "WTF_FIELD_REQUIRED",
+            MessageKey::NotAValidChoice => "WTF_NOT_A_VALID_CHOICE",
             MessageKey::GenericAuthnFailed => "GENERIC_AUTHN_FAILED",
             MessageKey::GenericRecovery => "GENERIC_RECOVERY",
             MessageKey::GenericUsSignin => "GENERIC_US_SIGNIN",
@@ -391,6 +398,8 @@ impl MessageKey {
     pub fn default_text(self) -> &'static str {
         match self {
             MessageKey::ApiError => "Input not appropriate for requested API",
+            MessageKey::FieldRequired => "This field is required.",
+            MessageKey::NotAValidChoice => "Not a valid choice.",
             MessageKey::GenericAuthnFailed => {
                 "Authentication failed - identity or password/passcode invalid"
             }
@@ -552,7 +561,9 @@ impl MessageKey {
     /// The message's category: `error`, `info` or `success`.
     pub fn category(self) -> &'static str {
         match self {
-            MessageKey::ApiError => "error",
+            MessageKey::ApiError | MessageKey::FieldRequired | MessageKey::NotAValidChoice => {
+                "error"
+            }
             MessageKey::GenericAuthnFailed => "error",
             MessageKey::GenericRecovery => "info",
             MessageKey::GenericUsSignin => "info",

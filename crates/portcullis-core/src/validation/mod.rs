@@ -6,12 +6,14 @@
 mod breach;
 mod email;
 mod password;
+mod phone;
 mod text;
 mod username;
 
 pub use self::breach::{BreachChecker, MemoryBreachChecker, parse_range_response, sha1_hex_upper};
 pub use self::email::{EmailPolicy, normalize_email};
 pub use self::password::{MAX_LENGTH as PASSWORD_MAX_LENGTH, PasswordPolicy};
+pub use self::phone::canonical_phone;
 pub use self::text::{InputVerdict, sanitize_input};
 pub use self::username::UsernamePolicy;
 
