@@ -96,6 +96,95 @@ impl Portcullis {
                 vec![pw("password", "Password", "current-password")],
                 "Reauthenticate",
             ),
+            Endpoint::TfSetup => (
+                "two_factor_setup.html",
+                "Two-factor authentication",
+                vec![
+                    field(
+                        "setup",
+                        "text",
+                        "Method (email, authenticator, sms, disable)",
+                        "off",
+                    ),
+                    field("phone", "tel", "Phone number", "tel"),
+                ],
+                "Submit",
+            ),
+            Endpoint::TfValidate => (
+                "two_factor_verify_code.html",
+                "Two-factor authentication",
+                vec![field(
+                    "code",
+                    "text",
+                    "Authentication Code",
+                    "one-time-code",
+                )],
+                "Submit Code",
+            ),
+            Endpoint::TfSelect => (
+                "two_factor_select.html",
+                "Select a second factor",
+                vec![field(
+                    "which",
+                    "text",
+                    "Available Second Factor Methods",
+                    "off",
+                )],
+                "Select",
+            ),
+            Endpoint::TfRescue => (
+                "two_factor_verify_code.html",
+                "Trouble accessing your account?",
+                vec![field(
+                    "help_setup",
+                    "text",
+                    "help, email or recovery_code",
+                    "off",
+                )],
+                "Submit",
+            ),
+            Endpoint::MfRecovery => (
+                "mf_recovery.html",
+                "Use a recovery code",
+                vec![field("code", "text", "Recovery Code", "off")],
+                "Submit Code",
+            ),
+            Endpoint::MfRecoveryCodes => (
+                "mf_recovery_codes.html",
+                "Recovery codes",
+                vec![],
+                "Generate New Recovery Codes",
+            ),
+            Endpoint::UsSignin => (
+                "us_signin.html",
+                "Sign In",
+                vec![
+                    field("identity", "text", "Email Address", "username"),
+                    pw("passcode", "Code or Password", "off"),
+                    field("remember", "checkbox", "Remember Me", ""),
+                ],
+                "Sign In",
+            ),
+            Endpoint::UsVerify => (
+                "us_verify.html",
+                "Please Reauthenticate",
+                vec![pw("passcode", "Code or Password", "off")],
+                "Sign In",
+            ),
+            Endpoint::UsSetup => (
+                "us_setup.html",
+                "Setup Unified Sign In",
+                vec![
+                    field(
+                        "chosen_method",
+                        "text",
+                        "Method (email, authenticator, sms)",
+                        "off",
+                    ),
+                    field("phone", "tel", "Phone number", "tel"),
+                ],
+                "Submit",
+            ),
             _ => return None,
         })
     }
@@ -108,6 +197,21 @@ impl Portcullis {
         form: &FormData,
         errors: Option<&Value>,
         messages: Vec<String>,
+    ) -> HttpResponse {
+        self.render_page_with(endpoint, req, session, form, errors, messages, None)
+    }
+
+    /// As `render_page`, with the authenticator's QR code (an SVG data URI).
+    #[allow(clippy::too_many_arguments)]
+    fn render_page_with(
+        &self,
+        endpoint: Endpoint,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        form: &FormData,
+        errors: Option<&Value>,
+        messages: Vec<String>,
+        qr_image: Option<String>,
     ) -> HttpResponse {
         let Some((page, title, fields, submit)) = self.page_of(endpoint) else {
             return HttpResponse::error(StatusCode::NOT_FOUND, "Not found");
@@ -156,7 +260,7 @@ impl Portcullis {
         let context = json!({
             "title": title, "action": req.uri.path(), "fields": fields, "submit": submit, "values": values,
             "errors": by_field, "form_errors": form_errors, "messages": messages, "csrf_token": csrf,
-            "next": next, "links": links,
+            "next": next, "links": links, "qr_image": qr_image,
         });
         let mut r = self
             .pages()
@@ -246,10 +350,50 @@ impl Portcullis {
             200 if endpoint == Endpoint::Logout => {
                 HttpResponse::redirect(&self.next_or(req, &form, &c.post_logout_view))
             }
-            200 if !post => self.render_page(endpoint, req, session, &form, None, vec![]),
+            200 if !post && self.page_of(endpoint).is_some() => {
+                self.render_page(endpoint, req, session, &form, None, vec![])
+            }
+            200 if !post => resp,
             200 => match endpoint {
-                Endpoint::Login => {
+                Endpoint::Login | Endpoint::UsSignin => match self.tf_next_page(&resp) {
+                    Some(page) => HttpResponse::redirect(&page),
+                    None => HttpResponse::redirect(&self.next_or(req, &form, &c.post_login_view)),
+                },
+                Endpoint::TfValidate | Endpoint::MfRecovery if session.user_id().is_some() => {
                     HttpResponse::redirect(&self.next_or(req, &form, &c.post_login_view))
+                }
+                Endpoint::TfSetup | Endpoint::UsSetup | Endpoint::MfRecoveryCodes => {
+                    let get = |k: &str| {
+                        body.as_ref()
+                            .and_then(|b| b.get(k))
+                            .filter(|v| !v.is_null())
+                    };
+                    let note = get("recovery_codes")
+                        .or_else(|| get("tf_authr_key"))
+                        .or_else(|| get("authr_key"))
+                        .map(|v| match v {
+                            Value::String(t) => vec![t.clone()],
+                            Value::Array(items) => items
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect(),
+                            other => vec![other.to_string()],
+                        })
+                        .unwrap_or_default();
+                    let qr = get("tf_authr_uri")
+                        .or_else(|| get("authr_uri"))
+                        .and_then(Value::as_str)
+                        .and_then(|uri| portcullis_core::crypto::totp::qr_svg_data_uri(uri).ok());
+                    self.render_page_with(
+                        endpoint,
+                        req,
+                        session,
+                        &FormData::default(),
+                        None,
+                        note,
+                        qr,
+                    )
                 }
                 Endpoint::Register if session.user_id().is_some() => HttpResponse::redirect(
                     &self.next_or(

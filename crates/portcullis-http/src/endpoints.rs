@@ -2,6 +2,7 @@
 
 use http::{Method, StatusCode};
 use portcullis_core::config::RedirectBehavior;
+use portcullis_core::events::AuthnVia;
 use portcullis_core::flows::{
     Authenticated, ChangePasswordForm, LoginForm, RegisterForm, ResetPasswordForm,
 };
@@ -29,6 +30,20 @@ pub(crate) enum Endpoint {
     ChangeUsername,
     RecoverUsername,
     Verify,
+    TfSetup,
+    TfSetupToken,
+    TfValidate,
+    TfSelect,
+    TfRescue,
+    MfRecoveryCodes,
+    MfRecovery,
+    UsSignin,
+    UsSigninSendCode,
+    UsVerify,
+    UsVerifySendCode,
+    UsSetup,
+    UsSetupToken,
+    UsVerifyLink,
 }
 
 impl Portcullis {
@@ -41,8 +56,20 @@ impl Portcullis {
                 .and_then(|r| r.strip_prefix('/'))
                 .filter(|t| !t.is_empty() && !t.contains('/'))
         };
-        let exact: [(bool, &str, Endpoint); 11] = [
-            (true, &c.login_url, Endpoint::Login),
+        let (tf, us) = (c.two_factor, c.unified_signin);
+        let mf = c.multi_factor_recovery_codes && tf;
+        let login_path: &str = if us && c.us_signin_replaces_login {
+            ""
+        } else {
+            &c.login_url
+        };
+        let exact: [(bool, &str, Endpoint); 24] = [
+            (
+                us && c.us_signin_replaces_login,
+                &c.login_url,
+                Endpoint::UsSignin,
+            ),
+            (true, login_path, Endpoint::Login),
             (true, &c.logout_url, Endpoint::Logout),
             (c.registerable, &c.register_url, Endpoint::Register),
             (c.confirmable, &c.confirm_url, Endpoint::Confirm),
@@ -64,12 +91,38 @@ impl Portcullis {
                 &c.verify_url,
                 Endpoint::Verify,
             ),
+            (tf, &c.two_factor_setup_url, Endpoint::TfSetup),
+            (tf, &c.two_factor_token_validation_url, Endpoint::TfValidate),
+            (tf, &c.two_factor_select_url, Endpoint::TfSelect),
+            (tf, &c.two_factor_rescue_url, Endpoint::TfRescue),
+            (
+                mf,
+                &c.multi_factor_recovery_codes_url,
+                Endpoint::MfRecoveryCodes,
+            ),
+            (mf, &c.multi_factor_recovery_url, Endpoint::MfRecovery),
+            (us, &c.us_signin_url, Endpoint::UsSignin),
+            (us, &c.us_signin_send_code_url, Endpoint::UsSigninSendCode),
+            (
+                us && c.freshness.num_seconds() >= 0,
+                &c.us_verify_url,
+                Endpoint::UsVerify,
+            ),
+            (
+                us && c.freshness.num_seconds() >= 0,
+                &c.us_verify_send_code_url,
+                Endpoint::UsVerifySendCode,
+            ),
+            (us, &c.us_setup_url, Endpoint::UsSetup),
+            (us, &c.us_verify_link_url, Endpoint::UsVerifyLink),
             (false, "", Endpoint::Verify),
         ];
         if let Some((_, _, e)) = exact.iter().find(|(on, url, _)| *on && *url == path) {
             return Some((*e, None));
         }
-        let tokened: [(bool, &str, Endpoint); 3] = [
+        let tokened: [(bool, &str, Endpoint); 5] = [
+            (tf, &c.two_factor_setup_url, Endpoint::TfSetupToken),
+            (us, &c.us_setup_url, Endpoint::UsSetupToken),
             (c.confirmable, &c.confirm_url, Endpoint::ConfirmToken),
             (c.recoverable, &c.reset_url, Endpoint::ResetToken),
             (
@@ -131,7 +184,13 @@ impl Portcullis {
         let c = self.security().config();
         let post = req.method == Method::POST;
         let allowed_methods: &[Method] = match endpoint {
-            Endpoint::ConfirmToken | Endpoint::ChangeEmailToken => &[Method::GET],
+            Endpoint::ConfirmToken | Endpoint::ChangeEmailToken | Endpoint::UsVerifyLink => {
+                &[Method::GET]
+            }
+            Endpoint::TfSetupToken
+            | Endpoint::UsSetupToken
+            | Endpoint::UsSigninSendCode
+            | Endpoint::UsVerifySendCode => &[Method::POST],
             Endpoint::Logout => &[Method::GET, Method::POST],
             _ => &[Method::GET, Method::POST],
         };
@@ -174,7 +233,16 @@ impl Portcullis {
         let auth = self.authenticate(req, Some(&form), session, api).await?;
         let needs_auth = matches!(
             endpoint,
-            Endpoint::Change | Endpoint::ChangeEmail | Endpoint::ChangeUsername | Endpoint::Verify
+            Endpoint::Change
+                | Endpoint::ChangeEmail
+                | Endpoint::ChangeUsername
+                | Endpoint::Verify
+                | Endpoint::TfSetupToken
+                | Endpoint::MfRecoveryCodes
+                | Endpoint::UsVerify
+                | Endpoint::UsVerifySendCode
+                | Endpoint::UsSetup
+                | Endpoint::UsSetupToken
         );
         if needs_auth && auth.is_none() {
             return Ok(self.unauthenticated(api));
@@ -185,14 +253,24 @@ impl Portcullis {
         {
             return Ok(*r);
         }
-        // Flask-Security's `anonymous_user_required` on these posts.
-        if post
-            && auth.is_some()
+        // Flask-Security's `anonymous_user_required`: on these posts, and on
+        // every request to the second-factor rescue and the magic link.
+        let anonymous_only = (post
             && matches!(
                 endpoint,
-                Endpoint::Login | Endpoint::Register | Endpoint::RecoverUsername
-            )
-        {
+                Endpoint::Login
+                    | Endpoint::Register
+                    | Endpoint::RecoverUsername
+                    | Endpoint::UsSignin
+            ))
+            || matches!(
+                endpoint,
+                Endpoint::TfRescue
+                    | Endpoint::MfRecovery
+                    | Endpoint::UsSigninSendCode
+                    | Endpoint::UsVerifyLink
+            );
+        if anonymous_only && auth.is_some() {
             let msg = self
                 .security()
                 .messages()
@@ -226,8 +304,13 @@ impl Portcullis {
                 if !errors.is_empty() {
                     return Ok(self.form_errors(&errors));
                 }
-                match s.login(f, client).await {
-                    Ok(a) => Ok(self.logged_in(req, session, &a, json!({"tf_required": false}))),
+                // A second factor may follow: the login itself is recorded after it.
+                session.tf_clean();
+                match s.authenticate_password(f).await {
+                    Ok((user, remember)) => {
+                        self.tf_enter_or_login(req, session, user, remember, AuthnVia::Password)
+                            .await
+                    }
                     Err(e) => self.flow_error(e),
                 }
             }
@@ -442,6 +525,7 @@ impl Portcullis {
                     Err(e) => self.flow_error(e),
                 }
             }
+            (e, _) => self.mfa(e, token, req, session, &form, auth).await,
         }
     }
 
@@ -484,9 +568,24 @@ impl Portcullis {
     fn flow_error(&self, e: FlowError) -> portcullis_core::Result<HttpResponse> {
         match e {
             FlowError::Form(f) => Ok(self.form_errors(&f)),
+            FlowError::SendFailed(f) => Ok(HttpResponse::form_errors_with(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &f,
+                self.security().messages(),
+            )),
             FlowError::Internal(e) => Err(e),
             other => Err(portcullis_core::Error::internal(other.to_string())),
         }
+    }
+
+    /// A 200 envelope of `body` plus `csrf_token` (and its cookie).
+    pub(crate) fn respond_ok(
+        &self,
+        session: &mut SessionState,
+        mut body: Map<String, Value>,
+    ) -> HttpResponse {
+        let csrf = self.add_csrf(session, &mut body);
+        self.with_csrf_cookie(HttpResponse::ok(body), csrf.as_deref())
     }
 
     /// A success envelope: `csrf_token` always, `user` when asked, `extra` keys.
@@ -530,7 +629,7 @@ impl Portcullis {
 
     /// After a login: the session, and `user.authentication_token` when
     /// `?include_auth_token` (or `SECURITY_BACKWARDS_COMPAT_AUTH_TOKEN`).
-    fn logged_in(
+    pub(crate) fn logged_in(
         &self,
         req: &HttpRequest<'_>,
         session: &mut SessionState,
@@ -541,7 +640,7 @@ impl Portcullis {
         self.ok_with_token(req, session, a, extra)
     }
 
-    fn ok_with_token(
+    pub(crate) fn ok_with_token(
         &self,
         req: &HttpRequest<'_>,
         session: &mut SessionState,

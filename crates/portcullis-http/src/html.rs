@@ -26,6 +26,14 @@ pub const PAGES: &[&str] = &[
     "change_username.html",
     "recover_username.html",
     "verify.html",
+    "two_factor_setup.html",
+    "two_factor_verify_code.html",
+    "two_factor_select.html",
+    "mf_recovery.html",
+    "mf_recovery_codes.html",
+    "us_signin.html",
+    "us_verify.html",
+    "us_setup.html",
 ];
 
 /// Renders the pages.

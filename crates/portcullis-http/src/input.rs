@@ -76,6 +76,39 @@ impl FormData {
         }
     }
 
+    /// A code field: a string, or a JSON integer read as its decimal text
+    /// (Flask-Security's `IsStringOrInt`).
+    pub fn code(&self, name: &'static str, errors: &mut FormErrors) -> Option<String> {
+        match self.fields.get(name) {
+            Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
+            _ => self.string(name, errors),
+        }
+    }
+
+    /// A list of strings: a JSON array of strings, or one string (a form
+    /// field). Anything else is `API_ERROR` on the field.
+    pub fn string_list(&self, name: &'static str, errors: &mut FormErrors) -> Vec<String> {
+        match self.fields.get(name) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) if s.is_empty() => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => {
+                let strings: Option<Vec<String>> = items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect();
+                strings.unwrap_or_else(|| {
+                    errors.add(name, MessageKey::ApiError);
+                    Vec::new()
+                })
+            }
+            Some(_) => {
+                errors.add(name, MessageKey::ApiError);
+                Vec::new()
+            }
+        }
+    }
+
     /// A secret string field (passwords).
     pub fn secret(&self, name: &'static str, errors: &mut FormErrors) -> Option<SecretString> {
         self.string(name, errors).map(SecretString::new)

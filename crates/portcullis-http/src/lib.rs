@@ -6,6 +6,7 @@ pub mod csrf;
 mod endpoints;
 mod html;
 pub mod input;
+mod mfa;
 mod respond;
 pub mod session;
 
@@ -58,6 +59,18 @@ impl HttpRequest<'_> {
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A cookie the request carries.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim_matches('"').to_owned())
     }
 
     /// Whether the body is JSON.

@@ -44,6 +44,12 @@ impl HttpResponse {
 
     /// 400 with `errors` and `field_errors` (`""` for form-level).
     pub fn form_errors(errors: &FormErrors, messages: &Messages) -> Self {
+        Self::form_errors_with(StatusCode::BAD_REQUEST, errors, messages)
+    }
+
+    /// `errors` and `field_errors` with `status` (Flask-Security answers 500
+    /// this way when a code could not be sent).
+    pub fn form_errors_with(status: StatusCode, errors: &FormErrors, messages: &Messages) -> Self {
         let rendered = errors.render(messages);
         let mut fields: Map<String, Value> = Map::new();
         for (field, text) in &rendered {
@@ -55,10 +61,7 @@ impl HttpResponse {
             }
         }
         let all: Vec<&String> = rendered.iter().map(|(_, t)| t).collect();
-        Self::envelope(
-            StatusCode::BAD_REQUEST,
-            json!({"errors": all, "field_errors": fields}),
-        )
+        Self::envelope(status, json!({"errors": all, "field_errors": fields}))
     }
 
     /// 302 to `location`.
@@ -85,18 +88,45 @@ impl HttpResponse {
 
     /// Adds a cookie.
     pub fn with_cookie(
-        mut self,
+        self,
         name: &str,
         value: &str,
         options: &CookieOptions,
         delete: bool,
     ) -> Self {
+        self.set_cookie(name, value, options, delete.then_some(0))
+    }
+
+    /// Adds a cookie that lasts `max_age` seconds, and `Vary: Cookie`
+    /// (the two-factor validity cookie).
+    pub fn with_lasting_cookie(
+        self,
+        name: &str,
+        value: &str,
+        options: &CookieOptions,
+        max_age: i64,
+    ) -> Self {
+        let mut r = self.set_cookie(name, value, options, Some(max_age.max(1)));
+        r.headers
+            .append(http::header::VARY, HeaderValue::from_static("Cookie"));
+        r
+    }
+
+    fn set_cookie(
+        mut self,
+        name: &str,
+        value: &str,
+        options: &CookieOptions,
+        max_age: Option<i64>,
+    ) -> Self {
         let mut c = format!("{name}={value}; Path={}", options.path);
         if let Some(d) = &options.domain {
             c.push_str(&format!("; Domain={d}"));
         }
-        if delete {
-            c.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0");
+        match max_age {
+            Some(0) => c.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"),
+            Some(age) => c.push_str(&format!("; Max-Age={age}")),
+            None => {}
         }
         if options.secure {
             c.push_str("; Secure");

@@ -18,6 +18,31 @@ pub mod keys {
     pub const FS_GEXP: &str = "fs_gexp";
     /// The raw CSRF token.
     pub const CSRF: &str = "csrf_token";
+    /// Two-factor in progress: the user's `fs_uniquifier`.
+    pub const TF_USER_ID: &str = "tf_user_id";
+    /// Two-factor in progress: `setup_from_login`, `ready` or `validating_profile`.
+    pub const TF_STATE: &str = "tf_state";
+    /// Two-factor in progress: the method being set up.
+    pub const TF_PRIMARY_METHOD: &str = "tf_primary_method";
+    /// Two-factor in progress: remember me, from the first factor.
+    pub const TF_REMEMBER: &str = "tf_remember_login";
+    /// Two-factor in progress: the new secret being set up (encrypted).
+    pub const TF_TOTP_SECRET: &str = "tf_totp_secret";
+    /// Two-factor in progress: the user must choose a method.
+    pub const TF_SELECT: &str = "tf_select";
+    /// Two-factor in progress: the SMS number being set up (Portcullis keeps
+    /// it here until its code is verified; Flask-Security stores it at once).
+    pub const TF_PHONE: &str = "tf_phone_number";
+    /// Every two-factor key.
+    pub const TF_ALL: [&str; 7] = [
+        TF_USER_ID,
+        TF_STATE,
+        TF_PRIMARY_METHOD,
+        TF_REMEMBER,
+        TF_TOTP_SECRET,
+        TF_SELECT,
+        TF_PHONE,
+    ];
 }
 
 /// A session's data.
@@ -98,8 +123,17 @@ impl SessionState {
         self.renew = true;
     }
 
-    /// Forgets the user and the CSRF token (Flask-Security's `logout_user`).
+    /// Forgets any two-factor login in progress (`tf_clean_session`).
+    pub fn tf_clean(&mut self) {
+        for k in keys::TF_ALL {
+            self.remove(k);
+        }
+    }
+
+    /// Forgets the user and the CSRF token (Flask-Security's `logout_user`),
+    /// and any two-factor login in progress.
     pub fn logout(&mut self) {
+        self.tf_clean();
         for k in [
             keys::USER_ID,
             keys::FRESH,

@@ -14,6 +14,10 @@ const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*
 const PW: &str = "Correct-Horse-Battery-9";
 
 async fn app(pages: Option<Pages>) -> Portcullis {
+    app_with(pages, &[]).await
+}
+
+async fn app_with(pages: Option<Pages>, extra: &[(&'static str, &'static str)]) -> Portcullis {
     let (config, _) = ConfigLoader::new()
         .vars([
             ("SECRET_KEY", "browser-secret"),
@@ -23,6 +27,7 @@ async fn app(pages: Option<Pages>) -> Portcullis {
             ("SECURITY_RECOVERABLE", "true"),
             ("SECURITY_CHANGEABLE", "true"),
         ])
+        .vars(extra.iter().copied())
         .build()
         .unwrap();
     let store = Arc::new(MemoryStore::new());
@@ -212,4 +217,105 @@ async fn pages_can_be_overridden_by_flask_security_name() {
             .contains("Retype Password")
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn two_factor_by_form_shows_the_qr_code_and_asks_for_the_code() {
+    use portcullis_core::crypto::Totp;
+    let app = app_with(
+        None,
+        &[
+            ("SECURITY_TWO_FACTOR", "true"),
+            (
+                "SECURITY_TWO_FACTOR_ENABLED_METHODS",
+                r#"["authenticator"]"#,
+            ),
+            ("SECURITY_TOTP_SECRETS", r#"{"1": "browser-totp-secret"}"#),
+            ("SECURITY_TOTP_ISSUER", "browser"),
+        ],
+    )
+    .await;
+    let mut s = SessionState::default();
+    let csrf = csrf_from(&html(
+        &send(&app, &mut s, Method::GET, "/login", BROWSER, None).await,
+    ));
+    let login = format!(
+        "csrf_token={}&email=ann%40example.com&password={}",
+        enc(&csrf),
+        enc(PW)
+    );
+    let r = send(&app, &mut s, Method::POST, "/login", BROWSER, Some(&login)).await;
+    assert_eq!(r.headers.get("location").unwrap(), "/");
+    // Set up the authenticator: the page shows the key and its QR code.
+    let body = format!("csrf_token={}&setup=authenticator", enc(&csrf));
+    let page = html(
+        &send(
+            &app,
+            &mut s,
+            Method::POST,
+            "/tf-setup",
+            BROWSER,
+            Some(&body),
+        )
+        .await,
+    );
+    assert!(
+        page.contains(r#"src="data:image/svg+xml;base64,"#),
+        "{page}"
+    );
+    let key: String = page
+        .split(['"', '<', '>', ' '])
+        .find(|w| w.len() == 39 && w.matches('-').count() == 7)
+        .expect("the key on the page")
+        .replace('-', "");
+    let totp = Totp::from_base32(&key).unwrap();
+    let code = |t: &Totp| t.code_at(chrono::Utc::now().timestamp());
+    let body = format!("csrf_token={}&code={}", enc(&csrf), code(&totp));
+    let r = send(
+        &app,
+        &mut s,
+        Method::POST,
+        "/tf-validate",
+        BROWSER,
+        Some(&body),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FOUND,
+        "{:?}",
+        String::from_utf8_lossy(&r.body)
+    );
+    // Log out and in again: the browser is sent to the code page.
+    send(&app, &mut s, Method::POST, "/logout", BROWSER, Some("")).await;
+    let csrf = csrf_from(&html(
+        &send(&app, &mut s, Method::GET, "/login", BROWSER, None).await,
+    ));
+    let login = format!(
+        "csrf_token={}&email=ann%40example.com&password={}",
+        enc(&csrf),
+        enc(PW)
+    );
+    let r = send(&app, &mut s, Method::POST, "/login", BROWSER, Some(&login)).await;
+    assert_eq!(
+        r.headers.get("location").map(|l| l.to_str().unwrap()),
+        Some("/tf-validate"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert!(s.user_id().is_none(), "not logged in before the code");
+    let page = html(&send(&app, &mut s, Method::GET, "/tf-validate", BROWSER, None).await);
+    assert!(page.contains(r#"name="code""#));
+    let body = format!("csrf_token={}&code={}", enc(&csrf_from(&page)), code(&totp));
+    let r = send(
+        &app,
+        &mut s,
+        Method::POST,
+        "/tf-validate",
+        BROWSER,
+        Some(&body),
+    )
+    .await;
+    assert_eq!(r.headers.get("location").unwrap(), "/");
+    assert!(s.user_id().is_some());
 }

@@ -1,0 +1,830 @@
+//! Two-factor (`/tf-*`), recovery-code (`/mf-*`) and unified sign-in
+//! (`/us-*`) endpoints, answering as Flask-Security's do. The half-logged-in
+//! state between the first and the second factor lives in the server-side
+//! session under Flask-Security's key names (`tf_user_id`, `tf_state`, …).
+
+use http::StatusCode;
+use portcullis_core::config::RedirectBehavior;
+use portcullis_core::events::AuthnVia;
+use portcullis_core::flows::{Authenticated, PendingFactor, TfRescue, TfSetupStarted};
+use portcullis_core::{FlowError, FormErrors, Message, MessageKey, SecretString, User};
+use serde_json::{Map, Value, json};
+
+use crate::auth::{Mechanism, RequestAuth};
+use crate::endpoints::Endpoint;
+use crate::input::FormData;
+use crate::respond::{HttpResponse, with_query};
+use crate::session::{SessionState, keys};
+use crate::{HttpRequest, Portcullis};
+
+type Answer = portcullis_core::Result<HttpResponse>;
+
+fn via(method: &str) -> AuthnVia {
+    match method {
+        "email" => AuthnVia::Email,
+        "sms" => AuthnVia::Sms,
+        "authenticator" => AuthnVia::Authenticator,
+        _ => AuthnVia::Password,
+    }
+}
+
+impl Portcullis {
+    /// A 200 envelope with `csrf_token`, `extra`, and `user: {}` when asked.
+    fn answer(&self, session: &mut SessionState, include_user: bool, extra: Value) -> HttpResponse {
+        let mut body = extra.as_object().cloned().unwrap_or_default();
+        if include_user {
+            body.insert("user".into(), json!({}));
+        }
+        self.respond_ok(session, body)
+    }
+
+    /// `tf_illegal_state`: `TWO_FACTOR_PERMISSION_DENIED` as a form error.
+    fn tf_illegal(&self, session: &mut SessionState) -> HttpResponse {
+        session.tf_clean();
+        self.errors(&FormErrors::form(MessageKey::TwoFactorPermissionDenied))
+    }
+
+    fn errors(&self, e: &FormErrors) -> HttpResponse {
+        HttpResponse::form_errors(e, self.security().messages())
+    }
+
+    /// A flow's refusal: 400 with field errors, or 500 when a code could
+    /// not be sent.
+    fn refused(&self, e: FlowError) -> Answer {
+        match e {
+            FlowError::Form(f) => Ok(self.errors(&f)),
+            FlowError::SendFailed(f) => Ok(HttpResponse::form_errors_with(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &f,
+                self.security().messages(),
+            )),
+            FlowError::Internal(e) => Err(e),
+            other => Err(portcullis_core::Error::internal(other.to_string())),
+        }
+    }
+
+    /// The user a two-factor login in progress is for, when the session is
+    /// in one of `states` (`tf_check_state`).
+    async fn tf_user(
+        &self,
+        session: &mut SessionState,
+        states: &[&str],
+    ) -> portcullis_core::Result<Option<User>> {
+        let state_ok = session
+            .get_str(keys::TF_STATE)
+            .is_some_and(|s| states.contains(&s));
+        let Some(uid) = session
+            .get_str(keys::TF_USER_ID)
+            .filter(|_| state_ok)
+            .map(str::to_owned)
+        else {
+            session.tf_clean();
+            return Ok(None);
+        };
+        let user = self
+            .security()
+            .store()
+            .find_user_by_uniquifier(&uid)
+            .await?;
+        if user.is_none() {
+            session.tf_clean();
+        }
+        Ok(user)
+    }
+
+    /// After a first factor (`tf_enter`): logs the user in, or starts the
+    /// second factor when one is required.
+    pub(crate) async fn tf_enter_or_login(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        user: User,
+        remember: bool,
+        how: AuthnVia,
+    ) -> Answer {
+        let s = self.security();
+        let validity = req.cookie(&s.config().two_factor_validity_cookie_name);
+        if !s.tf_required(&user, validity.as_deref()) {
+            let a = s
+                .complete_login(user, vec![how], remember, req.client)
+                .await?;
+            return Ok(self.logged_in(req, session, &a, json!({"tf_required": false})));
+        }
+        session.tf_clean();
+        if remember {
+            session.set(keys::TF_REMEMBER, json!(true));
+        }
+        session.set(keys::TF_USER_ID, json!(user.fs_uniquifier));
+        let methods = s.tf_setup_methods(&user);
+        match methods.len() {
+            0 => {
+                session.set(keys::TF_STATE, json!("setup_from_login"));
+                Ok(self.answer(
+                    session,
+                    false,
+                    json!({"tf_required": true, "tf_state": "setup_from_login"}),
+                ))
+            }
+            1 => self.tf_login_ready(session, &user).await,
+            _ => {
+                session.set(keys::TF_SELECT, json!(true));
+                Ok(self.answer(
+                    session,
+                    false,
+                    json!({"tf_required": true, "tf_select": true, "tf_setup_methods": methods}),
+                ))
+            }
+        }
+    }
+
+    /// The code plugin's `tf_login` for a user with a method: state
+    /// `ready`, and the code sent for email and SMS.
+    async fn tf_login_ready(&self, session: &mut SessionState, user: &User) -> Answer {
+        let method = user.tf_primary_method.clone().unwrap_or_default();
+        session.set(keys::TF_STATE, json!("ready"));
+        if matches!(method.as_str(), "email" | "mail" | "sms") {
+            let secret = user
+                .tf_totp_secret
+                .as_ref()
+                .map(|s| s.expose().to_owned())
+                .unwrap_or_default();
+            if let Err(e) = self
+                .security()
+                .tf_send_code(user, &method, &secret, user.tf_phone_number.as_deref())
+                .await
+            {
+                tracing::error!(error = %e, "could not send a two-factor code");
+                let msg = self
+                    .security()
+                    .messages()
+                    .render(&MessageKey::FailedToSendCode.into());
+                return Ok(HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &msg));
+            }
+        }
+        Ok(self.answer(
+            session,
+            false,
+            json!({"tf_required": true, "tf_state": "ready", "tf_primary_method": method, "tf_method": method}),
+        ))
+    }
+
+    /// A completed login: the session, the validity cookie when asked for,
+    /// the envelope with (when `?include_auth_token`) the auth token.
+    async fn tf_finish_login(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        user: User,
+        validity_cookie: bool,
+    ) -> Answer {
+        let s = self.security();
+        let remember = session
+            .values()
+            .get(keys::TF_REMEMBER)
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        session.tf_clean();
+        let a = s
+            .complete_login(user, Vec::new(), remember, req.client)
+            .await?;
+        let r = self.logged_in(req, session, &a, json!({}));
+        let c = s.config();
+        Ok(
+            if validity_cookie && remember && !c.two_factor_always_validate {
+                r.with_lasting_cookie(
+                    &c.two_factor_validity_cookie_name,
+                    &s.tf_validity_token(&a.user),
+                    &c.two_factor_validity_cookie,
+                    c.two_factor_login_validity.num_seconds(),
+                )
+            } else {
+                r
+            },
+        )
+    }
+
+    /// Two-factor, recovery codes and unified sign-in.
+    pub(crate) async fn mfa(
+        &self,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        form: &FormData,
+        auth: Option<RequestAuth>,
+    ) -> Answer {
+        let post = req.method == http::Method::POST;
+        let s = self.security();
+        let c = s.config();
+        let mut errors = FormErrors::new();
+        match endpoint {
+            Endpoint::TfSetup => {
+                let user = match &auth {
+                    Some(a) => {
+                        if let Err(r) = self.require_fresh(a, session, None) {
+                            return Ok(*r);
+                        }
+                        a.user.clone()
+                    }
+                    None => match self
+                        .tf_user(session, &["setup_from_login", "validating_profile"])
+                        .await?
+                    {
+                        Some(u) => u,
+                        None => return Ok(self.tf_illegal(session)),
+                    },
+                };
+                if !post {
+                    return Ok(self.answer(
+                        session,
+                        false,
+                        json!({"tf_required": c.two_factor_required, "tf_primary_method": user.tf_primary_method,
+                               "tf_method": user.tf_primary_method, "tf_phone_number": user.tf_phone_number,
+                               "tf_available_methods": s.tf_available_methods(&user)}),
+                    ));
+                }
+                let setup = form.string("setup", &mut errors);
+                let phone = form.string("phone", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s
+                    .tf_start_setup(&user, setup.as_deref(), phone.as_deref())
+                    .await
+                {
+                    Ok(TfSetupStarted::Disabled(_)) => {
+                        session.tf_clean();
+                        Ok(self.answer(session, true, json!({})))
+                    }
+                    Ok(TfSetupStarted::Pending {
+                        factor,
+                        authenticator,
+                    }) => {
+                        session.set(keys::TF_TOTP_SECRET, json!(factor.totp_secret.expose()));
+                        session.set(keys::TF_PRIMARY_METHOD, json!(factor.method));
+                        session.set(keys::TF_STATE, json!("validating_profile"));
+                        match &factor.phone {
+                            Some(p) => session.set(keys::TF_PHONE, json!(p)),
+                            None => session.remove(keys::TF_PHONE),
+                        }
+                        let state_token = auth.is_some().then(|| s.tf_setup_token(&factor));
+                        let mut extra = json!({"tf_state": "validating_profile", "tf_primary_method": factor.method,
+                                               "tf_method": factor.method, "tf_state_token": state_token});
+                        if let Some(a) = authenticator {
+                            extra["tf_authr_key"] = json!(a.key);
+                            extra["tf_authr_b32key"] = json!(a.b32key);
+                            extra["tf_authr_username"] = json!(a.username);
+                            extra["tf_authr_issuer"] = json!(a.issuer);
+                            extra["tf_authr_uri"] = json!(a.uri);
+                        }
+                        Ok(self.answer(session, false, extra))
+                    }
+                    Err(e) => self.refused(e),
+                }
+            }
+            Endpoint::TfSetupToken => {
+                let Some(a) = auth else {
+                    return Ok(self.unauthenticated(self.api_mechanisms()));
+                };
+                let factor = match s.tf_read_setup_token(token.unwrap_or_default()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        session.tf_clean();
+                        return Ok(self.errors(&e));
+                    }
+                };
+                let code = form.code("code", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s
+                    .tf_finish_setup(&a.user, &factor, code.as_deref(), false)
+                    .await
+                {
+                    Ok(u) => {
+                        session.tf_clean();
+                        Ok(self.answer(
+                            session,
+                            false,
+                            json!({"tf_method": factor.method, "tf_primary_method": factor.method, "tf_phone": u.tf_phone_number}),
+                        ))
+                    }
+                    Err(e) => self.refused(e),
+                }
+            }
+            Endpoint::TfValidate => self.tf_validate(req, session, form, auth).await,
+            Endpoint::TfSelect => {
+                if session.values().get(keys::TF_SELECT).is_none() {
+                    return Ok(self.tf_illegal(session));
+                }
+                let uid = session.get_str(keys::TF_USER_ID).map(str::to_owned);
+                let user = match uid {
+                    Some(u) => s.store().find_user_by_uniquifier(&u).await?,
+                    None => None,
+                };
+                let Some(user) = user else {
+                    return Ok(self.tf_illegal(session));
+                };
+                let methods = s.tf_setup_methods(&user);
+                if !post {
+                    return Ok(self.answer(
+                        session,
+                        false,
+                        json!({"tf_select": true, "tf_setup_methods": methods}),
+                    ));
+                }
+                let which = form.string("which", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                if !which.as_ref().is_some_and(|w| methods.contains(w)) {
+                    return Ok(
+                        self.errors(&FormErrors::field("which", MessageKey::NotAValidChoice))
+                    );
+                }
+                session.remove(keys::TF_SELECT);
+                self.tf_login_ready(session, &user).await
+            }
+            Endpoint::TfRescue => {
+                let Some(user) = self.tf_user(session, &["ready"]).await? else {
+                    return Ok(self.tf_illegal(session));
+                };
+                let options: Map<String, Value> = s
+                    .tf_rescue_options(&user)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), json!(v)))
+                    .collect();
+                if post {
+                    let help = form.string("help_setup", &mut errors);
+                    if !errors.is_empty() {
+                        return Ok(self.errors(&errors));
+                    }
+                    match s.tf_rescue(&user, help.as_deref()).await {
+                        Ok(TfRescue::UseRecoveryCode) => {
+                            return Ok(HttpResponse::redirect(
+                                &s.path(&c.multi_factor_recovery_url),
+                            ));
+                        }
+                        Ok(_) => {}
+                        Err(e) => return self.refused(e),
+                    }
+                }
+                Ok(self.answer(session, false, json!({"recovery_options": options})))
+            }
+            Endpoint::MfRecoveryCodes => {
+                let Some(a) = auth else {
+                    return Ok(self.unauthenticated(self.api_mechanisms()));
+                };
+                if let Err(r) = self.require_fresh(&a, session, None) {
+                    return Ok(*r);
+                }
+                let codes = if post {
+                    s.mf_generate_recovery_codes(&a.user).await?
+                } else {
+                    s.mf_recovery_codes(&a.user)
+                };
+                Ok(self.answer(session, false, json!({"recovery_codes": codes})))
+            }
+            Endpoint::MfRecovery => {
+                let Some(user) = self.tf_user(session, &["ready"]).await? else {
+                    return Ok(self.tf_illegal(session));
+                };
+                if !post {
+                    return Ok(self.answer(session, false, json!({})));
+                }
+                let code = form.string("code", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s.mf_use_recovery_code(&user, code.as_deref()).await {
+                    // No validity cookie after a recovery code, and never a token.
+                    Ok(()) => {
+                        let remember = session
+                            .values()
+                            .get(keys::TF_REMEMBER)
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false);
+                        session.tf_clean();
+                        let a = s
+                            .complete_login(user, Vec::new(), remember, req.client)
+                            .await?;
+                        session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
+                        Ok(self.answer(session, true, json!({})))
+                    }
+                    Err(e) => self.refused(e),
+                }
+            }
+            _ => {
+                self.unified(endpoint, token, req, session, form, auth)
+                    .await
+            }
+        }
+    }
+
+    async fn tf_validate(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        form: &FormData,
+        auth: Option<RequestAuth>,
+    ) -> Answer {
+        let s = self.security();
+        let state = session.get_str(keys::TF_STATE).map(str::to_owned);
+        let pending = match (
+            session.get_str(keys::TF_PRIMARY_METHOD),
+            session.get_str(keys::TF_TOTP_SECRET),
+        ) {
+            (Some(m), Some(t)) => Some(PendingFactor {
+                method: m.to_owned(),
+                totp_secret: SecretString::new(t.to_owned()),
+                phone: session.get_str(keys::TF_PHONE).map(str::to_owned),
+            }),
+            _ => None,
+        };
+        let changing = auth.is_some();
+        let validating = state.as_deref() == Some("validating_profile");
+        let user = match &auth {
+            Some(a) => {
+                if !validating || pending.is_none() {
+                    // Flask-Security logs out here: this looks like an attack or a logic error.
+                    session.logout();
+                    return Ok(self.tf_illegal(session));
+                }
+                a.user.clone()
+            }
+            None => {
+                if !matches!(state.as_deref(), Some("ready" | "validating_profile"))
+                    || (validating && pending.is_none())
+                {
+                    return Ok(self.tf_illegal(session));
+                }
+                match self
+                    .tf_user(session, &["ready", "validating_profile"])
+                    .await?
+                {
+                    Some(u) => u,
+                    None => return Ok(self.tf_illegal(session)),
+                }
+            }
+        };
+        if req.method != http::Method::POST {
+            let extra = if changing {
+                json!({})
+            } else {
+                let options: Map<String, Value> = s
+                    .tf_rescue_options(&user)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), json!(v)))
+                    .collect();
+                json!({"recovery_options": options})
+            };
+            return Ok(self.answer(session, true, extra));
+        }
+        let mut errors = FormErrors::new();
+        let code = form.code("code", &mut errors);
+        if !errors.is_empty() {
+            return Ok(self.errors(&errors));
+        }
+        let result = match (&pending, validating) {
+            (Some(f), true) => {
+                s.tf_finish_setup(&user, f, code.as_deref(), !changing)
+                    .await
+            }
+            _ => match s.tf_check_login_code(&user, code.as_deref()).await {
+                Ok(()) => {
+                    let method = user.tf_primary_method.clone().unwrap_or_default();
+                    s.tf_code_confirmed(&user, &method).await;
+                    Ok(user)
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(u) if changing => {
+                session.tf_clean();
+                let a = Authenticated {
+                    fs_paa: auth.as_ref().and_then(|a| a.fs_paa).unwrap_or_default(),
+                    user: u,
+                    authn_via: Vec::new(),
+                    remember: false,
+                };
+                Ok(self.ok_with_token(req, session, &a, json!({})))
+            }
+            Ok(u) => self.tf_finish_login(req, session, u, true).await,
+            Err(e) => self.refused(e),
+        }
+    }
+
+    async fn unified(
+        &self,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        form: &FormData,
+        auth: Option<RequestAuth>,
+    ) -> Answer {
+        let post = req.method == http::Method::POST;
+        let s = self.security();
+        let c = s.config();
+        let mut errors = FormErrors::new();
+        let ids: Vec<&str> = c
+            .user_identity_attributes
+            .iter()
+            .map(|a| a.attr.name())
+            .collect();
+        match endpoint {
+            Endpoint::UsSignin => {
+                let payload = json!({"available_methods": c.us_enabled_methods, "code_methods": s.us_code_methods(),
+                                     "identity_attributes": ids});
+                if !post {
+                    return Ok(self.answer(session, auth.is_some(), payload));
+                }
+                session.tf_clean();
+                let identity = form.string("identity", &mut errors);
+                let passcode = form.code("passcode", &mut errors);
+                let remember = form.boolean("remember", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s
+                    .us_signin(identity.as_deref(), passcode.as_deref(), remember)
+                    .await
+                {
+                    Ok(signed) => {
+                        let how = via(&signed.method);
+                        if c.us_mfa_required.contains(&signed.method) {
+                            self.tf_enter_or_login(req, session, signed.user, signed.remember, how)
+                                .await
+                        } else {
+                            let a = s
+                                .complete_login(signed.user, vec![how], signed.remember, req.client)
+                                .await?;
+                            Ok(self.logged_in(req, session, &a, json!({"tf_required": false})))
+                        }
+                    }
+                    Err(e) => self.refused(e),
+                }
+            }
+            Endpoint::UsSigninSendCode => {
+                let identity = form.string("identity", &mut errors);
+                let chosen = form.string("chosen_method", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s
+                    .us_signin_send_code(identity.as_deref(), chosen.as_deref())
+                    .await
+                {
+                    Ok(()) => Ok(self.answer(session, false, json!({}))),
+                    Err(e) => self.refused(e),
+                }
+            }
+            Endpoint::UsVerify
+            | Endpoint::UsVerifySendCode
+            | Endpoint::UsSetup
+            | Endpoint::UsSetupToken => {
+                let Some(a) = auth else {
+                    return Ok(self.unauthenticated(self.api_mechanisms()));
+                };
+                self.us_authenticated(endpoint, token, req, session, form, a)
+                    .await
+            }
+            Endpoint::UsVerifyLink => self.us_verify_link(req, session).await,
+            _ => Ok(HttpResponse::error(StatusCode::NOT_FOUND, "Not found")),
+        }
+    }
+
+    async fn us_authenticated(
+        &self,
+        endpoint: Endpoint,
+        token: Option<&str>,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        form: &FormData,
+        a: RequestAuth,
+    ) -> Answer {
+        let post = req.method == http::Method::POST;
+        let s = self.security();
+        let c = s.config();
+        let mut errors = FormErrors::new();
+        match endpoint {
+            Endpoint::UsVerify if !post => {
+                let active: Vec<String> = s.us_active_methods(&a.user);
+                let code_methods: Vec<String> = s
+                    .us_code_methods()
+                    .into_iter()
+                    .filter(|m| active.contains(m))
+                    .collect();
+                Ok(self.answer(
+                    session,
+                    false,
+                    json!({"available_methods": c.us_enabled_methods, "code_methods": code_methods,
+                           "has_webauthn_verify_credential": false, "oauth_enabled": false, "oauth_providers": []}),
+                ))
+            }
+            Endpoint::UsVerify => {
+                let passcode = form.code("passcode", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s.us_reauthenticate(&a.user, passcode.as_deref()).await {
+                    Ok(paa) => {
+                        if a.mechanism == Mechanism::Session {
+                            session.set(keys::FS_PAA, json!(paa));
+                            session.remove(keys::FS_GEXP);
+                        }
+                        let done = Authenticated {
+                            user: a.user,
+                            fs_paa: paa,
+                            authn_via: Vec::new(),
+                            remember: false,
+                        };
+                        Ok(self.ok_with_token(req, session, &done, json!({})))
+                    }
+                    Err(e) => self.refused(e),
+                }
+            }
+            Endpoint::UsVerifySendCode => {
+                let chosen = form.string("chosen_method", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s.us_verify_send_code(&a.user, chosen.as_deref()).await {
+                    Ok(()) => Ok(self.answer(session, false, json!({}))),
+                    Err(e) => self.refused(e),
+                }
+            }
+            Endpoint::UsSetup => {
+                if let Err(r) = self.require_fresh(&a, session, None) {
+                    return Ok(*r);
+                }
+                if !post {
+                    let ids: Vec<&str> = c
+                        .user_identity_attributes
+                        .iter()
+                        .map(|i| i.attr.name())
+                        .collect();
+                    let phone = c
+                        .us_enabled_methods
+                        .iter()
+                        .any(|m| m == "sms")
+                        .then(|| a.user.us_phone_number.clone())
+                        .flatten();
+                    return Ok(self.answer(
+                        session,
+                        false,
+                        json!({"identity_attributes": ids, "available_methods": c.us_enabled_methods,
+                               "active_methods": s.us_active_methods(&a.user), "setup_methods": s.us_setup_methods(),
+                               "phone": phone}),
+                    ));
+                }
+                let chosen = form.string("chosen_method", &mut errors);
+                let delete = form.string_list("delete_method", &mut errors);
+                let phone = form.string("phone", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s
+                    .us_start_setup(&a.user, chosen.as_deref(), &delete, phone.as_deref())
+                    .await
+                {
+                    Ok(started) => {
+                        let mut extra = json!({});
+                        if let Some(f) = &started.pending {
+                            extra = json!({"chosen_method": f.method, "phone": f.phone, "state": s.us_setup_token(f)});
+                        }
+                        if let Some(au) = started.authenticator {
+                            extra["authr_key"] = json!(au.key);
+                            extra["authr_b32key"] = json!(au.b32key);
+                            extra["authr_username"] = json!(au.username);
+                            extra["authr_issuer"] = json!(au.issuer);
+                            extra["authr_uri"] = json!(au.uri);
+                        }
+                        Ok(self.answer(session, false, extra))
+                    }
+                    Err(e) => self.refused(e),
+                }
+            }
+            _ => {
+                let factor = match s.us_read_setup_token(token.unwrap_or_default()) {
+                    Ok(f) => f,
+                    Err(e) => return Ok(self.errors(&e)),
+                };
+                let passcode = form.code("passcode", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.errors(&errors));
+                }
+                match s
+                    .us_finish_setup(&a.user, &factor, passcode.as_deref())
+                    .await
+                {
+                    Ok(u) => {
+                        let phone = c
+                            .us_enabled_methods
+                            .iter()
+                            .any(|m| m == "sms")
+                            .then_some(u.us_phone_number)
+                            .flatten();
+                        Ok(self.answer(
+                            session,
+                            false,
+                            json!({"chosen_method": factor.method, "phone": phone}),
+                        ))
+                    }
+                    Err(e) => self.refused(e),
+                }
+            }
+        }
+    }
+
+    /// `GET /us-verify-link?id=&code=`: the magic link.
+    async fn us_verify_link(&self, req: &HttpRequest<'_>, session: &mut SessionState) -> Answer {
+        let s = self.security();
+        let c = s.config();
+        let spa = c.redirect_behavior == RedirectBehavior::Spa;
+        let error_view = if spa {
+            self.view(c.login_error_view.as_deref().unwrap_or(&c.login_url))
+        } else {
+            s.path(&c.us_signin_url)
+        };
+        let (id, code) = (req.query("id"), req.query("code"));
+        let user = match s.us_verify_link(id.as_deref(), code.as_deref()).await {
+            Ok(u) => u,
+            Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
+        };
+        let validity = req.cookie(&c.two_factor_validity_cookie_name);
+        if s.tf_required(&user, validity.as_deref())
+            && c.us_mfa_required.iter().any(|m| m == "email")
+        {
+            if spa {
+                return Ok(HttpResponse::redirect(&with_query(
+                    &error_view,
+                    &[
+                        ("tf_required", "1"),
+                        ("email", &user.email),
+                        ("identity", &user.email),
+                    ],
+                )));
+            }
+            // Browsers continue with the second factor's pages.
+            let r = self
+                .tf_enter_or_login(req, session, user, false, AuthnVia::Email)
+                .await?;
+            return Ok(HttpResponse::redirect(
+                &self
+                    .tf_next_page(&r)
+                    .unwrap_or_else(|| s.path(&c.two_factor_token_validation_url)),
+            ));
+        }
+        let a = s
+            .complete_login(user, vec![AuthnVia::Email], false, req.client)
+            .await?;
+        session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
+        let target = self.view(&c.post_login_view);
+        Ok(if spa {
+            HttpResponse::redirect(&with_query(
+                &target,
+                &[("email", &a.user.email), ("identity", &a.user.email)],
+            ))
+        } else {
+            HttpResponse::redirect(&target)
+        })
+    }
+
+    /// A redirect carrying `message` under its category (and, in SPA mode,
+    /// the user's email and identity).
+    fn message_redirect(
+        &self,
+        target: &str,
+        message: &Message,
+        user: Option<&User>,
+    ) -> HttpResponse {
+        let m = self.security().messages();
+        let (category, text) = (m.category(message.key).to_owned(), m.render(message));
+        let mut params: Vec<(&str, &str)> = vec![(&category, &text)];
+        if let Some(u) = user {
+            params.push(("email", &u.email));
+            params.push(("identity", &u.email));
+        }
+        HttpResponse::redirect(&with_query(target, &params))
+    }
+
+    /// Where a browser goes after a JSON answer that started a second
+    /// factor: `/tf-setup`, `/tf-validate` or `/tf-select`.
+    pub(crate) fn tf_next_page(&self, r: &HttpResponse) -> Option<String> {
+        let c = self.security().config();
+        let body = r.json()?;
+        let resp = &body["response"];
+        if resp["tf_required"] != json!(true) {
+            return None;
+        }
+        Some(if resp["tf_select"] == json!(true) {
+            self.security().path(&c.two_factor_select_url)
+        } else if resp["tf_state"] == json!("setup_from_login") {
+            self.security().path(&c.two_factor_setup_url)
+        } else {
+            self.security().path(&c.two_factor_token_validation_url)
+        })
+    }
+}
