@@ -6,8 +6,13 @@ admin (admin@example.com / Admin-Passw0rd-123, role admin).
 usage: python compare.py http://127.0.0.1:5001 http://127.0.0.1:8000 [report.md]
 Prints a Markdown table; exits 1 if an unexpected difference is found.
 """
+import base64
+import hashlib
+import hmac
 import http.cookiejar
 import json
+import struct
+import time
 import sys
 import urllib.error
 import urllib.request
@@ -82,6 +87,108 @@ def shape(status, payload, hdrs):
     return out
 
 
+def totp(b32, offset=0):
+    """The current six-digit code of a base32 key (RFC 6238, SHA-1, 30 s)."""
+    key = base64.b32decode(b32 + "=" * (-len(b32) % 8))
+    counter = int(time.time()) // 30 + offset
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    o = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def wrong(b32):
+    valid = {totp(b32, i) for i in range(-10, 11)}
+    return next("%06d" % n for n in range(1000000) if "%06d" % n not in valid)
+
+
+def mfa_scenarios(base):
+    """Two-factor, recovery codes and unified sign-in, with the seeded admin
+    (left as it was found: both factors are removed at the end)."""
+    anon = Client(base)
+    for path in ("/tf-setup", "/tf-validate", "/tf-rescue", "/tf-select", "/mf-recovery"):
+        yield f"GET {path} anonymous", shape(*anon.call("GET", path))
+    yield "POST /tf-validate anonymous", shape(*anon.call("POST", "/tf-validate", {"code": "123456"}))
+    yield "POST /mf-recovery anonymous", shape(*anon.call("POST", "/mf-recovery", {"code": "x"}))
+    for path in ("/mf-recovery-codes", "/us-setup", "/us-verify"):
+        yield f"GET {path} anonymous", shape(*anon.call("GET", path))
+    yield "POST /tf-setup/<garbage> anonymous", shape(*anon.call("POST", "/tf-setup/garbage", {"code": "1"}))
+    yield "GET /us-signin", shape(*anon.call("GET", "/us-signin"))
+    yield "POST /us-signin empty", shape(*anon.call("POST", "/us-signin", {}))
+    yield "POST /us-signin unknown", shape(*anon.call("POST", "/us-signin", {"identity": "nobody@example.com", "passcode": "x"}))
+    yield "POST /us-signin wrong passcode", shape(*anon.call("POST", "/us-signin", {"identity": ADMIN["email"], "passcode": "wrong"}))
+    yield "POST /us-signin wrong types", shape(*anon.call("POST", "/us-signin", {"identity": 5, "passcode": "x"}))
+    yield "POST /us-signin/send-code authenticator", shape(*anon.call("POST", "/us-signin/send-code", {"identity": ADMIN["email"], "chosen_method": "authenticator"}))
+    yield "POST /us-signin/send-code no method", shape(*anon.call("POST", "/us-signin/send-code", {"identity": ADMIN["email"]}))
+    yield "POST /us-signin/send-code email not set up", shape(*anon.call("POST", "/us-signin/send-code", {"identity": ADMIN["email"], "chosen_method": "email"}))
+    yield "GET /us-verify-link no args", shape(*anon.call("GET", "/us-verify-link"))
+    yield "GET /us-verify-link unknown user", shape(*anon.call("GET", "/us-verify-link?id=nobody&code=123456"))
+
+    s = Client(base)
+    s.call("GET", "/login")
+    s.call("POST", "/login", ADMIN)
+    yield "GET /tf-setup", shape(*s.call("GET", "/tf-setup"))
+    yield "POST /tf-setup empty", shape(*s.call("POST", "/tf-setup", {}))
+    yield "POST /tf-setup bogus", shape(*s.call("POST", "/tf-setup", {"setup": "bogus"}))
+    yield "POST /tf-setup sms (not enabled)", shape(*s.call("POST", "/tf-setup", {"setup": "sms"}))
+    st, p, h = s.call("POST", "/tf-setup", {"setup": "authenticator"})
+    yield "POST /tf-setup authenticator", shape(st, p, h)
+    b32 = p["response"]["tf_authr_b32key"]
+    token = p["response"]["tf_state_token"]
+    yield "POST /tf-setup/<token> no code", shape(*s.call("POST", f"/tf-setup/{token}", {}))
+    yield "POST /tf-setup/<token> wrong code", shape(*s.call("POST", f"/tf-setup/{token}", {"code": wrong(b32)}))
+    yield "POST /tf-setup/<garbage>", shape(*s.call("POST", "/tf-setup/garbage", {"code": totp(b32)}))
+    yield "POST /tf-setup/<token> right code", shape(*s.call("POST", f"/tf-setup/{token}", {"code": totp(b32)}))
+    yield "GET /tf-setup after setup", shape(*s.call("GET", "/tf-setup"))
+    yield "GET /mf-recovery-codes", shape(*s.call("GET", "/mf-recovery-codes"))
+    st, p, h = s.call("POST", "/mf-recovery-codes", {})
+    yield "POST /mf-recovery-codes", shape(st, p, h)
+    codes = p["response"]["recovery_codes"]
+    yield "GET /us-setup", shape(*s.call("GET", "/us-setup"))
+    yield "POST /us-setup empty", shape(*s.call("POST", "/us-setup", {}))
+    yield "POST /us-setup delete not active", shape(*s.call("POST", "/us-setup", {"delete_method": ["authenticator"]}))
+    st, p, h = s.call("POST", "/us-setup", {"chosen_method": "authenticator"})
+    yield "POST /us-setup authenticator", shape(st, p, h)
+    ub32, state = p["response"]["authr_b32key"], p["response"]["state"]
+    yield "POST /us-setup/<state> wrong", shape(*s.call("POST", f"/us-setup/{state}", {"passcode": wrong(ub32)}))
+    yield "POST /us-setup/<garbage>", shape(*s.call("POST", "/us-setup/garbage", {"passcode": totp(ub32)}))
+    yield "POST /us-setup/<state> right", shape(*s.call("POST", f"/us-setup/{state}", {"passcode": totp(ub32)}))
+    yield "GET /us-verify", shape(*s.call("GET", "/us-verify"))
+    yield "POST /us-verify wrong", shape(*s.call("POST", "/us-verify", {"passcode": "wrong"}))
+    yield "POST /us-verify password", shape(*s.call("POST", "/us-verify", {"passcode": ADMIN["password"]}))
+    yield "POST /us-verify/send-code email not set up", shape(*s.call("POST", "/us-verify/send-code", {"chosen_method": "email"}))
+    s.call("POST", "/logout", {})
+
+    t = Client(base)
+    t.call("GET", "/login")
+    yield "POST /login with two-factor", shape(*t.call("POST", "/login", ADMIN))
+    yield "GET /api/me half logged in", {"status": t.call("GET", "/api/me")[0]}
+    yield "GET /tf-validate", shape(*t.call("GET", "/tf-validate"))
+    yield "GET /tf-rescue", shape(*t.call("GET", "/tf-rescue"))
+    yield "POST /tf-rescue bogus", shape(*t.call("POST", "/tf-rescue", {"help_setup": "bogus"}))
+    yield "POST /tf-rescue recovery_code", shape(*t.call("POST", "/tf-rescue", {"help_setup": "recovery_code"}))
+    yield "POST /tf-validate wrong", shape(*t.call("POST", "/tf-validate", {"code": wrong(b32)}))
+    yield "POST /tf-validate no code", shape(*t.call("POST", "/tf-validate", {}))
+    yield "POST /mf-recovery wrong", shape(*t.call("POST", "/mf-recovery", {"code": "0000-0000-0000"}))
+    yield "POST /mf-recovery right", shape(*t.call("POST", "/mf-recovery", {"code": codes[0]}))
+    yield "GET /api/me after recovery code", {"status": t.call("GET", "/api/me")[0]}
+    t.call("POST", "/logout", {})
+    t.call("POST", "/login", ADMIN)
+    yield "POST /mf-recovery same code again", shape(*t.call("POST", "/mf-recovery", {"code": codes[0]}))
+    yield "POST /tf-validate right + token", shape(*t.call("POST", "/tf-validate?include_auth_token", {"code": totp(b32)}))
+    yield "GET /api/me after two-factor", {"status": t.call("GET", "/api/me")[0]}
+    t.call("POST", "/logout", {})
+
+    u = Client(base)
+    u.call("GET", "/us-signin")
+    yield "POST /us-signin authenticator code", shape(*u.call("POST", "/us-signin", {"identity": ADMIN["email"], "passcode": totp(ub32)}))
+    yield "POST /tf-setup disable", shape(*u.call("POST", "/tf-setup", {"setup": "disable"}))
+    yield "POST /us-setup delete authenticator", shape(*u.call("POST", "/us-setup", {"delete_method": ["authenticator"]}))
+    u.call("POST", "/logout", {})
+    v = Client(base)
+    v.call("GET", "/us-signin")
+    yield "POST /us-signin password", shape(*v.call("POST", "/us-signin", {"identity": ADMIN["email"], "passcode": ADMIN["password"]}))
+
+
 def scenarios(base):
     """Yields (name, shape) for one server, in order."""
     n = uuid.uuid4().hex[:8]
@@ -143,8 +250,8 @@ def scenarios(base):
     yield "GET /api/me after logout", {"status": s.call("GET", "/api/me")[0]}
 
 
-ref = list(scenarios(REF))
-ours = list(scenarios(OURS))
+ref = list(scenarios(REF)) + list(mfa_scenarios(REF))
+ours = list(scenarios(OURS)) + list(mfa_scenarios(OURS))
 rows, unexpected = [], 0
 for (name, a), (_, b) in zip(ref, ours):
     same = a == b

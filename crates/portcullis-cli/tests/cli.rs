@@ -556,6 +556,47 @@ fn adopts_and_manages_a_flask_security_database() {
         db.json(&["users", "list", "--inactive"])[0]["email"],
         "erin@example.com"
     );
+    // reset-access clears the second factors a Flask-Security user set up.
+    let (before, _) = second_factors(&db, "grace@example.com");
+    assert_eq!(before.as_deref(), Some("authenticator"));
+    seed_recovery_codes(&db, "grace@example.com");
+    ok(&db.run(&["users", "reset-access", "grace@example.com"]));
+    let (after, codes) = second_factors(&db, "grace@example.com");
+    assert_eq!(after, None, "the authenticator is gone");
+    assert_eq!(codes, 0, "the recovery codes are gone");
+}
+
+/// The user's two-factor method and how many recovery codes they have.
+fn second_factors(db: &Db, email: &str) -> (Option<String>, usize) {
+    use portcullis_core::UserStore;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = portcullis_sqlite::SqliteStore::open_url(&db.url())
+            .await
+            .unwrap();
+        let u = store.find_user_by_email(email).await.unwrap().unwrap();
+        assert_eq!(u.tf_primary_method.is_some(), u.tf_totp_secret.is_some());
+        (
+            u.tf_primary_method,
+            u.mf_recovery_codes.map_or(0, |c| c.len()),
+        )
+    })
+}
+
+fn seed_recovery_codes(db: &Db, email: &str) {
+    use portcullis_core::UserStore;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = portcullis_sqlite::SqliteStore::open_url(&db.url())
+            .await
+            .unwrap();
+        let u = store.find_user_by_email(email).await.unwrap().unwrap();
+        let patch = portcullis_core::UserPatch {
+            mf_recovery_codes: Some(Some(vec!["aaaa-bbbb-cccc".into()])),
+            ..Default::default()
+        };
+        store.update_user(u.id, patch).await.unwrap();
+    });
 }
 
 /// Reads the stored hash back and checks it with the application's settings.

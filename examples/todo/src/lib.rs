@@ -13,9 +13,9 @@ use axum::routing::get;
 use portcullis_axum::{CurrentUser, Guard, PortcullisAxum, SessionOptions, TokioCpuPool};
 use portcullis_core::Datastore;
 use portcullis_core::store::SessionStore;
-use portcullis_core::{ConfigLoader, Mailer, Security};
+use portcullis_core::{ConfigLoader, Mailer, Security, SmsSender};
 use portcullis_http::Portcullis;
-use portcullis_mail::{ConsoleMailer, SmtpConfig, SmtpMailer, Templates};
+use portcullis_mail::{ConsoleMailer, ConsoleSms, SmtpConfig, SmtpMailer, Templates, TwilioSms};
 use portcullis_mongodb::MongoStore;
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::SqliteStore;
@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 /// Development-only defaults; `settings` says loudly when they are used.
 const DEV_SECRET_KEY: &str = "todo-example-DEVELOPMENT-ONLY-secret-key";
 const DEV_PASSWORD_SALT: &str = "todo-example-DEVELOPMENT-ONLY-password-salt";
+const DEV_TOTP_SECRETS: &str = r#"{"1": "todo-example-DEVELOPMENT-ONLY-totp-secret"}"#;
 
 /// The example's defaults: Flask-Security's SPA guide, as the reference app
 /// runs it. Files and the environment override each.
@@ -35,6 +36,18 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("SECURITY_CHANGEABLE", "true"),
     ("SECURITY_CHANGE_EMAIL", "true"),
     ("SECURITY_TRACKABLE", "true"),
+    ("SECURITY_TWO_FACTOR", "true"),
+    (
+        "SECURITY_TWO_FACTOR_ENABLED_METHODS",
+        r#"["email","authenticator"]"#,
+    ),
+    ("SECURITY_UNIFIED_SIGNIN", "true"),
+    (
+        "SECURITY_US_ENABLED_METHODS",
+        r#"["password","email","authenticator"]"#,
+    ),
+    ("SECURITY_MULTI_FACTOR_RECOVERY_CODES", "true"),
+    ("SECURITY_TOTP_ISSUER", "todo"),
     ("SECURITY_EMAIL_SENDER", "no-reply@example.com"),
     ("SECURITY_REDIRECT_BEHAVIOR", "spa"),
     ("SECURITY_POST_CONFIRM_VIEW", "/confirmed"),
@@ -99,18 +112,24 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
     // Secrets: required in release builds unless explicitly waived, and loud either way.
     let has =
         |k: &str, l: &ConfigLoader| l.clone().build().map_or_else(|e| !e.concerns(k), |_| true);
-    if !has("SECRET_KEY", &loader) || !has("SECURITY_PASSWORD_SALT", &loader) {
+    let secrets = [
+        "SECRET_KEY",
+        "SECURITY_PASSWORD_SALT",
+        "SECURITY_TOTP_SECRETS",
+    ];
+    if secrets.iter().any(|k| !has(k, &loader)) {
         let allowed = cfg!(debug_assertions)
             || std::env::var("TODO_DANGER_ALLOW_DEV_SECRETS").is_ok_and(|v| v == "1");
         if !allowed {
-            return Err("SECRET_KEY and SECURITY_PASSWORD_SALT must be set in a release build (or set TODO_DANGER_ALLOW_DEV_SECRETS=1 to run with the public development values)".into());
+            return Err("SECRET_KEY, SECURITY_PASSWORD_SALT and SECURITY_TOTP_SECRETS must be set in a release build (or set TODO_DANGER_ALLOW_DEV_SECRETS=1 to run with the public development values)".into());
         }
         #[allow(clippy::print_stderr)]
         {
             eprintln!("******************************************************************");
-            eprintln!("* WARNING: SECRET_KEY / SECURITY_PASSWORD_SALT are not set: using  *");
-            eprintln!("* PUBLIC development values. Anyone can forge sessions and tokens. *");
-            eprintln!("* Set both before this serves anyone but you.                      *");
+            eprintln!("* WARNING: SECRET_KEY / SECURITY_PASSWORD_SALT / TOTP_SECRETS are  *");
+            eprintln!("* not all set: using PUBLIC development values. Anyone can forge   *");
+            eprintln!("* sessions and tokens and read authenticator keys.                 *");
+            eprintln!("* Set them before this serves anyone but you.                      *");
             eprintln!("******************************************************************");
         }
         if !has("SECRET_KEY", &loader) {
@@ -118,6 +137,9 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         }
         if !has("SECURITY_PASSWORD_SALT", &loader) {
             loader = loader.set("SECURITY_PASSWORD_SALT", DEV_PASSWORD_SALT);
+        }
+        if !has("SECURITY_TOTP_SECRETS", &loader) {
+            loader = loader.set("SECURITY_TOTP_SECRETS", DEV_TOTP_SECRETS);
         }
     }
     let (security, extras) = loader.build().map_err(|e| e.to_string())?;
@@ -136,7 +158,6 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
     })
 }
 
-/// Builds the app. `mailer` replaces the configured one (tests).
 /// What a `DATABASE_URL` opens: Portcullis' datastore, its session store,
 /// and where the todo list lives.
 pub struct Stores {
@@ -158,7 +179,11 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
     if scheme == "sqlite" {
         let store = Arc::new(SqliteStore::open_url(database_url).await.map_err(cannot)?);
         // The todo table lives in the same file, reached through SeaORM.
-        let mut todos = SeaOrmConfig::new(database_url);
+        // `inline_point_reads=…` is the SQLite backend's; sqlx would refuse it.
+        let todos_url = database_url
+            .split_once('?')
+            .map_or(database_url, |(path, _)| path);
+        let mut todos = SeaOrmConfig::new(todos_url);
         todos.migrate = false;
         todos.max_connections = 4;
         let todos = SeaOrmStore::open(todos).await.map_err(cannot)?;
@@ -185,6 +210,16 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
     })
 }
 
+/// `SECURITY_SMS_SERVICE`: `Twilio` (with `SECURITY_SMS_SERVICE_CONFIG`),
+/// else the console (Flask-Security's `Dummy`).
+fn sms_sender(c: &portcullis_core::SecurityConfig) -> Result<Arc<dyn SmsSender>, String> {
+    Ok(if c.sms_service.eq_ignore_ascii_case("twilio") {
+        Arc::new(TwilioSms::from_config(&c.sms_service_config).map_err(|e| e.to_string())?)
+    } else {
+        Arc::new(ConsoleSms)
+    })
+}
+
 async fn sql_todos(db: DatabaseConnection) -> Result<todos::Todos, String> {
     todos::Todos::open(db)
         .await
@@ -193,6 +228,16 @@ async fn sql_todos(db: DatabaseConnection) -> Result<todos::Todos, String> {
 
 /// Builds the app. `mailer` replaces the configured one (tests).
 pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result<Router, String> {
+    app_with(settings, mailer, None).await
+}
+
+/// Builds the app; `mailer` and `sms` replace the configured ones (tests).
+/// Texts go to the console by default (Flask-Security's `"Dummy"` service).
+pub async fn app_with(
+    settings: &Settings,
+    mailer: Option<Arc<dyn Mailer>>,
+    sms: Option<Arc<dyn SmsSender>>,
+) -> Result<Router, String> {
     let Stores {
         datastore: store,
         sessions,
@@ -209,6 +254,10 @@ pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result
     let security = Security::builder(settings.security.clone())
         .store(store.clone())
         .mailer(mailer)
+        .sms_sender(match sms {
+            Some(s) => s,
+            None => sms_sender(&settings.security)?,
+        })
         .cpu_pool(Arc::new(TokioCpuPool::per_core()))
         .base_url(settings.base_url.clone())
         .build()

@@ -1,0 +1,323 @@
+//! What the todo example's TCP suites share: a server on a random port,
+//! a raw HTTP/1.1 client that keeps cookies and sends the XSRF header.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use portcullis_mail::{MemoryOutbox, MemorySms};
+use portcullis_seaorm::scratch::ScratchDb;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub outbox: Arc<MemoryOutbox>,
+    pub db: String,
+    pub scratch: Option<ScratchDb>,
+    pub mongo: Option<String>,
+    pub sms: Arc<MemorySms>,
+    pub _dir: TempDir,
+}
+
+/// Where the app keeps its data: the embedded default, or a scratch
+/// database on the real server an environment variable names.
+#[derive(Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Server(&'static str),
+    Mongo,
+}
+
+impl Server {
+    /// Drops the scratch database, if there is one.
+    pub async fn finish(self) {
+        if let Some(db) = self.scratch {
+            db.drop_database().await.expect("drop the scratch database");
+        }
+        if let Some(url) = self.mongo {
+            let store = portcullis_mongodb::MongoStore::open_url(&url)
+                .await
+                .unwrap();
+            store.drop_database().await.expect("drop the test database");
+        }
+    }
+}
+
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Starts the app on `backend`; `None` (having said so) when the server's
+/// variable is not set.
+pub async fn start_on(backend: Backend, extra: &[(&str, &str)]) -> Option<Server> {
+    if let Backend::Mongo = backend {
+        let Ok(base) = std::env::var("PORTCULLIS_TEST_MONGODB_URL") else {
+            eprintln!(
+                "SKIPPED: PORTCULLIS_TEST_MONGODB_URL is not set, so the HTTP suite did not run against MongoDB"
+            );
+            return None;
+        };
+        let url = mongo_database(
+            &base,
+            &format!(
+                "portcullis_todo_{}",
+                &portcullis_core::store::new_uniquifier()[..12]
+            ),
+        );
+        let mut server = start_with(extra, Some(url.clone())).await;
+        server.mongo = Some(url);
+        return Some(server);
+    }
+    let scratch = match backend {
+        Backend::Sqlite | Backend::Mongo => None,
+        Backend::Server(var) => {
+            let Ok(url) = std::env::var(var) else {
+                eprintln!(
+                    "SKIPPED: {var} is not set, so the HTTP suite did not run against that server (.ci/run sets it)"
+                );
+                return None;
+            };
+            Some(ScratchDb::create(&url).await.expect("scratch database"))
+        }
+    };
+    let mut server = start_with(extra, scratch.as_ref().map(|s| s.url().to_owned())).await;
+    server.scratch = scratch;
+    Some(server)
+}
+
+pub async fn start_with(extra: &[(&str, &str)], database_url: Option<String>) -> Server {
+    let dir = std::env::temp_dir().join(format!(
+        "todo-http-{}-{}",
+        std::process::id(),
+        portcullis_core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.join("todo.db").display()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut vars: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), db.clone()),
+        ("SECRET_KEY".into(), "todo-http-test-secret".into()),
+        (
+            "SECURITY_PASSWORD_SALT".into(),
+            "todo-http-test-salt".into(),
+        ),
+        ("BASE_URL".into(), format!("http://{addr}")),
+        (
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS".into(),
+            r#"{"argon2__memory_cost": 1024, "argon2__time_cost": 1, "argon2__parallelism": 1}"#
+                .into(),
+        ),
+    ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let settings = todo::settings(None, vars).unwrap();
+    let outbox = Arc::new(MemoryOutbox::new());
+    let sms = Arc::new(MemorySms::new());
+    let app = todo::app_with(&settings, Some(outbox.clone()), Some(sms.clone()))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    Server {
+        addr,
+        outbox,
+        sms,
+        db,
+        scratch: None,
+        mongo: None,
+        _dir: TempDir(dir),
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: BTreeMap<String, Vec<String>>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!(
+                "not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+}
+
+/// A browser-ish client: cookies kept, CSRF header from the XSRF-TOKEN cookie.
+#[derive(Default, Clone)]
+pub struct Client {
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Client {
+    pub async fn request(
+        &mut self,
+        srv: &Server,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let fut = async {
+            let mut stream = TcpStream::connect(srv.addr).await.unwrap();
+            let mut req = format!(
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\n",
+                srv.addr
+            );
+            if !self.cookies.is_empty() {
+                let c: Vec<String> = self
+                    .cookies
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                req.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
+            }
+            for (k, v) in headers {
+                req.push_str(&format!("{k}: {v}\r\n"));
+            }
+            let body = body.unwrap_or_default();
+            req.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+            stream.write_all(req.as_bytes()).await.unwrap();
+            stream.write_all(body).await.unwrap();
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).await.unwrap();
+            raw
+        };
+        let raw = tokio::time::timeout(Duration::from_secs(20), fut)
+            .await
+            .expect("the server answered in time");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete response");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut body = raw[split + 4..].to_vec();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for l in lines {
+            if let Some((k, v)) = l.split_once(':') {
+                headers
+                    .entry(k.trim().to_ascii_lowercase())
+                    .or_default()
+                    .push(v.trim().to_owned());
+            }
+        }
+        if headers
+            .get("transfer-encoding")
+            .is_some_and(|v| v.iter().any(|x| x.contains("chunked")))
+        {
+            body = dechunk(&body);
+        }
+        for c in headers.get("set-cookie").cloned().unwrap_or_default() {
+            let pair = c.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                if c.contains("Max-Age=0") || v.is_empty() {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, srv: &Server, path: &str) -> Resp {
+        self.request(srv, "GET", path, None, &[]).await
+    }
+
+    pub async fn get_with(&mut self, srv: &Server, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.request(srv, "GET", path, None, headers).await
+    }
+
+    pub async fn post(&mut self, srv: &Server, path: &str, body: Value) -> Resp {
+        let csrf = self.cookies.get("XSRF-TOKEN").cloned().unwrap_or_default();
+        let b = body.to_string();
+        self.request(
+            srv,
+            "POST",
+            path,
+            Some(b.as_bytes()),
+            &[
+                ("Content-Type", "application/json"),
+                ("X-XSRF-Token", &csrf),
+            ],
+        )
+        .await
+    }
+}
+
+pub fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..nl]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[nl + 2..nl + 2 + n]);
+        b = &b[nl + 2 + n + 2..];
+    }
+}
+
+pub fn path_of(link: &str) -> String {
+    let i = link.find("://").map(|i| i + 3).unwrap();
+    link[i..]
+        .find('/')
+        .map(|j| link[i + j..].to_owned())
+        .unwrap()
+}
+
+pub fn mongo_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let hosts = rest.split('/').next().unwrap();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{scheme}://{hosts}/{name}{query}")
+}
