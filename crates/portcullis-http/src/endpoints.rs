@@ -337,10 +337,10 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s.register(f, client).await {
-                    Ok(r) => Ok(match r.login {
-                        Some(a) => self.logged_in(req, session, &a, json!({})),
-                        None => self.ok(session, None, true, json!({})),
-                    }),
+                    Ok(r) => match r.login {
+                        Some(a) => self.auto_login(req, session, &a).await,
+                        None => Ok(self.ok(session, None, true, json!({}))),
+                    },
                     Err(e) => self.flow_error(e),
                 }
             }
@@ -365,7 +365,9 @@ impl Portcullis {
                 let token = token.unwrap_or_default();
                 match s.confirm_email(token, client).await {
                     Ok(done) => {
-                        if let Some(a) = &done.login {
+                        if let Some(a) = &done.login
+                            && self.may_auto_login(req, &a.user)
+                        {
                             session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
                         }
                         let msg = s
@@ -411,10 +413,10 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s.reset_password(token.unwrap_or_default(), f, client).await {
-                    Ok(done) => Ok(match done.login {
-                        Some(a) => self.logged_in(req, session, &a, json!({})),
-                        None => HttpResponse::ok(Map::new()),
-                    }),
+                    Ok(done) => match done.login {
+                        Some(a) => self.auto_login(req, session, &a).await,
+                        None => Ok(HttpResponse::ok(Map::new())),
+                    },
                     Err(e) => self.flow_error(e),
                 }
             }
@@ -509,19 +511,7 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s.reauthenticate(&a.user, pw.as_ref()).await {
-                    Ok(paa) => {
-                        if a.mechanism == Mechanism::Session {
-                            session.set(keys::FS_PAA, json!(paa));
-                            session.remove(keys::FS_GEXP);
-                        }
-                        let done = Authenticated {
-                            user: a.user,
-                            fs_paa: paa,
-                            authn_via: Vec::new(),
-                            remember: false,
-                        };
-                        Ok(self.ok_with_token(req, session, &done, json!({})))
-                    }
+                    Ok(paa) => Ok(self.reauthenticated(req, session, a, paa)),
                     Err(e) => self.flow_error(e),
                 }
             }
@@ -561,11 +551,11 @@ impl Portcullis {
             .map_err(|f| Box::new(HttpResponse::error(StatusCode::BAD_REQUEST, f.message())))
     }
 
-    fn form_errors(&self, errors: &FormErrors) -> HttpResponse {
+    pub(crate) fn form_errors(&self, errors: &FormErrors) -> HttpResponse {
         HttpResponse::form_errors(errors, self.security().messages())
     }
 
-    fn flow_error(&self, e: FlowError) -> portcullis_core::Result<HttpResponse> {
+    pub(crate) fn flow_error(&self, e: FlowError) -> portcullis_core::Result<HttpResponse> {
         match e {
             FlowError::Form(f) => Ok(self.form_errors(&f)),
             FlowError::SendFailed(f) => Ok(HttpResponse::form_errors_with(
@@ -576,6 +566,29 @@ impl Portcullis {
             FlowError::Internal(e) => Err(e),
             other => Err(portcullis_core::Error::internal(other.to_string())),
         }
+    }
+
+    /// After `/verify` or `/us-verify`: the new `fs_paa` in the session (a
+    /// session's grace period starts again), and the envelope with the
+    /// token when asked.
+    pub(crate) fn reauthenticated(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        a: RequestAuth,
+        fs_paa: f64,
+    ) -> HttpResponse {
+        if a.mechanism == Mechanism::Session {
+            session.set(keys::FS_PAA, json!(fs_paa));
+            session.remove(keys::FS_GEXP);
+        }
+        let done = Authenticated {
+            user: a.user,
+            fs_paa,
+            authn_via: Vec::new(),
+            remember: false,
+        };
+        self.ok_with_token(req, session, &done, json!({}))
     }
 
     /// A 200 envelope of `body` plus `csrf_token` (and its cookie).

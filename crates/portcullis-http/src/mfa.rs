@@ -7,10 +7,10 @@ use http::StatusCode;
 use portcullis_core::config::RedirectBehavior;
 use portcullis_core::events::AuthnVia;
 use portcullis_core::flows::{Authenticated, PendingFactor, TfRescue, TfSetupStarted};
-use portcullis_core::{FlowError, FormErrors, Message, MessageKey, SecretString, User};
+use portcullis_core::{FormErrors, Message, MessageKey, SecretString, User};
 use serde_json::{Map, Value, json};
 
-use crate::auth::{Mechanism, RequestAuth};
+use crate::auth::RequestAuth;
 use crate::endpoints::Endpoint;
 use crate::input::FormData;
 use crate::respond::{HttpResponse, with_query};
@@ -41,26 +41,7 @@ impl Portcullis {
     /// `tf_illegal_state`: `TWO_FACTOR_PERMISSION_DENIED` as a form error.
     fn tf_illegal(&self, session: &mut SessionState) -> HttpResponse {
         session.tf_clean();
-        self.errors(&FormErrors::form(MessageKey::TwoFactorPermissionDenied))
-    }
-
-    fn errors(&self, e: &FormErrors) -> HttpResponse {
-        HttpResponse::form_errors(e, self.security().messages())
-    }
-
-    /// A flow's refusal: 400 with field errors, or 500 when a code could
-    /// not be sent.
-    fn refused(&self, e: FlowError) -> Answer {
-        match e {
-            FlowError::Form(f) => Ok(self.errors(&f)),
-            FlowError::SendFailed(f) => Ok(HttpResponse::form_errors_with(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &f,
-                self.security().messages(),
-            )),
-            FlowError::Internal(e) => Err(e),
-            other => Err(portcullis_core::Error::internal(other.to_string())),
-        }
+        self.form_errors(&FormErrors::form(MessageKey::TwoFactorPermissionDenied))
     }
 
     /// The user a two-factor login in progress is for, when the session is
@@ -103,19 +84,53 @@ impl Portcullis {
         how: AuthnVia,
     ) -> Answer {
         let s = self.security();
-        let validity = req.cookie(&s.config().two_factor_validity_cookie_name);
-        if !s.tf_required(&user, validity.as_deref()) {
+        if !self.tf_due(req, &user) {
             let a = s
                 .complete_login(user, vec![how], remember, req.client)
                 .await?;
             return Ok(self.logged_in(req, session, &a, json!({"tf_required": false})));
         }
+        self.tf_start(session, &user, remember).await
+    }
+
+    /// Whether `user` must give a second factor now (the request's
+    /// validity cookie counts).
+    fn tf_due(&self, req: &HttpRequest<'_>, user: &User) -> bool {
+        let s = self.security();
+        let validity = req.cookie(&s.config().two_factor_validity_cookie_name);
+        s.tf_required(user, validity.as_deref())
+    }
+
+    /// After an automatic login (registration, password reset): the
+    /// session, or the second factor when one is due.
+    pub(crate) async fn auto_login(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        a: &Authenticated,
+    ) -> Answer {
+        if self.tf_due(req, &a.user) {
+            return self.tf_start(session, &a.user, a.remember).await;
+        }
+        Ok(self.logged_in(req, session, a, json!({})))
+    }
+
+    /// Whether an automatic login after a confirmation link may happen
+    /// (not when a second factor is due: the user logs in normally).
+    pub(crate) fn may_auto_login(&self, req: &HttpRequest<'_>, user: &User) -> bool {
+        !self.tf_due(req, user)
+    }
+
+    /// `tf_enter` once a second factor is due: the half-logged-in state,
+    /// and what the client must do next.
+    async fn tf_start(&self, session: &mut SessionState, user: &User, remember: bool) -> Answer {
+        let s = self.security();
         session.tf_clean();
         if remember {
             session.set(keys::TF_REMEMBER, json!(true));
         }
         session.set(keys::TF_USER_ID, json!(user.fs_uniquifier));
-        let methods = s.tf_setup_methods(&user);
+        let methods = s.tf_setup_methods(user);
         match methods.len() {
             0 => {
                 session.set(keys::TF_STATE, json!("setup_from_login"));
@@ -125,7 +140,7 @@ impl Portcullis {
                     json!({"tf_required": true, "tf_state": "setup_from_login"}),
                 ))
             }
-            1 => self.tf_login_ready(session, &user).await,
+            1 => self.tf_login_ready(session, user).await,
             _ => {
                 session.set(keys::TF_SELECT, json!(true));
                 Ok(self.answer(
@@ -246,7 +261,7 @@ impl Portcullis {
                 let setup = form.string("setup", &mut errors);
                 let phone = form.string("phone", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s
                     .tf_start_setup(&user, setup.as_deref(), phone.as_deref())
@@ -279,7 +294,7 @@ impl Portcullis {
                         }
                         Ok(self.answer(session, false, extra))
                     }
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
             Endpoint::TfSetupToken => {
@@ -290,12 +305,12 @@ impl Portcullis {
                     Ok(f) => f,
                     Err(e) => {
                         session.tf_clean();
-                        return Ok(self.errors(&e));
+                        return Ok(self.form_errors(&e));
                     }
                 };
                 let code = form.code("code", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s
                     .tf_finish_setup(&a.user, &factor, code.as_deref(), false)
@@ -309,7 +324,7 @@ impl Portcullis {
                             json!({"tf_method": factor.method, "tf_primary_method": factor.method, "tf_phone": u.tf_phone_number}),
                         ))
                     }
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
             Endpoint::TfValidate => self.tf_validate(req, session, form, auth).await,
@@ -335,11 +350,11 @@ impl Portcullis {
                 }
                 let which = form.string("which", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 if !which.as_ref().is_some_and(|w| methods.contains(w)) {
                     return Ok(
-                        self.errors(&FormErrors::field("which", MessageKey::NotAValidChoice))
+                        self.form_errors(&FormErrors::field("which", MessageKey::NotAValidChoice))
                     );
                 }
                 session.remove(keys::TF_SELECT);
@@ -357,7 +372,7 @@ impl Portcullis {
                 if post {
                     let help = form.string("help_setup", &mut errors);
                     if !errors.is_empty() {
-                        return Ok(self.errors(&errors));
+                        return Ok(self.form_errors(&errors));
                     }
                     match s.tf_rescue(&user, help.as_deref()).await {
                         Ok(TfRescue::UseRecoveryCode) => {
@@ -366,7 +381,7 @@ impl Portcullis {
                             ));
                         }
                         Ok(_) => {}
-                        Err(e) => return self.refused(e),
+                        Err(e) => return self.flow_error(e),
                     }
                 }
                 Ok(self.answer(session, false, json!({"recovery_options": options})))
@@ -394,7 +409,7 @@ impl Portcullis {
                 }
                 let code = form.string("code", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s.mf_use_recovery_code(&user, code.as_deref()).await {
                     // No validity cookie after a recovery code, and never a token.
@@ -411,7 +426,7 @@ impl Portcullis {
                         session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
                         Ok(self.answer(session, true, json!({})))
                     }
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
             _ => {
@@ -483,7 +498,7 @@ impl Portcullis {
         let mut errors = FormErrors::new();
         let code = form.code("code", &mut errors);
         if !errors.is_empty() {
-            return Ok(self.errors(&errors));
+            return Ok(self.form_errors(&errors));
         }
         let result = match (&pending, validating) {
             (Some(f), true) => {
@@ -511,7 +526,7 @@ impl Portcullis {
                 Ok(self.ok_with_token(req, session, &a, json!({})))
             }
             Ok(u) => self.tf_finish_login(req, session, u, true).await,
-            Err(e) => self.refused(e),
+            Err(e) => self.flow_error(e),
         }
     }
 
@@ -545,7 +560,7 @@ impl Portcullis {
                 let passcode = form.code("passcode", &mut errors);
                 let remember = form.boolean("remember", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s
                     .us_signin(identity.as_deref(), passcode.as_deref(), remember)
@@ -563,21 +578,21 @@ impl Portcullis {
                             Ok(self.logged_in(req, session, &a, json!({"tf_required": false})))
                         }
                     }
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
             Endpoint::UsSigninSendCode => {
                 let identity = form.string("identity", &mut errors);
                 let chosen = form.string("chosen_method", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s
                     .us_signin_send_code(identity.as_deref(), chosen.as_deref())
                     .await
                 {
                     Ok(()) => Ok(self.answer(session, false, json!({}))),
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
             Endpoint::UsVerify
@@ -626,33 +641,21 @@ impl Portcullis {
             Endpoint::UsVerify => {
                 let passcode = form.code("passcode", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s.us_reauthenticate(&a.user, passcode.as_deref()).await {
-                    Ok(paa) => {
-                        if a.mechanism == Mechanism::Session {
-                            session.set(keys::FS_PAA, json!(paa));
-                            session.remove(keys::FS_GEXP);
-                        }
-                        let done = Authenticated {
-                            user: a.user,
-                            fs_paa: paa,
-                            authn_via: Vec::new(),
-                            remember: false,
-                        };
-                        Ok(self.ok_with_token(req, session, &done, json!({})))
-                    }
-                    Err(e) => self.refused(e),
+                    Ok(paa) => Ok(self.reauthenticated(req, session, a, paa)),
+                    Err(e) => self.flow_error(e),
                 }
             }
             Endpoint::UsVerifySendCode => {
                 let chosen = form.string("chosen_method", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s.us_verify_send_code(&a.user, chosen.as_deref()).await {
                     Ok(()) => Ok(self.answer(session, false, json!({}))),
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
             Endpoint::UsSetup => {
@@ -683,7 +686,7 @@ impl Portcullis {
                 let delete = form.string_list("delete_method", &mut errors);
                 let phone = form.string("phone", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s
                     .us_start_setup(&a.user, chosen.as_deref(), &delete, phone.as_deref())
@@ -703,17 +706,17 @@ impl Portcullis {
                         }
                         Ok(self.answer(session, false, extra))
                     }
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
             _ => {
                 let factor = match s.us_read_setup_token(token.unwrap_or_default()) {
                     Ok(f) => f,
-                    Err(e) => return Ok(self.errors(&e)),
+                    Err(e) => return Ok(self.form_errors(&e)),
                 };
                 let passcode = form.code("passcode", &mut errors);
                 if !errors.is_empty() {
-                    return Ok(self.errors(&errors));
+                    return Ok(self.form_errors(&errors));
                 }
                 match s
                     .us_finish_setup(&a.user, &factor, passcode.as_deref())
@@ -732,7 +735,7 @@ impl Portcullis {
                             json!({"chosen_method": factor.method, "phone": phone}),
                         ))
                     }
-                    Err(e) => self.refused(e),
+                    Err(e) => self.flow_error(e),
                 }
             }
         }

@@ -946,3 +946,25 @@ async fn grace_from_a_flask_security_database_logs_in_with_her_authenticator() {
     srv.finish().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Automatic logins (registration without confirmation) do not skip a
+/// required second factor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_does_not_skip_a_required_second_factor() {
+    let mut settings = mfa_settings();
+    settings.push(("SECURITY_TWO_FACTOR_REQUIRED", "true"));
+    settings.push(("SECURITY_CONFIRMABLE", "false"));
+    let srv = start_with(&settings, None).await;
+    let mut c = Client::default();
+    let r = c
+        .post(
+            &srv,
+            "/register",
+            json!({"email": "gil@example.com", "password": PW, "password_confirm": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["response"]["tf_state"], "setup_from_login");
+    assert_eq!(c.get(&srv, "/api/me").await.status, 401);
+    srv.finish().await;
+}
