@@ -22,6 +22,8 @@ pub fn is_json_content_type(content_type: Option<&str>) -> bool {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FormData {
     fields: Map<String, Value>,
+    /// Every value of a form field that was sent more than once (checkboxes).
+    repeated: Map<String, Value>,
 }
 
 /// Why a body could not be read.
@@ -42,20 +44,31 @@ impl FormData {
         }
         if json {
             return match serde_json::from_slice::<Value>(body) {
-                Ok(Value::Object(fields)) => Ok(Self { fields }),
+                Ok(Value::Object(fields)) => Ok(Self {
+                    fields,
+                    repeated: Map::new(),
+                }),
                 _ => Err(BodyError::MalformedJson),
             };
         }
         if std::str::from_utf8(body).is_err() {
             return Err(BodyError::MalformedForm);
         }
-        let mut fields = Map::new();
+        let (mut fields, mut repeated) = (Map::new(), Map::new());
         for (k, v) in form_urlencoded::parse(body) {
-            fields
-                .entry(k.into_owned())
-                .or_insert(Value::String(v.into_owned()));
+            let (k, v) = (k.into_owned(), Value::String(v.into_owned()));
+            if let Some(first) = fields.get(&k) {
+                if let Value::Array(all) = repeated
+                    .entry(k.clone())
+                    .or_insert_with(|| Value::Array(vec![first.clone()]))
+                {
+                    all.push(v);
+                }
+            } else {
+                fields.insert(k, v);
+            }
         }
-        Ok(Self { fields })
+        Ok(Self { fields, repeated })
     }
 
     /// The raw value of a field.
@@ -88,7 +101,7 @@ impl FormData {
     /// A list of strings: a JSON array of strings, or one string (a form
     /// field). Anything else is `API_ERROR` on the field.
     pub fn string_list(&self, name: &'static str, errors: &mut FormErrors) -> Vec<String> {
-        match self.fields.get(name) {
+        match self.repeated.get(name).or_else(|| self.fields.get(name)) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(s)) if s.is_empty() => Vec::new(),
             Some(Value::String(s)) => vec![s.clone()],
@@ -154,9 +167,11 @@ mod tests {
         assert_eq!(f.boolean("remember", &mut e), Some(true));
         assert!(f.secret("password", &mut e).is_none());
         assert!(e.has("password", MessageKey::ApiError));
-        let f = FormData::parse(b"email=a%40b.c&remember=y", false).unwrap();
+        let f = FormData::parse(b"email=a%40b.c&remember=y&m=email&email=x&m=sms", false).unwrap();
         let mut e = FormErrors::new();
         assert_eq!(f.string("email", &mut e).as_deref(), Some("a@b.c"));
+        assert_eq!(f.string_list("m", &mut e), vec!["email", "sms"]);
+        assert_eq!(f.string_list("remember", &mut e), vec!["y"]);
         assert_eq!(f.boolean("remember", &mut e), Some(true));
         assert_eq!(
             FormData::parse(b"{bad", true),
