@@ -27,6 +27,9 @@ pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
 /// Reads the formats SQLAlchemy and SQLite's CURRENT_TIMESTAMP write.
 pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    if let Some(t) = parse_sqlalchemy(s) {
+        return Some(t);
+    }
     [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -42,6 +45,40 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     })
     .or_else(|| DateTime::parse_from_rfc3339(s).ok().map(|d| d.naive_utc()))
     .map(|n| n.and_utc())
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.f{1,9}]`, the format SQLAlchemy writes, without
+/// chrono's format-string interpreter (every row of every authenticated
+/// request has several). Anything else is `None`, for the general parser.
+fn parse_sqlalchemy(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', frac @ ..] if !frac.is_empty() && frac.len() <= 9 => {
+            let digits = num(20..b.len())?;
+            digits * 10u32.pow(9 - u32::try_from(frac.len()).ok()?)
+        }
+        _ => return None,
+    };
+    let date =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)?;
+    let time =
+        chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
+    Some(NaiveDateTime::new(date, time).and_utc())
 }
 
 fn time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -160,11 +197,14 @@ pub(crate) fn user_where(
     clause: &str,
     params: impl rusqlite::Params,
 ) -> Result<Option<User>> {
-    let user_cols: String = USER_COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    static USER_COLS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let user_cols = USER_COLS.as_str();
     let sql = format!(
         "SELECT {user_cols}, r.id, r.name, r.description, r.permissions, r.update_datetime \
          FROM (SELECT * FROM user {clause} LIMIT 1) AS u \
@@ -208,5 +248,31 @@ mod tests {
         );
         assert!(parse_time("2026-11-23T10:13:19.5").is_some());
         assert!(parse_time("yesterday").is_none());
+        // The fast path agrees with chrono's parser, and leaves the rest to it.
+        for s in [
+            "2026-11-23 10:13:19.150040",
+            "2026-11-23 10:13:19",
+            "2026-11-23 10:13:19.5",
+            "1999-01-01 00:00:00.123456789",
+        ] {
+            let chrono = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .unwrap()
+                .and_utc();
+            assert_eq!(parse_sqlalchemy(s), Some(chrono), "{s}");
+        }
+        for s in [
+            "2026-13-23 10:13:19",
+            "2026-11-23 10:13:1x",
+            "2026-11-23 10:13:19.",
+            "2026-11-23 10:13:19.1234567890",
+            "2026-11-23 10:13",
+            "2026-11-23T10:13:19",
+        ] {
+            assert_eq!(parse_sqlalchemy(s), None, "{s}");
+        }
+        assert_eq!(
+            parse_time("2026-11-23 10:13").map(fmt_time).as_deref(),
+            Some("2026-11-23 10:13:00.000000")
+        );
     }
 }
