@@ -98,6 +98,42 @@ async fn register_then_confirm_then_login() {
 }
 
 #[tokio::test]
+async fn a_required_second_factor_stops_the_automatic_login() {
+    let e = env(&[
+        ("SECURITY_TRACKABLE", "true"),
+        ("SECURITY_TWO_FACTOR", "true"),
+        ("SECURITY_TWO_FACTOR_REQUIRED", "true"),
+        (
+            "SECURITY_TWO_FACTOR_ENABLED_METHODS",
+            r#"["email", "authenticator"]"#,
+        ),
+        (
+            "SECURITY_TOTP_SECRETS",
+            r#"{"1": "flows-test-totp-secret"}"#,
+        ),
+        ("SECURITY_TOTP_ISSUER", "flows"),
+    ]);
+    let r = e
+        .security
+        .register(
+            form("cy@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert!(r.login.is_none() && r.second_factor_due);
+    // Nothing recorded: no login count, no user-authenticated.
+    let stored = e
+        .store
+        .find_user_by_email("cy@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.login_count, None);
+    assert_eq!(e.hooks.signals(), ["user-registered"]);
+}
+
+#[tokio::test]
 async fn without_confirmation_registration_logs_in() {
     let e = env(&[]);
     let r = e
@@ -108,6 +144,7 @@ async fn without_confirmation_registration_logs_in() {
         )
         .await
         .unwrap();
+    assert!(!r.second_factor_due);
     let login = r.login.unwrap();
     assert_eq!(login.user.email, "bo@example.com");
     assert_eq!(login.fs_paa, T0);

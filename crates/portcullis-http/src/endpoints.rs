@@ -337,9 +337,12 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s.register(f, client).await {
-                    Ok(r) => match r.login {
-                        Some(a) => self.auto_login(req, session, &a).await,
-                        None => Ok(self.ok(session, None, true, json!({}))),
+                    Ok(r) => match (r.login, r.user) {
+                        (Some(a), _) => Ok(self.logged_in(req, session, &a, json!({}))),
+                        (None, Some(u)) if r.second_factor_due => {
+                            self.tf_start(session, &u, false).await
+                        }
+                        _ => Ok(self.ok(session, None, true, json!({}))),
                     },
                     Err(e) => self.flow_error(e),
                 }
@@ -365,9 +368,8 @@ impl Portcullis {
                 let token = token.unwrap_or_default();
                 match s.confirm_email(token, client).await {
                     Ok(done) => {
-                        if let Some(a) = &done.login
-                            && self.may_auto_login(req, &a.user)
-                        {
+                        // With a second factor due, the user logs in normally.
+                        if let Some(a) = &done.login {
                             session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
                         }
                         let msg = s
@@ -414,7 +416,10 @@ impl Portcullis {
                 }
                 match s.reset_password(token.unwrap_or_default(), f, client).await {
                     Ok(done) => match done.login {
-                        Some(a) => self.auto_login(req, session, &a).await,
+                        Some(a) => Ok(self.logged_in(req, session, &a, json!({}))),
+                        None if done.second_factor_due => {
+                            self.tf_start(session, &done.user, false).await
+                        }
                         None => Ok(HttpResponse::ok(Map::new())),
                     },
                     Err(e) => self.flow_error(e),

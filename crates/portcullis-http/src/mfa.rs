@@ -101,29 +101,14 @@ impl Portcullis {
         s.tf_required(user, validity.as_deref())
     }
 
-    /// After an automatic login (registration, password reset): the
-    /// session, or the second factor when one is due.
-    pub(crate) async fn auto_login(
-        &self,
-        req: &HttpRequest<'_>,
-        session: &mut SessionState,
-        a: &Authenticated,
-    ) -> Answer {
-        if self.tf_due(req, &a.user) {
-            return self.tf_start(session, &a.user, a.remember).await;
-        }
-        Ok(self.logged_in(req, session, a, json!({})))
-    }
-
-    /// Whether an automatic login after a confirmation link may happen
-    /// (not when a second factor is due: the user logs in normally).
-    pub(crate) fn may_auto_login(&self, req: &HttpRequest<'_>, user: &User) -> bool {
-        !self.tf_due(req, user)
-    }
-
     /// `tf_enter` once a second factor is due: the half-logged-in state,
     /// and what the client must do next.
-    async fn tf_start(&self, session: &mut SessionState, user: &User, remember: bool) -> Answer {
+    pub(crate) async fn tf_start(
+        &self,
+        session: &mut SessionState,
+        user: &User,
+        remember: bool,
+    ) -> Answer {
         let s = self.security();
         session.tf_clean();
         if remember {

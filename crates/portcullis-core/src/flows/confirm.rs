@@ -22,6 +22,8 @@ pub struct Confirmed {
     pub user: User,
     /// Set with `SECURITY_AUTO_LOGIN_AFTER_CONFIRM`.
     pub login: Option<Authenticated>,
+    /// The automatic login did not happen because a second factor is due.
+    pub second_factor_due: bool,
 }
 
 impl Security {
@@ -144,14 +146,15 @@ impl Security {
             user: Box::new(user.clone()),
         })
         .await;
-        let login = if c.auto_login_after_confirm && user.active {
-            Some(
-                self.complete_login(user.clone(), vec![AuthnVia::Confirm], false, client)
-                    .await?,
-            )
+        let (login, second_factor_due) = if c.auto_login_after_confirm && user.active {
+            self.auto_login(&user, AuthnVia::Confirm, client).await?
         } else {
-            None
+            (None, false)
         };
-        Ok(Confirmed { user, login })
+        Ok(Confirmed {
+            user,
+            login,
+            second_factor_due,
+        })
     }
 }

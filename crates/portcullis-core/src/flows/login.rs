@@ -291,6 +291,26 @@ impl Security {
         })
     }
 
+    /// An automatic login after registration, confirmation or a reset:
+    /// completed unless a second factor is due (then `None`, and nothing is
+    /// recorded: the web layer starts the second factor with the user).
+    /// A "remember this device" cookie is not consulted here, so it never
+    /// lets an automatic login skip the second factor.
+    pub(crate) async fn auto_login(
+        &self,
+        user: &User,
+        via: AuthnVia,
+        client: &ClientInfo,
+    ) -> Result<(Option<Authenticated>, bool)> {
+        if self.tf_required(user, None) {
+            return Ok((None, true));
+        }
+        let a = self
+            .complete_login(user.clone(), vec![via], false, client)
+            .await?;
+        Ok((Some(a), false))
+    }
+
     /// `/verify`: re-authenticates `user` by password; returns the new
     /// `fs_paa`.
     pub async fn reauthenticate(

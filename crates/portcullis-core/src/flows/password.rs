@@ -62,6 +62,8 @@ pub struct PasswordReset {
     pub user: User,
     /// Set with `SECURITY_AUTO_LOGIN_AFTER_RESET`.
     pub login: Option<Authenticated>,
+    /// The automatic login did not happen because a second factor is due.
+    pub second_factor_due: bool,
 }
 
 impl Security {
@@ -341,15 +343,16 @@ impl Security {
             user: Box::new(user.clone()),
         })
         .await;
-        let login = if c.auto_login_after_reset && user.active {
-            Some(
-                self.complete_login(user.clone(), vec![AuthnVia::Reset], false, client)
-                    .await?,
-            )
+        let (login, second_factor_due) = if c.auto_login_after_reset && user.active {
+            self.auto_login(&user, AuthnVia::Reset, client).await?
         } else {
-            None
+            (None, false)
         };
-        Ok(PasswordReset { user, login })
+        Ok(PasswordReset {
+            user,
+            login,
+            second_factor_due,
+        })
     }
 
     /// `SECURITY_USERNAME_RECOVERY`: mails the username to the address.

@@ -45,6 +45,9 @@ pub struct Registered {
     /// Set when the user is logged in right away (not confirmable, or
     /// `SECURITY_LOGIN_WITHOUT_CONFIRMATION`).
     pub login: Option<Authenticated>,
+    /// The user would have been logged in, but a second factor is due
+    /// first (`SECURITY_TWO_FACTOR_REQUIRED`): nothing was recorded.
+    pub second_factor_due: bool,
 }
 
 struct Existing {
@@ -188,6 +191,7 @@ impl Security {
                 return Ok(Registered {
                     user: None,
                     login: None,
+                    second_factor_due: false,
                 });
             }
             Err(e) => return Err(e.into()),
@@ -214,17 +218,15 @@ impl Security {
             )
             .await?;
         }
-        let login = if self.requires_confirmation(&user) {
-            None
+        let (login, second_factor_due) = if self.requires_confirmation(&user) {
+            (None, false)
         } else {
-            Some(
-                self.complete_login(user.clone(), vec![AuthnVia::Register], false, client)
-                    .await?,
-            )
+            self.auto_login(&user, AuthnVia::Register, client).await?
         };
         Ok(Registered {
             user: Some(user),
             login,
+            second_factor_due,
         })
     }
 
@@ -284,6 +286,7 @@ impl Security {
         Ok(Registered {
             user: None,
             login: None,
+            second_factor_due: false,
         })
     }
 
