@@ -566,14 +566,24 @@ fn adopts_and_manages_a_flask_security_database() {
     assert_eq!(codes, 0, "the recovery codes are gone");
 }
 
-/// The user's two-factor method and how many recovery codes they have.
-fn second_factors(db: &Db, email: &str) -> (Option<String>, usize) {
-    use portcullis_core::UserStore;
+/// Runs `f` with the test database's store (outside the CLI).
+fn with_store<T, F: std::future::Future<Output = T>>(
+    db: &Db,
+    f: impl FnOnce(portcullis_sqlite::SqliteStore) -> F,
+) -> T {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = portcullis_sqlite::SqliteStore::open_url(&db.url())
             .await
             .unwrap();
+        f(store).await
+    })
+}
+
+/// The user's two-factor method and how many recovery codes they have.
+fn second_factors(db: &Db, email: &str) -> (Option<String>, usize) {
+    use portcullis_core::UserStore;
+    with_store(db, |store| async move {
         let u = store.find_user_by_email(email).await.unwrap().unwrap();
         assert_eq!(u.tf_primary_method.is_some(), u.tf_totp_secret.is_some());
         (
@@ -585,11 +595,7 @@ fn second_factors(db: &Db, email: &str) -> (Option<String>, usize) {
 
 fn seed_recovery_codes(db: &Db, email: &str) {
     use portcullis_core::UserStore;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = portcullis_sqlite::SqliteStore::open_url(&db.url())
-            .await
-            .unwrap();
+    with_store(db, |store| async move {
         let u = store.find_user_by_email(email).await.unwrap().unwrap();
         let patch = portcullis_core::UserPatch {
             mf_recovery_codes: Some(Some(vec!["aaaa-bbbb-cccc".into()])),
@@ -602,11 +608,7 @@ fn seed_recovery_codes(db: &Db, email: &str) {
 /// Reads the stored hash back and checks it with the application's settings.
 fn new_password_verifies(db: &Db, email: &str, password: &str) -> bool {
     use portcullis_core::UserStore;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = portcullis_sqlite::SqliteStore::open_url(&db.url())
-            .await
-            .unwrap();
+    with_store(db, |store| async move {
         let user = store.find_user_by_email(email).await.unwrap().unwrap();
         let (config, _) = portcullis_core::ConfigLoader::new()
             .toml_file(db.config())

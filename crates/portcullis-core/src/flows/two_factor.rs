@@ -356,43 +356,68 @@ impl Security {
     /// The signed, timed `tf_state_token` carrying a pending factor
     /// (`SECURITY_TWO_FACTOR_SETUP_SALT`), as Flask-Security writes it.
     pub fn tf_setup_token(&self, factor: &PendingFactor) -> String {
-        let state = json!({
-            "totp_secret": factor.totp_secret.expose(),
-            "method": factor.method,
-            "phone": factor.phone,
-        });
-        self.tf_setup_serializer().dumps(&state, self.now_secs())
+        self.write_state_token(self.tf_setup_serializer(), &TF_STATE_KEYS, factor)
     }
 
     /// Reads a `tf_state_token`: `API_ERROR` when it is not one,
     /// `TWO_FACTOR_SETUP_EXPIRED` after `SECURITY_TWO_FACTOR_SETUP_WITHIN`.
     pub fn tf_read_setup_token(&self, token: &str) -> Result<PendingFactor, FormErrors> {
-        let within = self.config().two_factor_setup_within;
-        let state = self.read_state_token(
+        self.read_state_token(
             self.tf_setup_serializer(),
+            &TF_STATE_KEYS,
             token,
-            within,
+            self.config().two_factor_setup_within,
             MessageKey::TwoFactorSetupExpired,
-        )?;
-        pending_from(&state, "method", "phone")
+        )
     }
 
-    /// Reads a signed, timed state token (setup of two-factor or unified
-    /// sign-in).
+    /// Writes a pending factor as a signed, timed setup state token, under
+    /// Flask-Security's key names for that flow.
+    pub(crate) fn write_state_token(
+        &self,
+        serializer: &portcullis_crypto::UrlSafeTimedSerializer,
+        keys: &StateKeys,
+        factor: &PendingFactor,
+    ) -> String {
+        let mut state = serde_json::Map::new();
+        state.insert("totp_secret".into(), json!(factor.totp_secret.expose()));
+        state.insert(keys.method.into(), json!(factor.method));
+        state.insert(keys.phone.into(), json!(factor.phone));
+        serializer.dumps(&Value::Object(state), self.now_secs())
+    }
+
+    /// Reads a setup state token: `API_ERROR` when it is not one (or not a
+    /// pending factor), `expired` (with `within`) when it is too old.
     pub(crate) fn read_state_token(
         &self,
         serializer: &portcullis_crypto::UrlSafeTimedSerializer,
+        keys: &StateKeys,
         token: &str,
         within: chrono::TimeDelta,
         expired: MessageKey,
-    ) -> Result<Value, FormErrors> {
+    ) -> Result<PendingFactor, FormErrors> {
         use portcullis_crypto::TokenError;
-        match serializer.loads(token, Some(within.num_seconds()), self.now_secs()) {
-            Ok(loaded) => Ok(loaded.payload),
-            Err(TokenError::Expired { .. }) => Err(FormErrors::form(
-                Message::new(expired).arg("within", human(within)),
-            )),
-            Err(_) => Err(FormErrors::form(MessageKey::ApiError)),
+        let state = match serializer.loads(token, Some(within.num_seconds()), self.now_secs()) {
+            Ok(loaded) => loaded.payload,
+            Err(TokenError::Expired { .. }) => {
+                return Err(FormErrors::form(
+                    Message::new(expired).arg("within", human(within)),
+                ));
+            }
+            Err(_) => return Err(FormErrors::form(MessageKey::ApiError)),
+        };
+        let secret = state.get("totp_secret").and_then(Value::as_str);
+        let method = state.get(keys.method).and_then(Value::as_str);
+        match (secret, method) {
+            (Some(s), Some(m)) if TF_METHODS.contains(&m) => Ok(PendingFactor {
+                method: m.to_owned(),
+                totp_secret: SecretString::new(s.to_owned()),
+                phone: state
+                    .get(keys.phone)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            }),
+            _ => Err(FormErrors::form(MessageKey::ApiError)),
         }
     }
 
@@ -584,21 +609,20 @@ impl Security {
     }
 }
 
-/// A pending factor from a state token's JSON (`method`/`phone` for
-/// two-factor, `chosen_method`/`phone_number` for unified sign-in).
-pub(crate) fn pending_from(
-    state: &Value,
-    method: &str,
-    phone: &str,
-) -> Result<PendingFactor, FormErrors> {
-    let secret = state.get("totp_secret").and_then(Value::as_str);
-    let m = state.get(method).and_then(Value::as_str);
-    match (secret, m) {
-        (Some(s), Some(m)) if TF_METHODS.contains(&m) => Ok(PendingFactor {
-            method: m.to_owned(),
-            totp_secret: SecretString::new(s.to_owned()),
-            phone: state.get(phone).and_then(Value::as_str).map(str::to_owned),
-        }),
-        _ => Err(FormErrors::form(MessageKey::ApiError)),
-    }
+/// The field names a setup state token uses for the method and the phone.
+pub(crate) struct StateKeys {
+    pub(crate) method: &'static str,
+    pub(crate) phone: &'static str,
 }
+
+/// `/tf-setup`'s `tf_state_token`: `{"totp_secret", "method", "phone"}`.
+pub(crate) const TF_STATE_KEYS: StateKeys = StateKeys {
+    method: "method",
+    phone: "phone",
+};
+
+/// `/us-setup`'s `state`: `{"totp_secret", "chosen_method", "phone_number"}`.
+pub(crate) const US_STATE_KEYS: StateKeys = StateKeys {
+    method: "chosen_method",
+    phone: "phone_number",
+};

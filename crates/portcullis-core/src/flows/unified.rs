@@ -10,7 +10,7 @@ use serde_json::{Map, json};
 
 use super::errors::{FlowError, FormErrors};
 use super::service::{Security, human};
-use super::two_factor::{AuthenticatorSetup, PendingFactor, pending_from};
+use super::two_factor::{AuthenticatorSetup, PendingFactor, US_STATE_KEYS};
 use crate::events::Event;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
@@ -480,24 +480,18 @@ impl Security {
 
     /// The signed, timed `state` of `/us-setup` (`SECURITY_US_SETUP_SALT`).
     pub fn us_setup_token(&self, factor: &PendingFactor) -> String {
-        let state = json!({
-            "totp_secret": factor.totp_secret.expose(),
-            "chosen_method": factor.method,
-            "phone_number": factor.phone,
-        });
-        self.us_setup_serializer().dumps(&state, self.now_secs())
+        self.write_state_token(self.us_setup_serializer(), &US_STATE_KEYS, factor)
     }
 
     /// Reads a `/us-setup/{state}` token.
     pub fn us_read_setup_token(&self, token: &str) -> Result<PendingFactor, FormErrors> {
-        let within = self.config().us_setup_within;
-        let state = self.read_state_token(
+        self.read_state_token(
             self.us_setup_serializer(),
+            &US_STATE_KEYS,
             token,
-            within,
+            self.config().us_setup_within,
             MessageKey::UsSetupExpired,
-        )?;
-        pending_from(&state, "chosen_method", "phone_number")
+        )
     }
 
     /// `/us-setup/{state}` POST: checks `passcode` for the pending method
