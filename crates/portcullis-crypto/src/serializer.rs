@@ -13,11 +13,10 @@
 //! signs with the **last** key and verifies with any. This type does the
 //! same, so tokens stay interchangeable with a running Flask-Security app.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
-use flate2::Compression;
-use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
+use flate2::{Compression, Decompress, FlushDecompress, Status};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use serde_json::Value;
@@ -275,20 +274,38 @@ fn decode_payload(s: &str) -> Option<Value> {
         None => (false, s),
     };
     let raw = urlsafe_decode(b64)?;
-    let json = if compressed {
-        let mut out = Vec::new();
-        ZlibDecoder::new(raw.as_slice())
-            .take(MAX_PAYLOAD + 1)
-            .read_to_end(&mut out)
+    let json = if compressed { inflate(&raw)? } else { raw };
+    serde_json::from_slice(&json).ok()
+}
+
+/// A zlib stream, decompressed in as few calls as possible: with room for
+/// the whole output, zlib finishes in one call and never allocates its
+/// 32 KiB window (a streaming reader did, on every authenticated request).
+/// `None` for a broken, truncated or over-long (> `MAX_PAYLOAD`) stream.
+fn inflate(raw: &[u8]) -> Option<Vec<u8>> {
+    let limit = usize::try_from(MAX_PAYLOAD).unwrap_or(usize::MAX);
+    let mut d = Decompress::new(true);
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).clamp(256, limit + 1));
+    loop {
+        let (read, written) = (d.total_in(), d.total_out());
+        let rest = raw.get(usize::try_from(read).ok()?..)?;
+        let status = d
+            .decompress_vec(rest, &mut out, FlushDecompress::Finish)
             .ok()?;
-        if out.len() as u64 > MAX_PAYLOAD {
+        if status == Status::StreamEnd {
+            return (out.len() <= limit).then_some(out);
+        }
+        if out.len() > limit {
             return None;
         }
-        out
-    } else {
-        raw
-    };
-    serde_json::from_slice(&json).ok()
+        if out.len() == out.capacity() {
+            let more = out.capacity().min(limit + 1 - out.len()).max(1);
+            out.reserve_exact(more);
+        } else if d.total_in() == read && d.total_out() == written {
+            // No progress with room to spare: the input ended early.
+            return None;
+        }
+    }
 }
 
 fn int_to_bytes(n: i64) -> Vec<u8> {
@@ -415,6 +432,31 @@ mod tests {
         let t = s.dumps(&json!("a".repeat(70_000)), 1);
         assert!(t.starts_with('.'));
         assert_eq!(s.loads(&t, None, 1), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn inflate_grows_and_refuses_broken_streams() {
+        let zlib = |data: &[u8]| {
+            let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        // Far more than the first guess of four times the input.
+        let big = "ab".repeat(20_000);
+        assert_eq!(inflate(&zlib(big.as_bytes())).unwrap(), big.as_bytes());
+        let exact = "c".repeat(usize::try_from(MAX_PAYLOAD).unwrap());
+        assert_eq!(inflate(&zlib(exact.as_bytes())).unwrap().len(), exact.len());
+        let over = "c".repeat(usize::try_from(MAX_PAYLOAD).unwrap() + 1);
+        assert_eq!(inflate(&zlib(over.as_bytes())), None);
+        let ok = zlib(br#"{"uid": "abc"}"#);
+        assert_eq!(inflate(&ok).unwrap(), br#"{"uid": "abc"}"#);
+        // Truncated, checksum broken, not zlib at all, empty.
+        assert_eq!(inflate(&ok[..ok.len() - 3]), None);
+        let mut bad_sum = ok.clone();
+        *bad_sum.last_mut().unwrap() ^= 1;
+        assert_eq!(inflate(&bad_sum), None);
+        assert_eq!(inflate(b"not zlib"), None);
+        assert_eq!(inflate(b""), None);
     }
 
     #[test]
