@@ -21,6 +21,8 @@ use crate::sessions::SessionBridge;
 
 /// Where Portcullis keeps its values inside the tower-sessions session.
 const KEY: &str = "portcullis";
+/// When the session's expiry was last pushed back (unix seconds).
+const TOUCHED: &str = "portcullis_touched";
 
 /// Session cookie settings.
 #[derive(Debug, Clone)]
@@ -29,7 +31,11 @@ pub struct SessionOptions {
     pub cookie_name: String,
     /// `Secure` cookie (set it behind HTTPS).
     pub secure: bool,
-    /// Idle time after which a session ends.
+    /// Idle time after which a session ends. A session in use has its
+    /// expiry (in the store and on the cookie) pushed back once per
+    /// fourteenth of this — once a day for the default 14 days — so reading
+    /// a session costs no store write on most requests, and an idle one ends
+    /// between 13/14 and all of this after its last use.
     pub inactivity: tower_sessions::cookie::time::Duration,
 }
 
@@ -136,17 +142,29 @@ fn error(status: StatusCode, msg: &str) -> Response {
     into_axum(HttpResponse::error(status, msg))
 }
 
+/// Saves the session when it changed, or when its expiry is due to be
+/// pushed back (see [`SessionOptions::inactivity`]).
 async fn save(
     session: &Session,
     state: &SessionState,
+    inactivity: tower_sessions::cookie::time::Duration,
 ) -> Result<(), tower_sessions::session::Error> {
     if state.needs_new_id() {
         session.cycle_id().await?;
     }
-    if state.is_modified() || state.needs_new_id() {
+    let now = chrono::Utc::now().timestamp();
+    let every = (inactivity.whole_seconds() / 14).max(1);
+    let due = !state.values().is_empty()
+        && session
+            .get_value(TOUCHED)
+            .await?
+            .and_then(|v| v.as_i64())
+            .is_none_or(|t| now - t >= every);
+    if state.is_modified() || state.needs_new_id() || due {
         session
             .insert_value(KEY, Value::Object(state.values().clone()))
             .await?;
+        session.insert_value(TOUCHED, Value::from(now)).await?;
     }
     Ok(())
 }
@@ -193,7 +211,7 @@ async fn middleware(
         let Some(resp) = p.inner.portcullis.handle(&http_req, &mut state).await else {
             return StatusCode::NOT_FOUND.into_response();
         };
-        if let Err(e) = save(&session, &state).await {
+        if let Err(e) = save(&session, &state, p.inner.options.inactivity).await {
             tracing::error!(error = %e, "cannot save the session");
             return error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -211,7 +229,7 @@ async fn middleware(
     req.extensions_mut().insert(ctx.clone());
     let resp = next.run(req).await;
     let state = ctx.session.lock().await;
-    if let Err(e) = save(&session, &state).await {
+    if let Err(e) = save(&session, &state, p.inner.options.inactivity).await {
         tracing::error!(error = %e, "cannot save the session");
     }
     resp
