@@ -186,39 +186,10 @@ async fn middleware(
             );
         }
     };
-    let client = ClientInfo {
-        remote_addr: req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
-    };
     if p.inner.portcullis.is_endpoint(req.uri().path()) {
-        let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "The request body is too large.",
-            );
-        };
-        let mut state = loaded;
-        let http_req = HttpRequest {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &bytes,
-            client: &client,
-        };
-        let Some(resp) = p.inner.portcullis.handle(&http_req, &mut state).await else {
-            return StatusCode::NOT_FOUND.into_response();
-        };
-        if let Err(e) = save(&session, &state, p.inner.options.inactivity).await {
-            tracing::error!(error = %e, "cannot save the session");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The session store is unavailable.",
-            );
-        }
-        return into_axum(resp);
+        // Boxed: the endpoints' future is large, and every other request
+        // would otherwise carry (and move) its size.
+        return Box::pin(endpoint(&p, &session, loaded, req)).await;
     }
     let ctx = AuthContext {
         portcullis: p.inner.portcullis.clone(),
@@ -233,4 +204,45 @@ async fn middleware(
         tracing::error!(error = %e, "cannot save the session");
     }
     resp
+}
+
+/// A request to one of Portcullis' own endpoints.
+async fn endpoint(
+    p: &PortcullisAxum,
+    session: &Session,
+    loaded: SessionState,
+    req: Request,
+) -> Response {
+    let client = ClientInfo {
+        remote_addr: req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+        );
+    };
+    let mut state = loaded;
+    let http_req = HttpRequest {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &bytes,
+        client: &client,
+    };
+    let Some(resp) = p.inner.portcullis.handle(&http_req, &mut state).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if let Err(e) = save(session, &state, p.inner.options.inactivity).await {
+        tracing::error!(error = %e, "cannot save the session");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The session store is unavailable.",
+        );
+    }
+    into_axum(resp)
 }

@@ -4,6 +4,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, WWW_AUTHEN
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portcullis_core::config::CookieOptions;
 use portcullis_core::{FormErrors, Messages};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// A response, framework-neutral.
@@ -20,14 +21,36 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// `{"meta": {"code": N}, "response": …}` with `status`.
     pub fn envelope(status: StatusCode, response: Value) -> Self {
-        let body = json!({"meta": {"code": status.as_u16()}, "response": response});
+        Self::envelope_of(status, &response)
+    }
+
+    /// The envelope around any serializable `response`, written straight
+    /// to bytes (no intermediate `Value`: this is every 401's path).
+    fn envelope_of<T: Serialize>(status: StatusCode, response: &T) -> Self {
+        #[derive(Serialize)]
+        struct Meta {
+            code: u16,
+        }
+        #[derive(Serialize)]
+        struct Envelope<'a, T> {
+            meta: Meta,
+            response: &'a T,
+        }
+        let envelope = Envelope {
+            meta: Meta {
+                code: status.as_u16(),
+            },
+            response,
+        };
+        // Serializing a `Value` or a struct of strings cannot fail.
+        let body = serde_json::to_vec(&envelope).unwrap_or_default();
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
         Self {
             status,
             headers,
-            body: body.to_string().into_bytes(),
+            body,
         }
     }
 
@@ -39,7 +62,11 @@ impl HttpResponse {
     /// `{"errors": [msg]}` with `status` (no `field_errors`, as
     /// Flask-Security's `json_error_response`).
     pub fn error(status: StatusCode, message: &str) -> Self {
-        Self::envelope(status, json!({"errors": [message]}))
+        #[derive(Serialize)]
+        struct Errors<'a> {
+            errors: [&'a str; 1],
+        }
+        Self::envelope_of(status, &Errors { errors: [message] })
     }
 
     /// 400 with `errors` and `field_errors` (`""` for form-level).
@@ -213,6 +240,13 @@ mod tests {
         assert_eq!(
             r.json().unwrap(),
             json!({"meta": {"code": 401}, "response": {"errors": ["no"]}})
+        );
+        // Byte for byte as `Value`'s serializer wrote it, escapes included.
+        let r = HttpResponse::error(StatusCode::FORBIDDEN, "a \"quoted\" \\ é");
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            json!({"meta": {"code": 403}, "response": {"errors": ["a \"quoted\" \\ é"]}})
+                .to_string()
         );
         let mut e = FormErrors::field("email", portcullis_core::MessageKey::EmailNotProvided);
         e.add("", portcullis_core::MessageKey::ApiError);
