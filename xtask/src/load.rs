@@ -44,17 +44,60 @@ fn start_server(root: &Path, db: &str) -> Result<Server> {
     Ok(server)
 }
 
+const FS_ADDR: &str = "127.0.0.1:8098";
+
+/// The reference app (`../shared/reference/flask_security_app.py`) under
+/// gunicorn with 2 workers, as the issue measured it; `python` is a
+/// virtualenv's interpreter with flask-security 5.9.2 and gunicorn.
+fn start_reference(python: &Path, dir: &Path) -> Result<Server> {
+    let app_dir = root_dir().join("../shared/reference");
+    let app_dir = app_dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", app_dir.display()))?;
+    let server = Server(
+        Command::new(python)
+            .args(["-m", "gunicorn", "--preload", "-w", "2", "-b", FS_ADDR])
+            .arg("--chdir")
+            .arg(&app_dir)
+            .arg("flask_security_app:create_app()")
+            .env("REF_DB", dir.join("reference.db"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("gunicorn: {e}"))?,
+    );
+    let started = Instant::now();
+    while TcpStream::connect(FS_ADDR).is_err() {
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err("the reference app did not start under gunicorn".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(server)
+}
+
 impl Drop for Server {
+    /// SIGTERM first, so gunicorn takes its workers down with it.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }
 
-fn http(method: &str, path: &str, headers: &str, body: &str) -> Result<String> {
-    let mut s = TcpStream::connect(ADDR).map_err(|e| e.to_string())?;
+fn http(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> Result<String> {
+    let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {ADDR}\r\nConnection: close\r\nAccept: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n{headers}Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
@@ -84,6 +127,7 @@ struct Figures {
 }
 
 fn wrk(
+    addr: &str,
     label: &str,
     path: &str,
     headers: &[String],
@@ -93,7 +137,7 @@ fn wrk(
 ) -> Result<Figures> {
     let mut c = Command::new("wrk");
     c.args([
-        "-t2",
+        &format!("-t{}", connections.min(2)),
         &format!("-c{connections}"),
         &format!("-d{secs}s"),
         "--latency",
@@ -104,7 +148,7 @@ fn wrk(
     if let Some(s) = script {
         c.arg("-s").arg(s);
     }
-    c.arg(format!("http://{ADDR}{path}"));
+    c.arg(format!("http://{addr}{path}"));
     let out = c.output().map_err(|e| format!("wrk: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let rps = text
@@ -184,47 +228,55 @@ pub(crate) fn run() -> Result {
             return Err(format!("seeding failed: portcullis {}", args.join(" ")));
         }
     }
-    let server = start_server(&root, &db)?;
     let login_body = format!("{{\"email\": \"admin@example.com\", \"password\": \"{PASSWORD}\"}}");
-    let resp = http(
-        "POST",
-        "/login?include_auth_token",
-        "Content-Type: application/json\r\n",
-        &login_body,
-    )?;
-    let token = field(&resp, "authentication_token")
-        .ok_or("login gave no token")?
-        .to_owned();
-    let session = cookie(&resp, "session")
-        .ok_or("login gave no session cookie")?
-        .to_owned();
     let lua = dir.join("login.lua");
     std::fs::write(&lua, format!("wrk.method = \"POST\"\nwrk.body = '{login_body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n")).map_err(|e| e.to_string())?;
 
+    // Flask-Security first, when asked for: its figures on this machine, now.
+    let baseline = match std::env::var_os("PORTCULLIS_BENCH_FS_PYTHON") {
+        Some(python) => {
+            println!(
+                "==> load run: Flask-Security 5.9.2 under gunicorn (2 workers), wrk on the same machine"
+            );
+            let fs = start_reference(Path::new(&python), &dir)?;
+            let (token, session) = log_in(FS_ADDR, &login_body)?;
+            let figures = measure(FS_ADDR, &token, &session, &lua)?;
+            drop(fs);
+            Some(figures)
+        }
+        None => None,
+    };
+
+    let server = start_server(&root, &db)?;
+    let (token, session) = log_in(ADDR, &login_body)?;
     println!(
         "==> load run: todo example (release, SQLite), wrk on the same machine ({} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let token_h = vec![format!("Authentication-Token: {token}")];
-    let session_h = vec![format!("Cookie: session={session}")];
-    let t = wrk("token GET /api/me", "/api/me", &token_h, None, 64, 10)?;
-    let s = wrk("session GET /api/me", "/api/me", &session_h, None, 64, 10)?;
-    let a = wrk("anonymous GET /api/me (401)", "/api/me", &[], None, 64, 10)?;
-    let l = wrk(
-        "POST /login (argon2 m=64MiB t=3 p=4)",
+    let ours = measure(ADDR, &token, &session, &lua)?;
+    // The argon2 limit: one login at a time takes one core for its hash, so
+    // the cores can do `cores / latency` logins a second at best.
+    let single = wrk(
+        ADDR,
+        "POST /login, one at a time",
         "/login",
         &[],
         Some(&lua),
-        8,
-        15,
+        1,
+        6,
     )?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limit = seconds(&single.p50).map(|t| cores as f64 / t);
     // Token requests while a login storm runs.
     let storm = std::thread::spawn({
         let lua = lua.clone();
-        move || wrk("  (login storm)", "/login", &[], Some(&lua), 16, 12)
+        move || wrk(ADDR, "  (login storm)", "/login", &[], Some(&lua), 16, 12)
     });
     std::thread::sleep(Duration::from_secs(1));
+    let token_h = vec![format!("Authentication-Token: {token}")];
+    let session_h = vec![format!("Cookie: session={session}")];
     let under = wrk(
+        ADDR,
         "token GET /api/me during a login storm",
         "/api/me",
         &token_h,
@@ -238,6 +290,7 @@ pub(crate) fn run() -> Result {
     // (decision 0006): what the inline point reads are worth.
     let server = start_server(&root, &format!("{db}?inline_point_reads=false"))?;
     let tb = wrk(
+        ADDR,
         "token GET /api/me, blocking-pool reads",
         "/api/me",
         &token_h,
@@ -246,6 +299,7 @@ pub(crate) fn run() -> Result {
         10,
     )?;
     let sb = wrk(
+        ADDR,
         "session GET /api/me, blocking-pool reads",
         "/api/me",
         &session_h,
@@ -255,30 +309,123 @@ pub(crate) fn run() -> Result {
     )?;
     drop(server);
     println!(
-        "\nFlask-Security 5.9.2 under gunicorn (2 workers), same machine: 1,555 / 1,282 / 2,770 / 10 req/s"
+        "\ntargets: 25x Flask-Security on the cheap three, login at the argon2 limit of the cores, token p99 < 10 ms during a login storm"
     );
-    println!(
-        "targets: 25x on the cheap three (38,875 / 32,050 / 69,250 req/s), login at the argon2 limit of the cores, token p99 < 10 ms during a login storm"
+    let ratios = |label: &str, base: [f64; 4]| {
+        println!(
+            "vs {label} ({:.0} / {:.0} / {:.0} / {:.0} req/s): token {:.1}x, session {:.1}x, anonymous {:.1}x, login {:.1}x",
+            base[0],
+            base[1],
+            base[2],
+            base[3],
+            ours[0].rps / base[0],
+            ours[1].rps / base[1],
+            ours[2].rps / base[2],
+            ours[3].rps / base[3],
+        );
+    };
+    ratios(
+        "the issue's Flask-Security figures",
+        [1555.0, 1282.0, 2770.0, 10.0],
     );
+    if let Some(b) = &baseline {
+        ratios(
+            "Flask-Security measured just now",
+            [b[0].rps, b[1].rps, b[2].rps, b[3].rps],
+        );
+    }
+    match limit {
+        Some(limit) => println!(
+            "login: {:.1} req/s against an argon2 limit of {limit:.1} req/s ({cores} cores / {} per login): {:.0}% of it",
+            ours[3].rps,
+            single.p50,
+            ours[3].rps / limit * 100.0
+        ),
+        None => println!(
+            "login: {:.1} req/s (no single-login latency from wrk)",
+            ours[3].rps
+        ),
+    }
     println!(
-        "ratios: token {:.1}x, session {:.1}x, anonymous {:.1}x, login {:.1}x; token p50/p99 {}/{}; during the storm p99 {}",
-        t.rps / 1555.0,
-        s.rps / 1282.0,
-        a.rps / 2770.0,
-        l.rps / 10.0,
-        t.p50,
-        t.p99,
-        under.p99
+        "token p50/p99 {}/{}; during the storm p99 {}",
+        ours[0].p50, ours[0].p99, under.p99
     );
     println!(
         "inline point reads: token {:.0} vs {:.0} req/s ({:+.0}%), session {:.0} vs {:.0} req/s ({:+.0}%)",
-        t.rps,
+        ours[0].rps,
         tb.rps,
-        (t.rps / tb.rps - 1.0) * 100.0,
-        s.rps,
+        (ours[0].rps / tb.rps - 1.0) * 100.0,
+        ours[1].rps,
         sb.rps,
-        (s.rps / sb.rps - 1.0) * 100.0
+        (ours[1].rps / sb.rps - 1.0) * 100.0
     );
-    let _ = (s.p50, a.p99, l.p99, under.p50);
     Ok(())
+}
+
+/// wrk's latency text (`870.24ms`, `1.01s`, `782.00us`) in seconds.
+fn seconds(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (n, unit) = text.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    match unit {
+        "s" => Some(n),
+        "ms" => Some(n / 1e3),
+        "us" => Some(n / 1e6),
+        "m" => Some(n * 60.0),
+        _ => None,
+    }
+}
+
+/// Logs the seeded admin in; their auth token and session cookie.
+fn log_in(addr: &str, login_body: &str) -> Result<(String, String)> {
+    let resp = http(
+        addr,
+        "POST",
+        "/login?include_auth_token",
+        "Content-Type: application/json\r\n",
+        login_body,
+    )?;
+    let token = field(&resp, "authentication_token")
+        .ok_or_else(|| format!("login at {addr} gave no token:\n{resp}"))?
+        .to_owned();
+    let session = cookie(&resp, "session")
+        .ok_or_else(|| format!("login at {addr} gave no session cookie"))?
+        .to_owned();
+    Ok((token, session))
+}
+
+/// The four figures of the issue: token, session, anonymous, login.
+fn measure(addr: &str, token: &str, session: &str, lua: &Path) -> Result<[Figures; 4]> {
+    let token_h = vec![format!("Authentication-Token: {token}")];
+    let session_h = vec![format!("Cookie: session={session}")];
+    Ok([
+        wrk(addr, "token GET /api/me", "/api/me", &token_h, None, 64, 10)?,
+        wrk(
+            addr,
+            "session GET /api/me",
+            "/api/me",
+            &session_h,
+            None,
+            64,
+            10,
+        )?,
+        wrk(
+            addr,
+            "anonymous GET /api/me (401)",
+            "/api/me",
+            &[],
+            None,
+            64,
+            10,
+        )?,
+        wrk(
+            addr,
+            "POST /login (argon2 m=64MiB t=3 p=4)",
+            "/login",
+            &[],
+            Some(lua),
+            8,
+            15,
+        )?,
+    ])
 }
