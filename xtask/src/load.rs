@@ -34,14 +34,7 @@ fn start_server(root: &Path, db: &str) -> Result<Server> {
             .spawn()
             .map_err(|e| e.to_string())?,
     );
-    let started = Instant::now();
-    while TcpStream::connect(ADDR).is_err() {
-        if started.elapsed() > Duration::from_secs(20) {
-            return Err("the todo example did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(server)
+    server.ready(ADDR, "the todo example", 20)
 }
 
 const FS_ADDR: &str = "127.0.0.1:8098";
@@ -66,14 +59,30 @@ fn start_reference(python: &Path, dir: &Path) -> Result<Server> {
             .spawn()
             .map_err(|e| format!("gunicorn: {e}"))?,
     );
-    let started = Instant::now();
-    while TcpStream::connect(FS_ADDR).is_err() {
-        if started.elapsed() > Duration::from_secs(30) {
-            return Err("the reference app did not start under gunicorn".into());
+    server.ready(FS_ADDR, "the reference app under gunicorn", 30)
+}
+
+impl Server {
+    /// The server, once it accepts connections on `addr`; an error if it
+    /// exits first (say, the port is taken) or takes over `secs`.
+    fn ready(mut self, addr: &str, what: &str, secs: u64) -> Result<Self> {
+        let started = Instant::now();
+        while TcpStream::connect(addr).is_err() {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                return Err(format!("{what} exited at start ({status})"));
+            }
+            if started.elapsed() > Duration::from_secs(secs) {
+                return Err(format!("{what} did not start within {secs} s"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        if let Ok(Some(status)) = self.0.try_wait() {
+            return Err(format!(
+                "{what} exited at start ({status}); is {addr} taken?"
+            ));
+        }
+        Ok(self)
     }
-    Ok(server)
 }
 
 impl Drop for Server {
