@@ -54,7 +54,21 @@ impl tower_sessions::SessionStore for SessionBridge {
         }
     }
 
+    /// tower-sessions saves (rather than creates) only a session it loaded
+    /// from the store. If that record is gone by now, another request
+    /// ended it meanwhile — a logout, a new id at login, the expiry sweep —
+    /// and writing it back would bring a logged-out session back to life,
+    /// so nothing is written.
     async fn save(&self, record: &Record) -> Result<()> {
+        let id = record.id.to_string();
+        let live = self
+            .inner
+            .load_session(&id, chrono::Utc::now())
+            .await
+            .map_err(backend)?;
+        if live.is_none() {
+            return Ok(());
+        }
         self.inner
             .save_session(&to_record(record))
             .await

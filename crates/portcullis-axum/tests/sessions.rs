@@ -120,3 +120,20 @@ async fn an_idle_session_ends() {
     store.save_session(&record).await.unwrap();
     assert_eq!(get_me(&app, Some(&id)).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_session_ended_meanwhile_is_not_written_back() {
+    use tower_sessions::SessionStore as _;
+    let (_, store, id) = setup().await;
+    let bridge = portcullis_axum::SessionBridge::new(store.clone());
+    let parsed: tower_sessions::session::Id = id.parse().unwrap();
+    let mut record = bridge.load(&parsed).await.unwrap().unwrap();
+    // A save of a live session goes through.
+    record.expiry_date += tower_sessions::cookie::time::Duration::seconds(60);
+    bridge.save(&record).await.unwrap();
+    assert!(expiry(&store, &id).await > Utc::now() + TimeDelta::seconds(60));
+    // Logged out by another request while this one ran: it stays gone.
+    store.delete_session(&id).await.unwrap();
+    bridge.save(&record).await.unwrap();
+    assert!(store.load_session(&id, Utc::now()).await.unwrap().is_none());
+}
