@@ -40,11 +40,22 @@ pub enum MailKind {
     ChangeUsernameNotice,
     /// `username_recovery`.
     UsernameRecovery,
+    /// `unlock_instructions`: the account was locked after too many failed
+    /// sign-ins; the link unlocks it (Portcullis' own).
+    UnlockInstructions,
+    /// `factor_added_notice`: a second factor or sign-in method was added
+    /// (Portcullis' own).
+    FactorAddedNotice,
+    /// `factor_removed_notice`: one was removed (Portcullis' own).
+    FactorRemovedNotice,
+    /// `email_changed_notice`: to the old address after an email change
+    /// (Portcullis' own).
+    EmailChangedNotice,
 }
 
 impl MailKind {
     /// Every kind.
-    pub const ALL: [MailKind; 14] = [
+    pub const ALL: [MailKind; 18] = [
         MailKind::Welcome,
         MailKind::WelcomeExisting,
         MailKind::WelcomeExistingUsername,
@@ -59,6 +70,10 @@ impl MailKind {
         MailKind::ChangeEmailInstructions,
         MailKind::ChangeUsernameNotice,
         MailKind::UsernameRecovery,
+        MailKind::UnlockInstructions,
+        MailKind::FactorAddedNotice,
+        MailKind::FactorRemovedNotice,
+        MailKind::EmailChangedNotice,
     ];
 
     /// Flask-Security's template name (`security/email/<name>.txt|html`).
@@ -78,6 +93,10 @@ impl MailKind {
             MailKind::ChangeEmailInstructions => "change_email_instructions",
             MailKind::ChangeUsernameNotice => "change_username_notice",
             MailKind::UsernameRecovery => "username_recovery",
+            MailKind::UnlockInstructions => "unlock_instructions",
+            MailKind::FactorAddedNotice => "factor_added_notice",
+            MailKind::FactorRemovedNotice => "factor_removed_notice",
+            MailKind::EmailChangedNotice => "email_changed_notice",
         }
     }
 }
@@ -130,7 +149,7 @@ mod tests {
 
     #[test]
     fn template_names_and_redacted_debug() {
-        assert_eq!(MailKind::ALL.len(), 14);
+        assert_eq!(MailKind::ALL.len(), 18);
         assert_eq!(MailKind::ResetInstructions.template(), "reset_instructions");
         let mut context = Map::new();
         context.insert(

@@ -166,7 +166,7 @@ async fn change_and_recover_username() {
     );
 
     e.security
-        .recover_username(Some("un@example.com"))
+        .recover_username(Some("un@example.com"), &Default::default())
         .await
         .unwrap();
     let (kind, mail) = e.outbox.last_to("un@example.com").unwrap();
@@ -175,7 +175,7 @@ async fn change_and_recover_username() {
     assert_eq!(
         errors(
             e.security
-                .recover_username(Some("nobody@example.com"))
+                .recover_username(Some("nobody@example.com"), &Default::default())
                 .await
                 .unwrap_err()
         ),

@@ -317,20 +317,25 @@ async fn reauthentication_and_freshness() {
     assert_eq!(
         errors(
             e.security
-                .reauthenticate(&u, secret("wrong-one").as_ref())
+                .reauthenticate(&u, secret("wrong-one").as_ref(), &Default::default())
                 .await
                 .unwrap_err()
         ),
         [("password", K::InvalidPassword)]
     );
     assert_eq!(
-        errors(e.security.reauthenticate(&u, None).await.unwrap_err()),
+        errors(
+            e.security
+                .reauthenticate(&u, None, &Default::default())
+                .await
+                .unwrap_err()
+        ),
         [("password", K::PasswordNotProvided)]
     );
     e.clock.advance(10.0);
     let paa = e
         .security
-        .reauthenticate(&u, secret(PASSWORD).as_ref())
+        .reauthenticate(&u, secret(PASSWORD).as_ref(), &Default::default())
         .await
         .unwrap();
     assert_eq!(paa, T0 + 10.0);

@@ -163,7 +163,7 @@ async fn forgot_and_reset_with_a_single_use_link() {
     let e = env(&[("SECURITY_RECOVERABLE", "true")]);
     let u = e.user("fr@example.com").await;
     e.security
-        .send_reset_instructions(Some("FR@example.com"))
+        .send_reset_instructions(Some("FR@example.com"), &Default::default())
         .await
         .unwrap();
     let (kind, mail) = e.outbox.last_to("fr@example.com").unwrap();
@@ -219,7 +219,7 @@ async fn reset_links_expire_and_resist_tampering() {
     let e = env(&[("SECURITY_RECOVERABLE", "true")]);
     e.user("rx@example.com").await;
     e.security
-        .send_reset_instructions(Some("rx@example.com"))
+        .send_reset_instructions(Some("rx@example.com"), &Default::default())
         .await
         .unwrap();
     let token = e.token_from_mail("rx@example.com", "/reset/");
@@ -303,7 +303,7 @@ async fn who_may_ask_for_a_reset() {
     assert_eq!(
         errors(
             e.security
-                .send_reset_instructions(Some("nobody@example.com"))
+                .send_reset_instructions(Some("nobody@example.com"), &Default::default())
                 .await
                 .unwrap_err()
         ),
@@ -312,7 +312,7 @@ async fn who_may_ask_for_a_reset() {
     assert_eq!(
         errors(
             e.security
-                .send_reset_instructions(Some("off@example.com"))
+                .send_reset_instructions(Some("off@example.com"), &Default::default())
                 .await
                 .unwrap_err()
         ),
@@ -321,7 +321,7 @@ async fn who_may_ask_for_a_reset() {
     assert_eq!(
         errors(
             e.security
-                .send_reset_instructions(Some(""))
+                .send_reset_instructions(Some(""), &Default::default())
                 .await
                 .unwrap_err()
         ),
@@ -334,7 +334,7 @@ async fn who_may_ask_for_a_reset() {
         ("SECURITY_RETURN_GENERIC_RESPONSES", "true"),
     ]);
     g.security
-        .send_reset_instructions(Some("nobody@example.com"))
+        .send_reset_instructions(Some("nobody@example.com"), &Default::default())
         .await
         .unwrap();
     assert!(g.outbox.is_empty());
@@ -348,7 +348,7 @@ async fn auto_login_after_reset() {
     ]);
     e.user("al@example.com").await;
     e.security
-        .send_reset_instructions(Some("al@example.com"))
+        .send_reset_instructions(Some("al@example.com"), &Default::default())
         .await
         .unwrap();
     let token = e.token_from_mail("al@example.com", "/reset/");
@@ -410,7 +410,7 @@ async fn a_link_signed_for_one_purpose_is_refused_for_another() {
     ]);
     let u = e.user("salt@example.com").await;
     e.security
-        .send_reset_instructions(Some("salt@example.com"))
+        .send_reset_instructions(Some("salt@example.com"), &Default::default())
         .await
         .unwrap();
     let reset = e.token_from_mail("salt@example.com", "/reset/");

@@ -395,7 +395,7 @@ async fn confirmation_links_expire_and_resist_tampering() {
     assert_eq!(errors(err), [("", K::ConfirmationExpired)]);
     // Ask for a new link; it works.
     e.security
-        .send_confirmation(Some("late@example.com"))
+        .send_confirmation(Some("late@example.com"), &Default::default())
         .await
         .unwrap();
     assert_eq!(
@@ -410,7 +410,7 @@ async fn confirmation_links_expire_and_resist_tampering() {
     assert_eq!(
         errors(
             e.security
-                .send_confirmation(Some("late@example.com"))
+                .send_confirmation(Some("late@example.com"), &Default::default())
                 .await
                 .unwrap_err()
         ),
@@ -419,14 +419,19 @@ async fn confirmation_links_expire_and_resist_tampering() {
     assert_eq!(
         errors(
             e.security
-                .send_confirmation(Some("nobody@example.com"))
+                .send_confirmation(Some("nobody@example.com"), &Default::default())
                 .await
                 .unwrap_err()
         ),
         [("email", K::UserDoesNotExist)]
     );
     assert_eq!(
-        errors(e.security.send_confirmation(None).await.unwrap_err()),
+        errors(
+            e.security
+                .send_confirmation(None, &Default::default())
+                .await
+                .unwrap_err()
+        ),
         [("email", K::EmailNotProvided)]
     );
 }

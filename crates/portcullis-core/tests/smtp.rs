@@ -120,7 +120,7 @@ async fn reset_instructions_arrive_over_smtp_and_their_link_works() {
         .unwrap();
 
     security
-        .send_reset_instructions(Some("smtp@example.com"))
+        .send_reset_instructions(Some("smtp@example.com"), &Default::default())
         .await
         .unwrap();
 
@@ -182,7 +182,7 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_hang() {
         .unwrap();
     e.user("down@example.com").await;
     let err = security
-        .send_reset_instructions(Some("down@example.com"))
+        .send_reset_instructions(Some("down@example.com"), &Default::default())
         .await
         .unwrap_err();
     match err {

@@ -44,4 +44,27 @@ impl SessionStore for MemoryStore {
         inner.sessions.retain(|_, r| r.expires_at > now);
         Ok((before - inner.sessions.len()) as u64)
     }
+
+    async fn list_user_sessions(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>> {
+        Ok(self
+            .read()?
+            .sessions
+            .values()
+            .filter(|r| r.user.as_deref() == Some(user) && r.expires_at > now)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&str>) -> Result<u64> {
+        let mut inner = self.write()?;
+        let before = inner.sessions.len();
+        inner
+            .sessions
+            .retain(|id, r| r.user.as_deref() != Some(user) || Some(id.as_str()) == keep);
+        Ok((before - inner.sessions.len()) as u64)
+    }
 }

@@ -16,3 +16,10 @@ portcullis_testkit::conformance_tests!(fresh);
 async fn session_store_contract() {
     portcullis_testkit::suite::session_store_contract(&MemoryStore::new()).await;
 }
+
+/// Core's in-process attempt store, which a memory-backed app uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempt_store_contract() {
+    let store = std::sync::Arc::new(portcullis_core::store::MemoryAttempts::new());
+    portcullis_testkit::suite::attempt_store_contract(store).await;
+}

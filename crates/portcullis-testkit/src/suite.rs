@@ -1452,7 +1452,8 @@ pub async fn webauthn_for_missing_user_is_not_found(store: Store) {
     assert!(store.find_webauthn(b"orphan").await.unwrap().is_none());
 }
 
-/// Session records for web adapters: create, load, replace, expire, delete.
+/// Session records for web adapters: create, load, replace, expire,
+/// delete, and a user's sessions listed and ended.
 pub async fn session_store_contract(store: &dyn portcullis_core::store::SessionStore) {
     use portcullis_core::store::SessionRecord;
     let now = at(1_800_000_000, 0);
@@ -1462,6 +1463,7 @@ pub async fn session_store_contract(store: &dyn portcullis_core::store::SessionS
         id: "s1".into(),
         data: data.clone(),
         expires_at: at(1_800_000_100, 0),
+        user: Some("abc".into()),
     };
     store.create_session(&rec).await.unwrap();
     assert_kind!(store.create_session(&rec).await, AlreadyExists);
@@ -1487,8 +1489,9 @@ pub async fn session_store_contract(store: &dyn portcullis_core::store::SessionS
     assert!(store.load_session("nope", now).await.unwrap().is_none());
     let other = SessionRecord {
         id: "s2".into(),
-        data,
+        data: data.clone(),
         expires_at: at(1_900_000_000, 0),
+        user: Some("abc".into()),
     };
     store.save_session(&other).await.unwrap();
     assert_eq!(
@@ -1501,4 +1504,206 @@ pub async fn session_store_contract(store: &dyn portcullis_core::store::SessionS
     assert!(store.load_session("s2", now).await.unwrap().is_some());
     store.delete_session("s2").await.unwrap();
     assert!(store.load_session("s2", now).await.unwrap().is_none());
+
+    // A user's sessions: listed (live ones only), ended but for one.
+    let rec = |user: Option<&str>, id: &str, expires: i64| SessionRecord {
+        id: id.into(),
+        data: data.clone(),
+        expires_at: at(expires, 0),
+        user: user.map(str::to_owned),
+    };
+    for r in [
+        rec(Some("u1"), "a1", 1_900_000_000),
+        rec(Some("u1"), "a2", 1_900_000_000),
+        rec(Some("u1"), "a3", 1_800_000_050),
+        rec(Some("u2"), "b1", 1_900_000_000),
+        rec(None, "anon", 1_900_000_000),
+    ] {
+        store.create_session(&r).await.unwrap();
+    }
+    let later = at(1_800_000_060, 0);
+    let mut listed: Vec<String> = store
+        .list_user_sessions("u1", later)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.user.as_deref(), Some("u1"));
+            r.id
+        })
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ["a1", "a2"], "expired and other users' left out");
+    assert_eq!(
+        store
+            .load_session("a1", now)
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .as_deref(),
+        Some("u1"),
+        "the user is stored with the record"
+    );
+    // Logging out (saving without a user) takes a session out of the list.
+    let mut out = store.load_session("a2", now).await.unwrap().unwrap();
+    out.user = None;
+    store.save_session(&out).await.unwrap();
+    let listed = store.list_user_sessions("u1", later).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    out.user = Some("u1".into());
+    store.save_session(&out).await.unwrap();
+    // End all but a1, then all.
+    assert_eq!(
+        store.delete_user_sessions("u1", Some("a1")).await.unwrap(),
+        2
+    );
+    let left = store.list_user_sessions("u1", now).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, "a1");
+    assert_eq!(store.delete_user_sessions("u1", None).await.unwrap(), 1);
+    assert!(
+        store
+            .list_user_sessions("u1", now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store.load_session("b1", now).await.unwrap().is_some(),
+        "others untouched"
+    );
+    assert!(store.load_session("anon", now).await.unwrap().is_some());
+    assert!(
+        store
+            .list_user_sessions("nobody", now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The attempt store (`AttemptStore`): counting with windows, markers that
+/// only go up, expiry, reset, and exact answers under 50 concurrent
+/// callers. `store` must be empty; it is shared with spawned tasks.
+pub async fn attempt_store_contract(
+    store: std::sync::Arc<dyn portcullis_core::store::AttemptStore>,
+) {
+    use chrono::TimeDelta;
+    let now = at(1_800_000_000, 0);
+    let minute = TimeDelta::seconds(60);
+
+    // Counting: 1, 2, 3 in one window; the window is not extended.
+    let first = store.hit("pc:test:count", minute, now).await.unwrap();
+    assert_eq!((first.count, first.resets_at), (1, now + minute));
+    let later = now + TimeDelta::seconds(10);
+    assert_eq!(
+        store
+            .hit("pc:test:count", minute, later)
+            .await
+            .unwrap()
+            .count,
+        2
+    );
+    let third = store.hit("pc:test:count", minute, later).await.unwrap();
+    assert_eq!((third.count, third.resets_at), (3, now + minute));
+    let got = store.get("pc:test:count", later).await.unwrap().unwrap();
+    assert_eq!((got.value, got.expires_at), (3, now + minute));
+    // After the window: gone for `get`, and counting starts again.
+    let after = now + minute;
+    assert!(store.get("pc:test:count", after).await.unwrap().is_none());
+    let again = store.hit("pc:test:count", minute, after).await.unwrap();
+    assert_eq!((again.count, again.resets_at), (1, after + minute));
+    // Reset.
+    store.clear("pc:test:count").await.unwrap();
+    assert!(store.get("pc:test:count", after).await.unwrap().is_none());
+    store.clear("pc:test:never").await.unwrap();
+    assert_eq!(
+        store
+            .hit("pc:test:count", minute, after)
+            .await
+            .unwrap()
+            .count,
+        1
+    );
+
+    // Markers only go up, until they expire.
+    let exp = now + TimeDelta::hours(1);
+    assert!(store.raise("pc:test:step", 10, exp, now).await.unwrap());
+    assert!(
+        !store.raise("pc:test:step", 10, exp, now).await.unwrap(),
+        "same value"
+    );
+    assert!(
+        !store.raise("pc:test:step", 9, exp, now).await.unwrap(),
+        "lower value"
+    );
+    assert!(store.raise("pc:test:step", 11, exp, now).await.unwrap());
+    assert_eq!(
+        store.get("pc:test:step", now).await.unwrap().unwrap().value,
+        11
+    );
+    assert!(
+        store
+            .raise("pc:test:step", 1, exp + minute, exp)
+            .await
+            .unwrap(),
+        "an expired marker is replaced"
+    );
+    assert_eq!(
+        store.get("pc:test:step", exp).await.unwrap().unwrap().value,
+        1
+    );
+
+    // Keys are bounded.
+    let long = "k".repeat(portcullis_core::store::MAX_KEY + 1);
+    assert_kind!(store.hit(&long, minute, now).await, InvalidInput);
+
+    // Expired records are swept (backends with their own TTLs answer 0).
+    store
+        .raise("pc:test:old", 1, now + minute, now)
+        .await
+        .unwrap();
+    let swept = store.delete_expired(now + minute).await.unwrap();
+    assert!(store.get("pc:test:old", now).await.unwrap().is_none() || swept == 0);
+
+    // 50 concurrent hits: every count from 1 to 50 once.
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.hit("pc:test:storm", minute, now).await.map(|h| h.count)
+        }));
+    }
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.expect("task").expect("hit"));
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=50).collect::<Vec<i64>>());
+    assert_eq!(
+        store
+            .get("pc:test:storm", now)
+            .await
+            .unwrap()
+            .unwrap()
+            .value,
+        50
+    );
+
+    // 50 concurrent claims of one code step: exactly one wins.
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.raise("pc:test:claim", 42, exp, now).await
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        if t.await.expect("task").expect("raise") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1, "one claim of a step succeeds");
 }

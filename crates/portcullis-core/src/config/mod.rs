@@ -34,7 +34,7 @@ use serde_json::Value;
 
 pub use self::settings::SecurityConfig;
 pub use self::types::{
-    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, RedirectBehavior,
+    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, Rate, RedirectBehavior,
     SingleHashSetting,
 };
 pub use self::value::FromSetting;

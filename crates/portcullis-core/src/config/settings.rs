@@ -8,7 +8,7 @@ use portcullis_crypto::SecretString;
 use serde_json::Value;
 
 use super::types::{
-    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, RedirectBehavior,
+    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, Rate, RedirectBehavior,
     SingleHashSetting,
 };
 use super::value::FromSetting;
@@ -434,4 +434,53 @@ settings! {
     wan_allow_user_hints: bool = true => "SECURITY_WAN_ALLOW_USER_HINTS",
     /// Maximum credential-name length.
     wan_name_max_length: usize = 64 => "SECURITY_WAN_NAME_MAX_LENGTH",
+
+    // ---- attempt limits (Portcullis' own; Flask-Security has none) ----
+    /// Turns every attempt limit off. Only for tests that hammer one
+    /// account on purpose; never in production.
+    danger_disable_attempt_limits: bool = false => "SECURITY_DANGER_DISABLE_ATTEMPT_LIMITS",
+    /// Failed sign-ins (password or code) for one identity from one client
+    /// address; over it, that pair gets 429 until the window ends.
+    limit_failed_per_identity_address: Rate = Rate::per_secs(5, 300) => "SECURITY_LIMIT_FAILED_PER_IDENTITY_ADDRESS",
+    /// Failed sign-ins from one client address, whatever the account.
+    limit_failed_per_address: Rate = Rate::per_secs(30, 900) => "SECURITY_LIMIT_FAILED_PER_ADDRESS",
+    /// Failed sign-ins for one account from any address; reaching it locks
+    /// the account for `SECURITY_LOCKOUT_WITHIN` and mails an unlock link.
+    limit_failed_per_account: Rate = Rate::per_secs(20, 3600) => "SECURITY_LIMIT_FAILED_PER_ACCOUNT",
+    /// How long a locked account stays locked (and its unlock link valid).
+    lockout_within: TimeDelta = secs(1800) => "SECURITY_LOCKOUT_WITHIN",
+    /// Mail the user an unlock link when their account locks.
+    send_unlock_email: bool = true => "SECURITY_SEND_UNLOCK_EMAIL",
+    /// Path of the unlock link (`/unlock/<token>`).
+    unlock_url: String = s("/unlock") => "SECURITY_UNLOCK_URL",
+    /// Salt of unlock links.
+    unlock_salt: String = s("unlock-salt") => "SECURITY_UNLOCK_SALT",
+    /// Subject of the unlock mail.
+    email_subject_unlock: String = s("Your account has been locked") => "SECURITY_EMAIL_SUBJECT_UNLOCK",
+    /// Where the unlock link leads (default: the login page).
+    post_unlock_view: Option<String> = None => "SECURITY_POST_UNLOCK_VIEW",
+    /// Wrong codes one half-finished login survives; then the password
+    /// must be given again.
+    two_factor_max_code_attempts: u32 = 5 => "SECURITY_TWO_FACTOR_MAX_CODE_ATTEMPTS",
+    /// Codes and links mailed or texted to one account.
+    limit_send_per_account: Rate = Rate::per_secs(5, 900) => "SECURITY_LIMIT_SEND_PER_ACCOUNT",
+    /// Codes and links mailed or texted at the request of one client address.
+    limit_send_per_address: Rate = Rate::per_secs(20, 900) => "SECURITY_LIMIT_SEND_PER_ADDRESS",
+    /// Mail the user when a second factor (two-factor or unified sign-in
+    /// method) is added or removed, and the old address when the email
+    /// address changes (ASVS 2.2.3; Portcullis' own).
+    send_security_notice_email: bool = true => "SECURITY_SEND_SECURITY_NOTICE_EMAIL",
+    /// Subject of the "a second factor was added" mail.
+    email_subject_factor_added: String = s("A sign-in method was added to your account") => "SECURITY_EMAIL_SUBJECT_FACTOR_ADDED",
+    /// Subject of the "a second factor was removed" mail.
+    email_subject_factor_removed: String = s("A sign-in method was removed from your account") => "SECURITY_EMAIL_SUBJECT_FACTOR_REMOVED",
+    /// Subject of the mail to the old address after an email change.
+    email_subject_email_changed: String = s("Your email address was changed") => "SECURITY_EMAIL_SUBJECT_EMAIL_CHANGED",
+    /// Let a signed-in user list their sessions and end them
+    /// (`SECURITY_USER_SESSIONS_URL`; Portcullis' own).
+    user_sessions: bool = true => "SECURITY_USER_SESSIONS",
+    /// Path of the session list.
+    user_sessions_url: String = s("/user-sessions") => "SECURITY_USER_SESSIONS_URL",
+    /// Registrations and username recoveries from one client address.
+    limit_register_per_address: Rate = Rate::per_secs(10, 3600) => "SECURITY_LIMIT_REGISTER_PER_ADDRESS",
 }

@@ -230,10 +230,107 @@ impl FromSetting for RedirectBehavior {
     }
 }
 
+/// An attempt budget: at most `count` in `per` (written `"5/5m"`,
+/// `"30/15 minutes"` or `{count = 5, per = 300}`; the unit is `s`, `m`,
+/// `h`, `d` or a Flask-Security duration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// How many (at least 1).
+    pub count: u32,
+    /// In how long.
+    pub per: chrono::TimeDelta,
+}
+
+impl Rate {
+    /// `count` in `per_secs` seconds.
+    pub const fn per_secs(count: u32, per_secs: i64) -> Self {
+        Self {
+            count,
+            per: chrono::TimeDelta::seconds(per_secs),
+        }
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}s", self.count, self.per.num_seconds())
+    }
+}
+
+impl FromSetting for Rate {
+    fn from_setting(v: &Value) -> Result<Self, String> {
+        let bad = || format!("expected an attempt budget such as \"5/5m\", got {v}");
+        let (count, per) = match v {
+            Value::String(s) => {
+                let (n, per) = s.trim().split_once('/').ok_or_else(bad)?;
+                let per = per.trim();
+                let secs = match per.char_indices().last() {
+                    Some((i, u @ ('s' | 'm' | 'h' | 'd')))
+                        if per[..i].trim().parse::<f64>().is_ok() =>
+                    {
+                        let n: f64 = per[..i].trim().parse().map_err(|_| bad())?;
+                        n * match u {
+                            's' => 1.0,
+                            'm' => 60.0,
+                            'h' => 3600.0,
+                            _ => 86400.0,
+                        }
+                    }
+                    _ => {
+                        let d = chrono::TimeDelta::from_setting(&Value::String(per.to_owned()))?;
+                        d.num_milliseconds() as f64 / 1000.0
+                    }
+                };
+                (n.trim().parse::<u32>().map_err(|_| bad())?, secs)
+            }
+            Value::Object(m) => {
+                let count = m.get("count").and_then(Value::as_u64).ok_or_else(bad)?;
+                let per = chrono::TimeDelta::from_setting(m.get("per").ok_or_else(bad)?)?;
+                (
+                    u32::try_from(count).map_err(|_| bad())?,
+                    per.num_milliseconds() as f64 / 1000.0,
+                )
+            }
+            _ => return Err(bad()),
+        };
+        if count == 0 || per < 1.0 {
+            return Err(format!(
+                "an attempt budget needs at least 1 attempt in at least 1 second, got {v} (to turn limits off, see SECURITY_DANGER_DISABLE_ATTEMPT_LIMITS)"
+            ));
+        }
+        Ok(Rate {
+            count,
+            per: chrono::TimeDelta::seconds(per as i64),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn rates() {
+        let r = |v: serde_json::Value| Rate::from_setting(&v);
+        assert_eq!(r(json!("5/5m")).unwrap(), Rate::per_secs(5, 300));
+        assert_eq!(r(json!("30/15 minutes")).unwrap(), Rate::per_secs(30, 900));
+        assert_eq!(r(json!("10/1h")).unwrap(), Rate::per_secs(10, 3600));
+        assert_eq!(r(json!("3/90")).unwrap(), Rate::per_secs(3, 90));
+        assert_eq!(
+            r(json!({"count": 4, "per": 60})).unwrap(),
+            Rate::per_secs(4, 60)
+        );
+        for bad in [
+            json!("5"),
+            json!("0/5m"),
+            json!("5/0s"),
+            json!("x/5m"),
+            json!(5),
+        ] {
+            assert!(r(bad.clone()).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn identity_attributes_in_both_shapes() {

@@ -57,8 +57,16 @@ impl Security {
     }
 
     /// `POST /confirm`: (re)sends confirmation instructions.
-    pub async fn send_confirmation(&self, email: Option<&str>) -> Result<(), FlowError> {
-        let user = match self.user_for_email_form(email).await? {
+    pub async fn send_confirmation(
+        &self,
+        email: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), FlowError> {
+        let found = self.user_for_email_form(email).await?;
+        if found.is_ok() {
+            self.guard_send(email, client).await?;
+        }
+        let user = match found {
             Ok(Some(u)) => u,
             Ok(None) => return Ok(()),
             Err(e) => return Err(e.into()),

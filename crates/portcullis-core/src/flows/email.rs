@@ -129,6 +129,15 @@ impl Security {
             Err(e) if e.kind() == ErrorKind::AlreadyExists => return Err(taken()),
             Err(e) => return Err(e.into()),
         };
+        // The old address hears of it: whoever lost control of the account
+        // learns it from the address they still read.
+        self.send_notice(
+            crate::mail::MailKind::EmailChangedNotice,
+            &user.email,
+            &updated,
+            "email",
+        )
+        .await;
         self.emit(Event::ChangeEmailConfirmed {
             user: Box::new(updated.clone()),
             old_email: user.email.clone(),

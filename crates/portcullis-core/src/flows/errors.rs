@@ -99,9 +99,22 @@ pub enum FlowError {
     /// 500 with this field error.
     #[error("a code could not be sent")]
     SendFailed(FormErrors),
+    /// Too many attempts, or the account is locked: an HTTP 429 with
+    /// `Retry-After` and this error.
+    #[error("too many attempts")]
+    Limited(Limited),
     /// Something below failed: the store, the mailer (an HTTP 5xx).
     #[error(transparent)]
     Internal(#[from] crate::Error),
+}
+
+/// An attempt limit was reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limited {
+    /// Seconds until a new attempt may succeed (at least 1).
+    pub retry_after: i64,
+    /// The message, as a form-level error.
+    pub errors: FormErrors,
 }
 
 impl FlowError {
@@ -109,6 +122,7 @@ impl FlowError {
     pub fn form_errors(&self) -> Option<&FormErrors> {
         match self {
             FlowError::Form(f) | FlowError::SendFailed(f) => Some(f),
+            FlowError::Limited(l) => Some(&l.errors),
             FlowError::Internal(_) => None,
         }
     }

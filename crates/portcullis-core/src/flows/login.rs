@@ -67,6 +67,16 @@ pub enum Freshness {
     Stale,
 }
 
+/// A guard's verdict where refusals are not errors: `Ok(true)` to go on,
+/// `Ok(false)` when refused, `Err` when the store failed.
+fn refused_or_error(r: Result<(), FlowError>) -> Result<bool> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(FlowError::Internal(e)) => Err(e),
+        Err(_) => Ok(false),
+    }
+}
+
 pub(crate) fn filled(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -89,7 +99,7 @@ impl Security {
         form: LoginForm,
         client: &ClientInfo,
     ) -> Result<Authenticated, FlowError> {
-        let (user, remember) = self.authenticate_password(form).await?;
+        let (user, remember) = self.authenticate_password(form, client).await?;
         Ok(self
             .complete_login(user, vec![AuthnVia::Password], remember, client)
             .await?)
@@ -99,9 +109,15 @@ impl Security {
     /// and the password and returns the user and their remember-me choice,
     /// without logging them in (no tracking, no event). The web layer calls
     /// it when a second factor may follow, then
-    /// [`complete_login`](Self::complete_login).
-    pub async fn authenticate_password(&self, form: LoginForm) -> Result<(User, bool), FlowError> {
-        match self.check_login(&form).await? {
+    /// [`complete_login`](Self::complete_login). Attempt limits apply
+    /// (429 as [`FlowError::Limited`]); a wrong password counts against
+    /// the client address, the identity from it, and the account.
+    pub async fn authenticate_password(
+        &self,
+        form: LoginForm,
+        client: &ClientInfo,
+    ) -> Result<(User, bool), FlowError> {
+        match self.check_login(&form, client).await? {
             Ok(user) => {
                 let remember = form.remember.unwrap_or(self.config().default_remember_me);
                 Ok((user, remember))
@@ -118,7 +134,11 @@ impl Security {
         }
     }
 
-    async fn check_login(&self, form: &LoginForm) -> Result<Result<User, FormErrors>> {
+    async fn check_login(
+        &self,
+        form: &LoginForm,
+        client: &ClientInfo,
+    ) -> Result<Result<User, FormErrors>, FlowError> {
         let mut errors = FormErrors::new();
         let config = self.config();
         let email = filled(&form.email);
@@ -156,21 +176,27 @@ impl Security {
             .iter()
             .find(|a| a.attr == attr)
             .is_none_or(|a| a.case_insensitive);
-        let Some(user) = self
+        self.guard_address(client).await?;
+        let found = self
             .store()
             .find_user_by_identity(attr, &value, case_insensitive)
-            .await?
-        else {
+            .await?;
+        self.guard_identity(found.as_ref(), &value, client).await?;
+        let Some(user) = found else {
             self.burn_hash(password).await?;
+            self.attempt_failed(None, &value, client).await?;
             errors.add(ifield, MessageKey::UserDoesNotExist);
             return Ok(Err(errors));
         };
-        let Some(user) = self.check_password(user, password).await? else {
+        let Some(user) = self.check_password(user.clone(), password).await? else {
+            self.attempt_failed(Some(&user), &value, client).await?;
             errors.add("password", MessageKey::InvalidPassword);
             return Ok(Err(errors));
         };
         if !user.active {
             errors.add(ifield, MessageKey::DisabledAccount);
+        } else if let Some(m) = self.app_lock(&user).await {
+            errors.add(ifield, m);
         } else if self.requires_confirmation(&user) {
             errors.add(ifield, MessageKey::ConfirmationRequired);
         }
@@ -182,14 +208,32 @@ impl Security {
     }
 
     /// HTTP Basic: the active user `identity` (any identity attribute)
-    /// names, if `password` is theirs. Unknown identities cost a hash's time.
-    pub async fn verify_credentials(&self, identity: &str, password: &str) -> Result<Option<User>> {
-        let Some(user) = self.lookup_identity(identity).await? else {
+    /// names, if `password` is theirs. Unknown identities cost a hash's
+    /// time. Attempt limits apply as at login: over a budget, or with the
+    /// account locked, the answer is `None` without a password check.
+    pub async fn verify_credentials(
+        &self,
+        identity: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Option<User>> {
+        if !refused_or_error(self.guard_address(client).await)? {
+            return Ok(None);
+        }
+        let found = self.lookup_identity(identity).await?;
+        if !refused_or_error(self.guard_identity(found.as_ref(), identity, client).await)? {
+            return Ok(None);
+        }
+        let Some(user) = found else {
             self.burn_hash(password).await?;
+            self.attempt_failed(None, identity, client).await?;
             return Ok(None);
         };
-        let user = self.check_password(user, password).await?;
-        Ok(user.filter(|u| u.active && !self.requires_confirmation(u)))
+        let Some(user) = self.check_password(user.clone(), password).await? else {
+            self.attempt_failed(Some(&user), identity, client).await?;
+            return Ok(None);
+        };
+        Ok(Some(user).filter(|u| u.active && !self.requires_confirmation(u)))
     }
 
     /// Flask-Security's `lookup_identity`: the first identity attribute
@@ -271,6 +315,7 @@ impl Security {
         remember: bool,
         client: &ClientInfo,
     ) -> Result<Authenticated> {
+        self.attempt_passed(&user, client).await?;
         let user = if self.config().trackable {
             self.store()
                 .record_login(user.id, client.remote_addr.as_deref(), self.now())
@@ -317,13 +362,21 @@ impl Security {
         &self,
         user: &User,
         password: Option<&SecretString>,
+        client: &ClientInfo,
     ) -> Result<f64, FlowError> {
         let Some(pw) = password.map(SecretString::expose).filter(|p| !p.is_empty()) else {
             return Err(FormErrors::field("password", MessageKey::PasswordNotProvided).into());
         };
+        self.guard_user(user, client).await?;
         match self.check_password(user.clone(), pw).await? {
-            Some(_) => Ok(self.clock().unix_time()),
-            None => Err(FormErrors::field("password", MessageKey::InvalidPassword).into()),
+            Some(_) => {
+                self.attempt_passed(user, client).await?;
+                Ok(self.clock().unix_time())
+            }
+            None => {
+                self.attempt_failed(Some(user), "", client).await?;
+                Err(FormErrors::field("password", MessageKey::InvalidPassword).into())
+            }
         }
     }
 

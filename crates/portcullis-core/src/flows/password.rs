@@ -130,7 +130,9 @@ impl Security {
             match current {
                 None => errors.add("password", MessageKey::PasswordNotProvided),
                 Some(pw) => {
+                    self.guard_user(user, client).await?;
                     if self.check_password(user.clone(), pw).await?.is_none() {
+                        self.attempt_failed(Some(user), "", client).await?;
                         errors.add("password", MessageKey::InvalidPassword);
                     } else if Some(pw) == new {
                         errors.add("password", MessageKey::PasswordIsTheSame);
@@ -238,14 +240,26 @@ impl Security {
 
     /// `POST /reset`: mails reset instructions. With generic responses an
     /// unknown (or refused) address looks the same as success.
-    pub async fn send_reset_instructions(&self, email: Option<&str>) -> Result<(), FlowError> {
+    pub async fn send_reset_instructions(
+        &self,
+        email: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), FlowError> {
         let generic = self.config().return_generic_responses;
-        let user = match self.user_for_email_form(email).await? {
+        let found = self.user_for_email_form(email).await?;
+        if found.is_ok() {
+            self.guard_send(email, client).await?;
+        }
+        let user = match found {
             Ok(Some(u)) => u,
             Ok(None) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        if let Some(refusal) = self.recovery_refusal(&user) {
+        let refusal = match self.recovery_refusal(&user) {
+            Some(r) => Some(Message::new(r)),
+            None => self.app_lock(&user).await,
+        };
+        if let Some(refusal) = refusal {
             return if generic {
                 Ok(())
             } else {
@@ -356,14 +370,27 @@ impl Security {
     }
 
     /// `SECURITY_USERNAME_RECOVERY`: mails the username to the address.
-    pub async fn recover_username(&self, email: Option<&str>) -> Result<(), FlowError> {
+    pub async fn recover_username(
+        &self,
+        email: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), FlowError> {
         let c = self.config();
-        let user = match self.user_for_email_form(email).await? {
+        self.guard_register(client).await?;
+        let found = self.user_for_email_form(email).await?;
+        if found.is_ok() {
+            self.guard_send(email, client).await?;
+        }
+        let user = match found {
             Ok(Some(u)) => u,
             Ok(None) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        if let Some(refusal) = self.recovery_refusal(&user) {
+        let refusal = match self.recovery_refusal(&user) {
+            Some(r) => Some(Message::new(r)),
+            None => self.app_lock(&user).await,
+        };
+        if let Some(refusal) = refusal {
             return if c.return_generic_responses {
                 Ok(())
             } else {

@@ -41,12 +41,15 @@ impl Security {
         &self,
         user: &User,
         code: Option<&str>,
+        _client: &super::ClientInfo,
     ) -> Result<(), FlowError> {
         let Some(code) = code.filter(|c| !c.is_empty()) else {
             return Err(FormErrors::field("code", MessageKey::FieldRequired).into());
         };
+        self.guard_lock(user).await?;
         let codes = self.mf_recovery_codes(user);
         let Some(i) = portcullis_crypto::recovery::find_code(&codes, code) else {
+            self.second_factor_failed(user).await?;
             return Err(FormErrors::field("code", MessageKey::InvalidRecoveryCode).into());
         };
         if self.store().take_recovery_code(user.id, &codes[i]).await? {

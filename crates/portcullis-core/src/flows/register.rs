@@ -66,6 +66,7 @@ impl Security {
         client: &ClientInfo,
     ) -> Result<Registered, FlowError> {
         let c = self.config();
+        self.guard_register(client).await?;
         let generic = c.return_generic_responses;
         let mut errors = FormErrors::new();
         let mut existing = Existing {
@@ -208,15 +209,26 @@ impl Security {
             user: Box::new(user.clone()),
         })
         .await;
-        if c.send_register_email {
-            self.send_mail(
-                MailKind::Welcome,
-                &user.email,
-                &c.email_subject_register,
-                Some(&user),
-                context,
-            )
-            .await?;
+        // The user is stored; a mail that cannot be sent now does not undo
+        // that (and is no 5xx): the person asks again at `/confirm` (and
+        // the attempt limits bound how often), or an administrator
+        // confirms them with the CLI.
+        if c.send_register_email
+            && let Err(e) = self
+                .send_mail(
+                    MailKind::Welcome,
+                    &user.email,
+                    &c.email_subject_register,
+                    Some(&user),
+                    context,
+                )
+                .await
+        {
+            tracing::error!(
+                error = %e,
+                user = user.id,
+                "the welcome mail could not be sent; the user can ask for the confirmation mail again"
+            );
         }
         let (login, second_factor_due) = if self.requires_confirmation(&user) {
             (None, false)
@@ -255,27 +267,35 @@ impl Security {
                 context.insert("confirmation_link".into(), Value::String(link));
                 context.insert("confirmation_token".into(), Value::String(token));
             }
-            self.send_mail(
-                MailKind::WelcomeExisting,
-                &owner.email,
-                &c.email_subject_register,
-                Some(owner),
-                context,
-            )
-            .await?;
+            if let Err(e) = self
+                .send_mail(
+                    MailKind::WelcomeExisting,
+                    &owner.email,
+                    &c.email_subject_register,
+                    Some(owner),
+                    context,
+                )
+                .await
+            {
+                tracing::error!(error = %e, "could not mail the owner of a taken address");
+            }
         } else if let (Some(_), Some(name)) = (&existing.by_username, username) {
             let context = Map::from_iter([
                 ("email".to_owned(), json!(email)),
                 ("username".to_owned(), json!(name)),
             ]);
-            self.send_mail(
-                MailKind::WelcomeExistingUsername,
-                email,
-                &c.email_subject_register,
-                None,
-                context,
-            )
-            .await?;
+            if let Err(e) = self
+                .send_mail(
+                    MailKind::WelcomeExistingUsername,
+                    email,
+                    &c.email_subject_register,
+                    None,
+                    context,
+                )
+                .await
+            {
+                tracing::error!(error = %e, "could not mail about a taken username");
+            }
         }
         self.emit(Event::UserNotRegistered {
             existing_email: existing.by_email.is_some(),

@@ -9,12 +9,14 @@ use portcullis_crypto::{
 use serde_json::{Map, Value, json};
 
 use super::cpu::{CpuPool, InlineCpu, run_on};
+use super::limits::AccountLockHook;
 use super::tokens::LinkKind;
+use crate::config::BreachedCheck;
 use crate::events::{Event, EventHooks, NoHooks};
 use crate::mail::{Email, MailKind, Mailer, SmsSender};
 use crate::messages::Messages;
 use crate::models::User;
-use crate::store::Datastore;
+use crate::store::{AttemptStore, Datastore, MemoryAttempts};
 use crate::validation::{BreachChecker, PasswordPolicy, UsernamePolicy};
 use crate::{Clock, Error, ErrorKind, Result, SecurityConfig, SystemClock};
 
@@ -34,6 +36,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     cpu: Arc<dyn CpuPool>,
     breach: Option<Arc<dyn BreachChecker>>,
+    attempts: Arc<dyn AttemptStore>,
+    lock_hook: Option<Arc<dyn AccountLockHook>>,
+    unlock: UrlSafeTimedSerializer,
     hasher: PasswordHasher,
     totp: Option<TotpFactory>,
     tf_setup: UrlSafeTimedSerializer,
@@ -59,6 +64,8 @@ pub struct SecurityBuilder {
     clock: Arc<dyn Clock>,
     cpu: Arc<dyn CpuPool>,
     breach: Option<Arc<dyn BreachChecker>>,
+    attempts: Option<Arc<dyn AttemptStore>>,
+    lock_hook: Option<Arc<dyn AccountLockHook>>,
     base_url: String,
 }
 
@@ -109,6 +116,21 @@ impl SecurityBuilder {
         self
     }
 
+    /// Where attempt counters, account locks and single-use code markers
+    /// live (default: in this process's memory, [`MemoryAttempts`]).
+    /// Instances behind one load balancer must share one: a datastore's
+    /// (`SqliteStore`, `SeaOrmStore`, `MongoStore`) or Redis.
+    pub fn attempt_store(mut self, attempts: Arc<dyn AttemptStore>) -> Self {
+        self.attempts = Some(attempts);
+        self
+    }
+
+    /// The application's own lock check (Flask-Security's `is_locked`).
+    pub fn lock_hook(mut self, hook: Arc<dyn AccountLockHook>) -> Self {
+        self.lock_hook = Some(hook);
+        self
+    }
+
     /// The external base URL links in mail start with, e.g.
     /// `https://app.example.com` (default `http://localhost`).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -135,6 +157,12 @@ impl SecurityBuilder {
                 "\"sms\" is an enabled two-factor or unified sign-in method: give SecurityBuilder::sms_sender a sender",
             ));
         }
+        if config.password_check_breached != BreachedCheck::Off && self.breach.is_none() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "SECURITY_PASSWORD_CHECK_BREACHED is on but no breached-password checker is configured: give SecurityBuilder::breach_checker one (portcullis-mail's HibpChecker, behind its `hibp` feature), or set SECURITY_PASSWORD_CHECK_BREACHED = false",
+            ));
+        }
         let totp =
             if config.two_factor || config.unified_signin || config.multi_factor_recovery_codes {
                 Some(config.totp_factory()?)
@@ -153,6 +181,12 @@ impl SecurityBuilder {
                 tf_setup: config.serializer(TokenKind::TfSetup)?,
                 tf_validity: config.serializer(TokenKind::TfValidity)?,
                 us_setup: config.serializer(TokenKind::UsSetup)?,
+                unlock: UrlSafeTimedSerializer::new(&config.secret_keys(), &config.unlock_salt)
+                    .map_err(|_| Error::new(ErrorKind::Config, "SECRET_KEY is needed"))?,
+                attempts: self
+                    .attempts
+                    .unwrap_or_else(|| Arc::new(MemoryAttempts::new())),
+                lock_hook: self.lock_hook,
                 totp,
                 config,
                 store,
@@ -195,6 +229,8 @@ impl Security {
             clock: Arc::new(SystemClock),
             cpu: Arc::new(InlineCpu),
             breach: None,
+            attempts: None,
+            lock_hook: None,
             base_url: "http://localhost".into(),
         }
     }
@@ -234,6 +270,19 @@ impl Security {
 
     pub(crate) fn breach(&self) -> Option<&dyn BreachChecker> {
         self.inner.breach.as_deref()
+    }
+
+    /// The attempt store (counters, locks, single-use markers).
+    pub fn attempts(&self) -> &dyn AttemptStore {
+        self.inner.attempts.as_ref()
+    }
+
+    pub(crate) fn lock_hook(&self) -> Option<&dyn AccountLockHook> {
+        self.inner.lock_hook.as_deref()
+    }
+
+    pub(crate) fn unlock_serializer(&self) -> &UrlSafeTimedSerializer {
+        &self.inner.unlock
     }
 
     pub(crate) fn serializer(&self, kind: LinkKind) -> &UrlSafeTimedSerializer {
@@ -369,6 +418,26 @@ impl Security {
         json!({"id": user.id, "email": user.email, "username": user.username})
     }
 
+    /// A security notice (a factor added or removed, the address changed):
+    /// sent when `SECURITY_SEND_SECURITY_NOTICE_EMAIL` is on; a failure is
+    /// logged and does not undo the change.
+    pub(crate) async fn send_notice(&self, kind: MailKind, to: &str, user: &User, method: &str) {
+        let c = self.config();
+        if !c.send_security_notice_email {
+            return;
+        }
+        let subject = match kind {
+            MailKind::FactorAddedNotice => &c.email_subject_factor_added,
+            MailKind::FactorRemovedNotice => &c.email_subject_factor_removed,
+            _ => &c.email_subject_email_changed,
+        };
+        let mut ctx = Map::new();
+        ctx.insert("method".into(), json!(method));
+        if let Err(e) = self.send_mail(kind, to, subject, Some(user), ctx).await {
+            tracing::error!(error = %e, user = user.id, "could not send a security notice");
+        }
+    }
+
     /// Sends one mail, with `user`, `security` and `security_urls` in its context.
     pub(crate) async fn send_mail(
         &self,
@@ -396,6 +465,7 @@ impl Security {
                 "login": self.url(&c.login_url), "forgot_password": self.url(&c.reset_url),
                 "register": self.url(&c.register_url), "confirm_email": self.url(&c.confirm_url),
                 "change_password": self.url(&c.change_url), "recover_username": self.url(&c.username_recovery_url),
+                "unlock": self.url(&c.unlock_url),
             }),
         );
         let email = Email {

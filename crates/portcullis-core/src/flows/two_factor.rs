@@ -13,6 +13,7 @@ use portcullis_crypto::secret::ct_eq;
 use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
+use super::login::ClientInfo;
 use super::service::{Security, human};
 use crate::events::Event;
 use crate::mail::MailKind;
@@ -190,13 +191,41 @@ impl Security {
         })
     }
 
-    /// Whether `code` is valid for the stored secret within `window` seconds.
-    pub(crate) async fn totp_matches(&self, stored: &str, code: &str, window: i64) -> Result<bool> {
+    /// The time step `code` matches for the stored secret within `window`
+    /// seconds, if any.
+    pub(crate) async fn totp_step(
+        &self,
+        stored: &str,
+        code: &str,
+        window: i64,
+    ) -> Result<Option<i64>> {
         let now = self.now_secs();
         Ok(self
             .load_totp(stored)
             .await?
-            .is_some_and(|t| t.verify(code, now, window).is_some()))
+            .and_then(|t| t.verify(code, now, window)))
+    }
+
+    /// Whether `code` is a current code of `stored` for `user`'s `scope`
+    /// that was not used before (and, when `needs_sent`, was sent): the
+    /// accepted step is claimed, so the same code, or an older one, is
+    /// refused next time.
+    pub(crate) async fn accept_code(
+        &self,
+        user: &User,
+        scope: &str,
+        stored: &str,
+        code: &str,
+        window: i64,
+        needs_sent: bool,
+    ) -> Result<bool> {
+        let Some(step) = self.totp_step(stored, code, window).await? else {
+            return Ok(false);
+        };
+        if needs_sent && !self.code_was_sent(user, scope).await? {
+            return Ok(false);
+        }
+        self.claim_code(user, scope, step).await
     }
 
     /// A new TOTP secret: the key and its encrypted JSON.
@@ -234,10 +263,30 @@ impl Security {
         secret: &str,
         phone: Option<&str>,
     ) -> Result<()> {
+        let scope = tf_scope(method);
+        self.tf_send_code_as(user, method, secret, phone, scope)
+            .await
+    }
+
+    /// [`tf_send_code`](Self::tf_send_code) of a code that will be checked
+    /// as `scope`'s (a rescue mail carries the primary method's code).
+    async fn tf_send_code_as(
+        &self,
+        user: &User,
+        method: &str,
+        secret: &str,
+        phone: Option<&str>,
+        scope: &str,
+    ) -> Result<()> {
         let Some(totp) = self.load_totp(secret).await? else {
             return Err(crate::Error::internal("the TOTP secret cannot be read"));
         };
-        let code = totp.code_at(self.now_secs());
+        let window = match method {
+            "sms" => self.config().two_factor_sms_validity,
+            _ => self.config().two_factor_mail_validity,
+        };
+        let step = self.step_to_send(user, scope).await?;
+        let code = totp.code_at(step * portcullis_crypto::totp::PERIOD);
         match method {
             "email" | "mail" => {
                 let mut ctx = Map::new();
@@ -258,6 +307,7 @@ impl Security {
             "sms" => self.send_code_sms(phone, &code).await?,
             _ => return Ok(()),
         }
+        self.note_code_sent(user, scope, step, window).await?;
         self.emit(Event::TfSecurityTokenSent {
             user: Box::new(user.clone()),
             method: method.to_owned(),
@@ -442,6 +492,13 @@ impl Security {
         )
         .await?;
         let updated = self.tf_set(user, factor).await?;
+        self.send_notice(
+            MailKind::FactorAddedNotice,
+            &updated.email,
+            &updated,
+            &factor.method,
+        )
+        .await;
         let (user, method) = (Box::new(updated.clone()), factor.method.clone());
         self.emit(if at_login {
             Event::TfCodeConfirmed { user, method }
@@ -466,17 +523,29 @@ impl Security {
     }
 
     /// The second step of a login: checks `code` against the user's own
-    /// factor. A wrong code counts as a failed authentication (`tfa`).
+    /// factor, once (a code accepted before is refused). A wrong code
+    /// counts as a failed authentication (`tfa`) and against the account's
+    /// attempt budget; a locked account is refused.
     pub async fn tf_check_login_code(
         &self,
         user: &User,
         code: Option<&str>,
+        _client: &ClientInfo,
     ) -> Result<(), FlowError> {
         let (Some(method), Some(secret)) = (&user.tf_primary_method, &user.tf_totp_secret) else {
             return Err(FormErrors::field("code", MessageKey::TwoFactorInvalidToken).into());
         };
-        self.tf_check_code(user, method, secret.expose(), code, false)
-            .await
+        if code.map(str::trim).is_some_and(|c| !c.is_empty()) {
+            self.guard_lock(user).await?;
+        }
+        let result = self
+            .tf_check_code(user, method, secret.expose(), code, false)
+            .await;
+        if matches!(&result, Err(FlowError::Form(f)) if f.has("code", MessageKey::TwoFactorInvalidToken))
+        {
+            self.second_factor_failed(user).await?;
+        }
+        result
     }
 
     async fn tf_check_code(
@@ -493,7 +562,12 @@ impl Security {
         let Some(window) = self.tf_window(method) else {
             return Err(FormErrors::field("code", MessageKey::TwoFactorInvalidToken).into());
         };
-        if self.totp_matches(secret, code, window).await? {
+        let sent = !matches!(method, "authenticator" | "google_authenticator");
+        let scope = tf_scope(method);
+        if self
+            .accept_code(user, scope, secret, code, window, sent)
+            .await?
+        {
             return Ok(());
         }
         if !is_setup {
@@ -526,6 +600,14 @@ impl Security {
             ..UserPatch::default()
         };
         let updated = self.store().update_user(user.id, patch).await?;
+        let method = user.tf_primary_method.as_deref().unwrap_or("two-factor");
+        self.send_notice(
+            MailKind::FactorRemovedNotice,
+            &updated.email,
+            &updated,
+            method,
+        )
+        .await;
         self.emit(Event::TfDisabled {
             user: Box::new(updated.clone()),
         })
@@ -555,11 +637,15 @@ impl Security {
         &self,
         user: &User,
         help_setup: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<TfRescue, FlowError> {
         let options = self.tf_rescue_options(user);
         let chosen = help_setup.unwrap_or("");
         if !options.iter().any(|(o, _)| *o == chosen) {
             return Err(FormErrors::field("help_setup", MessageKey::NotAValidChoice).into());
+        }
+        if chosen != "recovery_code" {
+            self.guard_send(Some(&user.email), client).await?;
         }
         match chosen {
             "email" => {
@@ -568,7 +654,11 @@ impl Security {
                     .as_ref()
                     .map(|s| s.expose().to_owned())
                     .unwrap_or_default();
-                if let Err(e) = self.tf_send_code(user, "email", &secret, None).await {
+                let primary = user.tf_primary_method.as_deref().unwrap_or("email");
+                let sent = self
+                    .tf_send_code_as(user, "email", &secret, None, tf_scope(primary))
+                    .await;
+                if let Err(e) = sent {
                     tracing::error!(error = %e, "could not mail a rescue code");
                     return Err(FlowError::SendFailed(FormErrors::field(
                         "help_setup",
@@ -626,3 +716,12 @@ pub(crate) const US_STATE_KEYS: StateKeys = StateKeys {
     method: "chosen_method",
     phone: "phone_number",
 };
+
+/// The single-use scope of a two-factor method's codes.
+fn tf_scope(method: &str) -> &'static str {
+    match method {
+        "sms" => "tf:sms",
+        "authenticator" | "google_authenticator" => "tf:authenticator",
+        _ => "tf:email",
+    }
+}

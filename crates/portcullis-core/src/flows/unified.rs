@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, json};
 
 use super::errors::{FlowError, FormErrors};
+use super::login::ClientInfo;
 use super::service::{Security, human};
 use super::two_factor::{AuthenticatorSetup, PendingFactor, US_STATE_KEYS};
 use crate::events::Event;
@@ -149,6 +150,8 @@ impl Security {
 
     /// Which method `passcode` is for `user`: the password (when enabled and
     /// set) or a current code of one of their methods.
+    /// Codes are accepted once, and emailed or texted ones only after a
+    /// code was sent.
     async fn us_match_passcode(&self, user: &User, passcode: &str) -> Result<Option<String>> {
         let secrets = self.us_secrets(user);
         let window = self.config().us_token_validity;
@@ -159,10 +162,15 @@ impl Security {
                 {
                     return Ok(Some(method.clone()));
                 }
-            } else if let Some(secret) = secrets.get(method)
-                && self.totp_matches(secret, passcode, window).await?
-            {
-                return Ok(Some(method.clone()));
+            } else if let Some(secret) = secrets.get(method) {
+                let scope = us_scope(method);
+                let sent = method != "authenticator";
+                if self
+                    .accept_code(user, &scope, secret, passcode, window, sent)
+                    .await?
+                {
+                    return Ok(Some(method.clone()));
+                }
             }
         }
         Ok(None)
@@ -178,14 +186,25 @@ impl Security {
         identity: Option<&str>,
         passcode: Option<&str>,
         remember: Option<bool>,
+        client: &ClientInfo,
     ) -> Result<UsSignedIn, FlowError> {
         let mut errors = FormErrors::new();
         let passcode = passcode.filter(|p| !p.is_empty());
+        let typed = identity.map(str::trim).unwrap_or_default();
+        if passcode.is_some() {
+            self.guard_address(client).await?;
+        }
         let user = self.us_identity(identity, &mut errors).await?;
+        if passcode.is_some() && !typed.is_empty() {
+            self.guard_identity(user.as_ref(), typed, client).await?;
+        }
         let result = match (user, passcode) {
             (None, pc) => {
                 if let Some(pc) = pc {
                     self.burn_hash(pc).await?;
+                    if !typed.is_empty() {
+                        self.attempt_failed(None, typed, client).await?;
+                    }
                 }
                 Err(errors)
             }
@@ -195,6 +214,7 @@ impl Security {
             )),
             (Some(user), Some(pc)) => match self.us_match_passcode(&user, pc).await? {
                 None => {
+                    self.attempt_failed(Some(&user), typed, client).await?;
                     if !self.us_enabled("password") || user.password.is_none() {
                         self.emit(Event::UserFailedAuthn {
                             user: Some(Box::new(user.clone())),
@@ -212,11 +232,14 @@ impl Security {
                     "identity",
                     MessageKey::ConfirmationRequired,
                 )),
-                Some(method) => Ok(UsSignedIn {
-                    user,
-                    method,
-                    remember: remember.unwrap_or(self.config().default_remember_me),
-                }),
+                Some(method) => match self.app_lock(&user).await {
+                    Some(m) => Err(FormErrors::field("identity", m)),
+                    None => Ok(UsSignedIn {
+                        user,
+                        method,
+                        remember: remember.unwrap_or(self.config().default_remember_me),
+                    }),
+                },
             },
         };
         result.map_err(|mut e| {
@@ -258,8 +281,10 @@ impl Security {
         &self,
         identity: Option<&str>,
         chosen: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<(), FlowError> {
         let mut errors = FormErrors::new();
+        self.guard_send(identity.map(str::trim), client).await?;
         let result = match self.us_identity(identity, &mut errors).await? {
             None => Err(errors),
             Some(user) => match self.us_check_send_method(&user, chosen) {
@@ -287,8 +312,10 @@ impl Security {
         &self,
         user: &User,
         chosen: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<(), FlowError> {
         let method = self.us_check_send_method(user, chosen)?;
+        self.guard_send(Some(&user.email), client).await?;
         self.us_send_or_500(user, &method, false).await
     }
 
@@ -327,7 +354,8 @@ impl Security {
         let Some(totp) = self.load_totp(secret).await? else {
             return Err(crate::Error::internal("the TOTP secret cannot be read"));
         };
-        let code = totp.code_at(self.now_secs());
+        let step = self.step_to_send(user, &us_scope(method)).await?;
+        let code = totp.code_at(step * portcullis_crypto::totp::PERIOD);
         match method {
             "email" => {
                 let c = self.config();
@@ -360,6 +388,9 @@ impl Security {
             "sms" => self.send_code_sms(phone, &code).await?,
             _ => return Ok(()),
         }
+        let window = self.config().us_token_validity;
+        self.note_code_sent(user, &us_scope(method), step, window)
+            .await?;
         self.emit(Event::UsSecurityTokenSent {
             user: Box::new(user.clone()),
             method: method.to_owned(),
@@ -374,13 +405,21 @@ impl Security {
         &self,
         user: &User,
         passcode: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<f64, FlowError> {
         let Some(pc) = passcode.filter(|p| !p.is_empty()) else {
             return Err(FormErrors::field("passcode", MessageKey::InvalidPasswordCode).into());
         };
+        self.guard_user(user, client).await?;
         match self.us_match_passcode(user, pc).await? {
-            Some(_) => Ok(self.clock().unix_time()),
-            None => Err(FormErrors::field("passcode", MessageKey::InvalidPasswordCode).into()),
+            Some(_) => {
+                self.attempt_passed(user, client).await?;
+                Ok(self.clock().unix_time())
+            }
+            None => {
+                self.attempt_failed(Some(user), "", client).await?;
+                Err(FormErrors::field("passcode", MessageKey::InvalidPasswordCode).into())
+            }
         }
     }
 
@@ -440,6 +479,13 @@ impl Security {
             }
             patch.us_totp_secrets = Some(Self::us_secrets_patch(&secrets));
             current = self.store().update_user(user.id, patch).await?;
+            self.send_notice(
+                MailKind::FactorRemovedNotice,
+                &current.email,
+                &current,
+                &delete.join(", "),
+            )
+            .await;
             self.emit(Event::UsProfileChanged {
                 user: Box::new(current.clone()),
                 methods: delete.to_vec(),
@@ -506,8 +552,9 @@ impl Security {
             return Err(FormErrors::field("passcode", MessageKey::FieldRequired).into());
         };
         let window = self.config().us_token_validity;
+        let scope = us_scope(&factor.method);
         if !self
-            .totp_matches(factor.totp_secret.expose(), pc, window)
+            .accept_code(user, &scope, factor.totp_secret.expose(), pc, window, false)
             .await?
         {
             return Err(FormErrors::field("passcode", MessageKey::InvalidPasswordCode).into());
@@ -534,6 +581,13 @@ impl Security {
             }
             Err(e) => return Err(e.into()),
         };
+        self.send_notice(
+            MailKind::FactorAddedNotice,
+            &updated.email,
+            &updated,
+            &factor.method,
+        )
+        .await;
         self.emit(Event::UsProfileChanged {
             user: Box::new(updated.clone()),
             methods: vec![factor.method.clone()],
@@ -549,6 +603,7 @@ impl Security {
         &self,
         id: Option<&str>,
         code: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<User, LinkRefused> {
         let generic = self.config().return_generic_responses;
         let pick = |specific: MessageKey| {
@@ -573,13 +628,29 @@ impl Security {
         if !user.active {
             return Err(pick(MessageKey::DisabledAccount));
         }
+        match self.guard_user(&user, client).await {
+            Ok(()) => {}
+            Err(FlowError::Limited(l)) => {
+                let msg = l.errors.entries().first().map(|(_, m)| m.clone());
+                return Err(LinkRefused(
+                    msg.unwrap_or_else(|| MessageKey::TooManyAttempts.into()),
+                ));
+            }
+            Err(_) => return Err(LinkRefused(MessageKey::ApiError.into())),
+        }
         let secret = self.us_secrets(&user).remove("email");
         let window = self.config().us_token_validity;
         let ok = match secret {
-            Some(s) => self.totp_matches(&s, code, window).await.unwrap_or(false),
+            Some(s) => self
+                .accept_code(&user, "us:email", &s, code, window, true)
+                .await
+                .unwrap_or(false),
             None => false,
         };
         if !ok {
+            if let Err(e) = self.attempt_failed(Some(&user), "", client).await {
+                tracing::error!(error = %e, "could not count a failed magic link");
+            }
             self.emit(Event::UserFailedAuthn {
                 user: Some(Box::new(user)),
                 auth_type: "passcode",
@@ -590,4 +661,9 @@ impl Security {
         }
         Ok(user)
     }
+}
+
+/// The single-use scope of a unified sign-in method.
+fn us_scope(method: &str) -> String {
+    format!("us:{method}")
 }

@@ -195,11 +195,24 @@ pub enum MessageKey {
     ChangeEmailSent,
     /// If registered, your username will be sent to your email.
     UsernameRecoveryRequest,
+    // ---- Portcullis' own (attempt limits) ----
+    /// Too many attempts. Please try again in %(within)s.
+    TooManyAttempts,
+    /// This account is locked after too many failed sign-in attempts. Try again in %(within)s, or follow the link we emailed you.
+    AccountLocked,
+    /// Your account is unlocked. You can sign in again.
+    AccountUnlocked,
+    /// Invalid or expired unlock link.
+    InvalidUnlockToken,
+    /// Too many wrong codes. Please sign in again.
+    TooManyCodeAttempts,
+    /// The server is busy. Please try again in a moment.
+    ServerBusy,
 }
 
 impl MessageKey {
     /// Every key, in Flask-Security's order.
-    pub const ALL: [MessageKey; 92] = [
+    pub const ALL: [MessageKey; 98] = [
         MessageKey::ApiError,
         MessageKey::GenericAuthnFailed,
         MessageKey::GenericRecovery,
@@ -292,6 +305,12 @@ impl MessageKey {
         MessageKey::ChangeEmailConfirmed,
         MessageKey::ChangeEmailSent,
         MessageKey::UsernameRecoveryRequest,
+        MessageKey::TooManyAttempts,
+        MessageKey::AccountLocked,
+        MessageKey::AccountUnlocked,
+        MessageKey::InvalidUnlockToken,
+        MessageKey::TooManyCodeAttempts,
+        MessageKey::ServerBusy,
     ];
 
     /// The key as Flask-Security spells it (`SECURITY_MSG_` omitted).
@@ -391,6 +410,12 @@ impl MessageKey {
             MessageKey::ChangeEmailConfirmed => "CHANGE_EMAIL_CONFIRMED",
             MessageKey::ChangeEmailSent => "CHANGE_EMAIL_SENT",
             MessageKey::UsernameRecoveryRequest => "USERNAME_RECOVERY_REQUEST",
+            MessageKey::TooManyAttempts => "TOO_MANY_ATTEMPTS",
+            MessageKey::AccountLocked => "ACCOUNT_LOCKED",
+            MessageKey::AccountUnlocked => "ACCOUNT_UNLOCKED",
+            MessageKey::InvalidUnlockToken => "INVALID_UNLOCK_TOKEN",
+            MessageKey::TooManyCodeAttempts => "TOO_MANY_CODE_ATTEMPTS",
+            MessageKey::ServerBusy => "SERVER_BUSY",
         }
     }
 
@@ -555,6 +580,14 @@ impl MessageKey {
             MessageKey::UsernameRecoveryRequest => {
                 "If registered, your username will be sent to your email."
             }
+            MessageKey::TooManyAttempts => "Too many attempts. Please try again in %(within)s.",
+            MessageKey::AccountLocked => {
+                "This account is locked after too many failed sign-in attempts. Try again in %(within)s, or follow the link we emailed you."
+            }
+            MessageKey::AccountUnlocked => "Your account is unlocked. You can sign in again.",
+            MessageKey::InvalidUnlockToken => "Invalid or expired unlock link.",
+            MessageKey::TooManyCodeAttempts => "Too many wrong codes. Please sign in again.",
+            MessageKey::ServerBusy => "The server is busy. Please try again in a moment.",
         }
     }
 
@@ -655,6 +688,12 @@ impl MessageKey {
             MessageKey::ChangeEmailConfirmed => "success",
             MessageKey::ChangeEmailSent => "success",
             MessageKey::UsernameRecoveryRequest => "info",
+            MessageKey::TooManyAttempts => "error",
+            MessageKey::AccountLocked => "error",
+            MessageKey::AccountUnlocked => "success",
+            MessageKey::InvalidUnlockToken => "error",
+            MessageKey::TooManyCodeAttempts => "error",
+            MessageKey::ServerBusy => "error",
         }
     }
 }

@@ -137,7 +137,9 @@ mod tests {
 
     #[test]
     fn all_92_keys_with_flask_security_texts() {
-        assert_eq!(MessageKey::ALL.len(), 92);
+        // Flask-Security's 92, then Portcullis' own attempt-limit messages.
+        assert_eq!(MessageKey::ALL.len(), 98);
+        assert_eq!(MessageKey::ALL[91], MessageKey::UsernameRecoveryRequest);
         assert_eq!(
             MessageKey::InvalidPassword.default_text(),
             "Invalid password"

@@ -31,6 +31,7 @@
 //! [`ErrorKind::InvalidInput`]: crate::ErrorKind::InvalidInput
 //! [`ErrorKind::Unsupported`]: crate::ErrorKind::Unsupported
 
+mod attempts;
 pub mod limits;
 mod migrations;
 mod role;
@@ -41,9 +42,10 @@ mod webauthn;
 
 use std::fmt;
 
+pub use self::attempts::{AttemptStore, Hit, MAX_KEY, Marker, MemoryAttempts, check_key};
 pub use self::migrations::{Migration, MigrationReport, MigrationStatus};
 pub use self::role::RoleStore;
-pub use self::sessions::{SessionRecord, SessionStore};
+pub use self::sessions::{SessionRecord, SessionStore, session_handle};
 pub use self::types::{
     NewRole, NewUser, NewWebAuthn, UserFilter, UserPatch, email_key, new_uniquifier,
 };

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::Result;
 
-/// One session: its data and when it expires.
+/// One session: its data, whose it is and when it expires.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRecord {
     /// The session id (the cookie's value; random, unguessable).
@@ -16,6 +16,18 @@ pub struct SessionRecord {
     pub data: Map<String, Value>,
     /// When it stops being valid.
     pub expires_at: DateTime<Utc>,
+    /// The logged-in user's `fs_uniquifier` (`None` while anonymous), kept
+    /// beside the data so that a user's sessions can be listed and ended.
+    pub user: Option<String>,
+}
+
+/// A public name for the session `id`: listings show it instead of the id
+/// (a bearer credential) and take it back to end that session. One-way
+/// (SHA-1 of a 128-bit random id), so it grants nothing.
+pub fn session_handle(id: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let digest = Sha1::digest(id.as_bytes());
+    portcullis_crypto::encoding::hex_lower(&digest[..10])
 }
 
 /// Keeps session records.
@@ -32,4 +44,13 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     async fn delete_session(&self, id: &str) -> Result<()>;
     /// Deletes every record expired at `now`; how many.
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+    /// The records of `user` (an `fs_uniquifier`) not expired at `now`, in
+    /// no particular order.
+    async fn list_user_sessions(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>>;
+    /// Deletes every record of `user` but the one with id `keep`; how many.
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&str>) -> Result<u64>;
 }

@@ -53,11 +53,33 @@ fn domain_ok(domain: &str) -> bool {
         })
 }
 
+/// Characters `email_validator` refuses anywhere in an address: controls,
+/// format characters (zero-width spaces and joiners, bidi overrides and
+/// isolates, the BOM), surrogates, private-use and unassigned code points,
+/// and line or paragraph separators. They make two addresses that read the
+/// same, or one that reads backwards.
+fn unsafe_char(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    matches!(
+        get_general_category(c),
+        G::Control
+            | G::Format
+            | G::Surrogate
+            | G::PrivateUse
+            | G::Unassigned
+            | G::LineSeparator
+            | G::ParagraphSeparator
+    ) || (c.is_whitespace() && c != ' ')
+}
+
 /// Validates and normalises an email address.
 pub fn normalize_email(email: &str) -> Validated<String> {
     let email = email.trim();
     if email.is_empty() {
         return Err(Message::new(MessageKey::EmailNotProvided));
+    }
+    if email.chars().any(unsafe_char) {
+        return Err(invalid());
     }
     let email: String = email.nfc().collect();
     let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
@@ -117,6 +139,17 @@ mod tests {
             "\"quoted\"@example.com",
             "a@[127.0.0.1]",
             "a@exa_mple.com",
+            // Zero-width space, joiner, BOM; right-to-left override and
+            // isolate; a control; a line separator; private use.
+            "admin\u{200b}@example.com",
+            "ad\u{200d}min@example.com",
+            "\u{feff}admin@example.com",
+            "admin\u{202e}moc.elpmaxe@example.com",
+            "admin\u{2067}x@example.com",
+            "ad\u{7}min@example.com",
+            "admin@exam\u{2028}ple.com",
+            "admin\u{e000}@example.com",
+            "admin@example.com\u{200b}",
         ] {
             assert_eq!(normalize_email(bad), Err(invalid()), "{bad}");
         }

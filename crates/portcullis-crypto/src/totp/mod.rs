@@ -14,7 +14,8 @@ use crate::encoding::{b32_decode, b32_encode, b64_encode};
 use crate::{Error, Result, random};
 
 const DIGITS: usize = 6;
-const PERIOD: i64 = 30;
+/// The TOTP time step, in seconds (RFC 6238 and passlib's default).
+pub const PERIOD: i64 = 30;
 
 /// One TOTP key. `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq)]
