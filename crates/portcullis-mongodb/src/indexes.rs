@@ -38,6 +38,8 @@ pub(crate) fn specs() -> Vec<(&'static str, Document, bool, Option<Document>)> {
         ("web_authn", doc! {"credential_id": 1}, true, None),
         ("web_authn", doc! {"user_id": 1, "name": 1}, true, None),
         ("portcullis_sessions", doc! {"expires_at": 1}, false, None),
+        ("portcullis_sessions", doc! {"user_id": 1}, false, None),
+        ("portcullis_attempts", doc! {"expires_at": 1}, false, None),
     ]
 }
 

@@ -107,7 +107,7 @@ impl MongoStore {
         self.client.shutdown().await;
     }
 
-    fn coll(&self, name: &str) -> Collection<Document> {
+    pub(crate) fn coll(&self, name: &str) -> Collection<Document> {
         self.db.collection(name)
     }
 
@@ -534,7 +534,26 @@ fn session_doc(r: &SessionRecord) -> Result<Document> {
         .map_err(|e| Error::internal("session data").with_source(e))?;
     let mut d = doc! {"_id": &r.id, "data": data};
     put_time(&mut d, "expires_at", Some(r.expires_at));
+    d.insert(
+        "user_id",
+        r.user
+            .as_ref()
+            .map_or(Bson::Null, |u| Bson::String(u.clone())),
+    );
     Ok(d)
+}
+
+/// A stored session document as a record, unless expired at `now` or
+/// unreadable.
+fn session_record(d: &Document, now: DateTime<Utc>) -> Option<SessionRecord> {
+    let expires_at = doc::get_time(d, "expires_at").filter(|t| *t > now)?;
+    let data = serde_json::from_str(d.get_str("data").ok()?).ok()?;
+    Some(SessionRecord {
+        id: d.get_str("_id").ok()?.to_owned(),
+        data,
+        expires_at,
+        user: d.get_str("user_id").ok().map(str::to_owned),
+    })
 }
 
 #[async_trait::async_trait]
@@ -565,20 +584,38 @@ impl SessionStore for MongoStore {
         else {
             return Ok(None);
         };
-        let Some(expires_at) = doc::get_time(&d, "expires_at") else {
-            return Ok(None);
-        };
-        if expires_at <= now {
-            return Ok(None);
+        Ok(session_record(&d, now).filter(|r| r.id == id))
+    }
+
+    async fn list_user_sessions(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>> {
+        let mut cursor = self
+            .coll("portcullis_sessions")
+            .find(doc! {"user_id": user})
+            .await
+            .db()?;
+        let mut out = Vec::new();
+        while cursor.advance().await.db()? {
+            let d = cursor.deserialize_current().db()?;
+            out.extend(session_record(&d, now));
         }
-        let Ok(data) = serde_json::from_str(d.get_str("data").unwrap_or_default()) else {
-            return Ok(None);
-        };
-        Ok(Some(SessionRecord {
-            id: id.to_owned(),
-            data,
-            expires_at,
-        }))
+        Ok(out)
+    }
+
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&str>) -> Result<u64> {
+        let mut filter = doc! {"user_id": user};
+        if let Some(k) = keep {
+            filter.insert("_id", doc! {"$ne": k});
+        }
+        Ok(self
+            .coll("portcullis_sessions")
+            .delete_many(filter)
+            .await
+            .db()?
+            .deleted_count)
     }
 
     async fn delete_session(&self, id: &str) -> Result<()> {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use portcullis_core::store::{SessionRecord, SessionStore};
 use portcullis_core::{Error, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, EntityTrait, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
 
 use crate::entity::session;
 use crate::error::DbResult;
@@ -16,6 +16,22 @@ fn encode(r: &SessionRecord) -> Result<String> {
     serde_json::to_string(&r.data).map_err(|e| Error::internal("session data").with_source(e))
 }
 
+/// A row as a record, unless expired at `now` or unreadable (unreadable
+/// data is no session: the user logs in again).
+fn decode(m: session::Model, now: DateTime<Utc>) -> Option<SessionRecord> {
+    let expires_at = m.expires_at.and_utc();
+    if expires_at <= now {
+        return None;
+    }
+    let data = serde_json::from_str(&m.data).ok()?;
+    Some(SessionRecord {
+        id: m.id,
+        data,
+        expires_at,
+        user: m.user_id,
+    })
+}
+
 impl SeaOrmStore {
     fn session_insert(&self, r: &SessionRecord) -> Result<sea_orm::sea_query::InsertStatement> {
         let mut q = Query::insert();
@@ -24,11 +40,13 @@ impl SeaOrmStore {
                 session::Column::Id,
                 session::Column::Data,
                 session::Column::ExpiresAt,
+                session::Column::UserId,
             ])
             .values([
                 Value::String(Some(r.id.clone())).into(),
                 Value::String(Some(encode(r)?)).into(),
                 time(self.backend(), Some(r.expires_at)).into(),
+                Value::String(r.user.clone()).into(),
             ])
             .map_err(|e| Error::internal("building the insert").with_source(e))?;
         Ok(q)
@@ -47,7 +65,11 @@ impl SessionStore for SeaOrmStore {
         let mut q = self.session_insert(record)?;
         q.on_conflict(
             OnConflict::column(session::Column::Id)
-                .update_columns([session::Column::Data, session::Column::ExpiresAt])
+                .update_columns([
+                    session::Column::Data,
+                    session::Column::ExpiresAt,
+                    session::Column::UserId,
+                ])
                 .to_owned(),
         );
         self.db().execute(&q).await.db()?;
@@ -62,18 +84,10 @@ impl SessionStore for SeaOrmStore {
         else {
             return Ok(None);
         };
-        let expires_at = m.expires_at.and_utc();
-        if m.id != id || expires_at <= now {
+        if m.id != id {
             return Ok(None);
         }
-        let Ok(data) = serde_json::from_str(&m.data) else {
-            return Ok(None);
-        };
-        Ok(Some(SessionRecord {
-            id: m.id,
-            data,
-            expires_at,
-        }))
+        Ok(decode(m, now))
     }
 
     async fn delete_session(&self, id: &str) -> Result<()> {
@@ -89,5 +103,30 @@ impl SessionStore for SeaOrmStore {
         q.from_table(session::Entity)
             .and_where(Expr::col(session::Column::ExpiresAt).lte(time(self.backend(), Some(now))));
         Ok(self.db().execute(&q).await.db()?.rows_affected())
+    }
+
+    async fn list_user_sessions(
+        &self,
+        user: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>> {
+        let rows = session::Entity::find()
+            .filter(session::Column::UserId.eq(user))
+            .all(self.db())
+            .await
+            .db()?;
+        Ok(rows
+            .into_iter()
+            .filter(|m| m.user_id.as_deref() == Some(user))
+            .filter_map(|m| decode(m, now))
+            .collect())
+    }
+
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&str>) -> Result<u64> {
+        let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user));
+        if let Some(k) = keep {
+            q = q.filter(session::Column::Id.ne(k));
+        }
+        Ok(q.exec(self.db()).await.db()?.rows_affected)
     }
 }

@@ -21,3 +21,13 @@ async fn session_store_contract() {
     store.close().await.expect("close");
     db.drop_database().await.expect("drop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempt_store_contract() {
+    let Some((store, db)) = common::on_server("PORTCULLIS_TEST_POSTGRES_URL").await else {
+        return;
+    };
+    portcullis_testkit::suite::attempt_store_contract(std::sync::Arc::new(store.clone())).await;
+    store.close().await.expect("close");
+    db.drop_database().await.expect("drop");
+}

@@ -19,3 +19,11 @@ async fn session_store_contract() {
     store.close().await.expect("close");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempt_store_contract() {
+    let (store, dir) = common::sqlite().await;
+    portcullis_testkit::suite::attempt_store_contract(std::sync::Arc::new(store.clone())).await;
+    store.close().await.expect("close");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -32,6 +32,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_sessions.sql",
         sql: include_str!("../../../migrations/sqlite/0004_sessions.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_attempts.sql",
+        sql: include_str!("../../../migrations/sqlite/0005_attempts.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_session_users.sql",
+        sql: include_str!("../../../migrations/sqlite/0006_session_users.sql"),
+    },
 ];
 
 fn table_exists(conn: &Connection, table: &str) -> Result<bool> {
@@ -204,10 +214,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let r = migrate(&mut conn).unwrap();
         assert!(!r.adopted);
-        assert_eq!(r.applied, [1, 2, 3, 4]);
+        assert_eq!(r.applied, [1, 2, 3, 4, 5, 6]);
         let r = migrate(&mut conn).unwrap();
         assert!(r.applied.is_empty());
-        assert_eq!(r.already_applied, [1, 2, 3, 4]);
+        assert_eq!(r.already_applied, [1, 2, 3, 4, 5, 6]);
         assert!(
             status(&conn)
                 .unwrap()

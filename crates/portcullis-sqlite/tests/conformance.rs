@@ -56,3 +56,17 @@ async fn session_store_contract() {
     drop(h);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempt_store_contract() {
+    let dir = std::env::temp_dir().join(format!(
+        "portcullis-sqlite-{}",
+        portcullis_core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let store = SqliteStore::open(SqliteConfig::file(dir.join("test.db")))
+        .await
+        .expect("open sqlite");
+    portcullis_testkit::suite::attempt_store_contract(Arc::new(store)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,8 @@ pub struct Model {
     pub data: String,
     /// Expiry.
     pub expires_at: DateTime,
+    /// The logged-in user's `fs_uniquifier`.
+    pub user_id: Option<String>,
 }
 
 impl std::fmt::Debug for Model {
