@@ -117,7 +117,9 @@ impl Portcullis {
         }
         if allowed.contains(&Mechanism::Basic)
             && let Some((identity, password)) = basic_credentials(req)
-            && let Some(user) = s.verify_credentials(&identity, &password).await?
+            && let Some(user) = s
+                .verify_credentials(&identity, &password, req.client)
+                .await?
         {
             return Ok(Some(RequestAuth {
                 user,

@@ -185,6 +185,12 @@ impl Portcullis {
                 ],
                 "Submit",
             ),
+            Endpoint::UserSessions => (
+                "user_sessions.html",
+                "Your sessions",
+                vec![json!({"name": "end", "type": "hidden", "value": "others", "label": ""})],
+                "End all other sessions",
+            ),
             _ => return None,
         })
     }
@@ -198,7 +204,7 @@ impl Portcullis {
         errors: Option<&Value>,
         messages: Vec<String>,
     ) -> HttpResponse {
-        self.render_page_with(endpoint, req, session, form, errors, messages, None)
+        self.render_page_with(endpoint, req, session, form, errors, messages, Map::new())
     }
 
     /// As `render_page`, with the authenticator's QR code (an SVG data URI).
@@ -211,7 +217,7 @@ impl Portcullis {
         form: &FormData,
         errors: Option<&Value>,
         messages: Vec<String>,
-        qr_image: Option<String>,
+        extra: Map<String, Value>,
     ) -> HttpResponse {
         let Some((page, title, fields, submit)) = self.page_of(endpoint) else {
             return HttpResponse::error(StatusCode::NOT_FOUND, "Not found");
@@ -260,11 +266,11 @@ impl Portcullis {
         let context = json!({
             "title": title, "action": req.uri.path(), "fields": fields, "submit": submit, "values": values,
             "errors": by_field, "form_errors": form_errors, "messages": messages, "csrf_token": csrf,
-            "next": next, "links": links, "qr_image": qr_image,
+            "next": next, "links": links,
         });
-        let mut r = self
-            .pages()
-            .render(page, context.as_object().unwrap_or(&Map::new()));
+        let mut context = context.as_object().cloned().unwrap_or_default();
+        context.extend(extra);
+        let mut r = self.pages().render(page, &context);
         if let Some(name) = &c.csrf_cookie_name {
             r = r.with_cookie(name, &csrf, &c.csrf_cookie, false);
         }
@@ -350,6 +356,17 @@ impl Portcullis {
             200 if endpoint == Endpoint::Logout => {
                 HttpResponse::redirect(&self.next_or(req, &form, &c.post_logout_view))
             }
+            200 if !post && endpoint == Endpoint::UserSessions => {
+                let mut extra = Map::new();
+                extra.insert(
+                    "sessions".into(),
+                    body.as_ref()
+                        .and_then(|b| b.get("sessions"))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+                self.render_page_with(endpoint, req, session, &form, None, vec![], extra)
+            }
             200 if !post && self.page_of(endpoint).is_some() => {
                 self.render_page(endpoint, req, session, &form, None, vec![])
             }
@@ -359,6 +376,10 @@ impl Portcullis {
                     Some(page) => HttpResponse::redirect(&page),
                     None => HttpResponse::redirect(&self.next_or(req, &form, &c.post_login_view)),
                 },
+                Endpoint::UserSessions if session.user_id().is_some() => {
+                    HttpResponse::redirect(req.uri.path())
+                }
+                Endpoint::UserSessions => HttpResponse::redirect(&self.view(&c.login_url)),
                 Endpoint::TfValidate | Endpoint::MfRecovery if session.user_id().is_some() => {
                     HttpResponse::redirect(&self.next_or(req, &form, &c.post_login_view))
                 }
@@ -392,7 +413,7 @@ impl Portcullis {
                         &FormData::default(),
                         None,
                         note,
-                        qr,
+                        Map::from_iter([("qr_image".to_owned(), json!(qr))]),
                     )
                 }
                 Endpoint::Register if session.user_id().is_some() => HttpResponse::redirect(
@@ -467,6 +488,16 @@ impl Portcullis {
             },
             400 if self.page_of(endpoint).is_some() => {
                 self.render_page(endpoint, req, session, &form, body.as_ref(), vec![])
+            }
+            // Over an attempt limit: the page with the message, still a 429.
+            429 if self.page_of(endpoint).is_some() => {
+                let mut page =
+                    self.render_page(endpoint, req, session, &form, body.as_ref(), vec![]);
+                page.status = resp.status;
+                if let Some(v) = resp.headers.get(http::header::RETRY_AFTER) {
+                    page.headers.insert(http::header::RETRY_AFTER, v.clone());
+                }
+                page
             }
             _ => resp,
         })

@@ -44,6 +44,8 @@ pub(crate) enum Endpoint {
     UsSetup,
     UsSetupToken,
     UsVerifyLink,
+    Unlock,
+    UserSessions,
 }
 
 impl Portcullis {
@@ -63,7 +65,9 @@ impl Portcullis {
         } else {
             &c.login_url
         };
-        let exact: [(bool, &str, Endpoint); 24] = [
+        let own_sessions = c.user_sessions && self.session_store().is_some();
+        let exact: [(bool, &str, Endpoint); 25] = [
+            (own_sessions, &c.user_sessions_url, Endpoint::UserSessions),
             (
                 us && c.us_signin_replaces_login,
                 &c.login_url,
@@ -120,7 +124,12 @@ impl Portcullis {
         if let Some((_, _, e)) = exact.iter().find(|(on, url, _)| *on && *url == path) {
             return Some((*e, None));
         }
-        let tokened: [(bool, &str, Endpoint); 5] = [
+        let tokened: [(bool, &str, Endpoint); 6] = [
+            (
+                !c.danger_disable_attempt_limits,
+                &c.unlock_url,
+                Endpoint::Unlock,
+            ),
             (tf, &c.two_factor_setup_url, Endpoint::TfSetupToken),
             (us, &c.us_setup_url, Endpoint::UsSetupToken),
             (c.confirmable, &c.confirm_url, Endpoint::ConfirmToken),
@@ -159,15 +168,19 @@ impl Portcullis {
         };
         Some(match result {
             Ok(r) => r,
+            Err(e) if e.kind() == portcullis_core::ErrorKind::Unavailable => {
+                // Hashing slots and their queue full, or a store down: try again soon.
+                tracing::warn!(error = %e, "a Portcullis endpoint is unavailable");
+                let msg = self
+                    .security()
+                    .messages()
+                    .render(&portcullis_core::MessageKey::ServerBusy.into());
+                HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, &msg).with_retry_after(1)
+            }
             Err(e) => {
                 tracing::error!(error = %e, "a Portcullis endpoint failed");
-                let status = if e.kind() == portcullis_core::ErrorKind::Unavailable {
-                    StatusCode::SERVICE_UNAVAILABLE
-                } else {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                };
                 HttpResponse::error(
-                    status,
+                    StatusCode::INTERNAL_SERVER_ERROR,
                     "The request could not be completed; please try again.",
                 )
             }
@@ -184,9 +197,10 @@ impl Portcullis {
         let c = self.security().config();
         let post = req.method == Method::POST;
         let allowed_methods: &[Method] = match endpoint {
-            Endpoint::ConfirmToken | Endpoint::ChangeEmailToken | Endpoint::UsVerifyLink => {
-                &[Method::GET]
-            }
+            Endpoint::ConfirmToken
+            | Endpoint::ChangeEmailToken
+            | Endpoint::UsVerifyLink
+            | Endpoint::Unlock => &[Method::GET],
             Endpoint::TfSetupToken
             | Endpoint::UsSetupToken
             | Endpoint::UsSigninSendCode
@@ -243,6 +257,7 @@ impl Portcullis {
                 | Endpoint::UsVerifySendCode
                 | Endpoint::UsSetup
                 | Endpoint::UsSetupToken
+                | Endpoint::UserSessions
         );
         if needs_auth && auth.is_none() {
             return Ok(self.unauthenticated(api));
@@ -306,7 +321,7 @@ impl Portcullis {
                 }
                 // A second factor may follow: the login itself is recorded after it.
                 session.tf_clean();
-                match s.authenticate_password(f).await {
+                match s.authenticate_password(f, client).await {
                     Ok((user, remember)) => {
                         self.tf_enter_or_login(req, session, user, remember, AuthnVia::Password)
                             .await
@@ -340,7 +355,7 @@ impl Portcullis {
                     Ok(r) => match (r.login, r.user) {
                         (Some(a), _) => Ok(self.logged_in(req, session, &a, json!({}))),
                         (None, Some(u)) if r.second_factor_due => {
-                            self.tf_start(session, &u, false).await
+                            self.tf_start(session, &u, false, client).await
                         }
                         _ => Ok(self.ok(session, None, true, json!({}))),
                     },
@@ -355,9 +370,9 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 let result = match endpoint {
-                    Endpoint::Confirm => s.send_confirmation(email.as_deref()).await,
-                    Endpoint::Reset => s.send_reset_instructions(email.as_deref()).await,
-                    _ => s.recover_username(email.as_deref()).await,
+                    Endpoint::Confirm => s.send_confirmation(email.as_deref(), client).await,
+                    Endpoint::Reset => s.send_reset_instructions(email.as_deref(), client).await,
+                    _ => s.recover_username(email.as_deref(), client).await,
                 };
                 match result {
                     Ok(()) => Ok(self.ok(session, None, false, json!({}))),
@@ -388,6 +403,20 @@ impl Portcullis {
                         .link_error(e, c.confirm_error_view.as_deref().unwrap_or(&c.confirm_url)),
                 }
             }
+            (Endpoint::UserSessions, _) => match auth {
+                Some(a) => self.user_sessions(req, session, &form, a).await,
+                None => Ok(self.unauthenticated(api)),
+            },
+            (Endpoint::Unlock, _) => match s.unlock_with_token(token.unwrap_or_default()).await {
+                Ok(user) => {
+                    let msg = s
+                        .messages()
+                        .render(&portcullis_core::MessageKey::AccountUnlocked.into());
+                    let target = c.post_unlock_view.as_deref().unwrap_or(&c.login_url);
+                    Ok(self.link_redirect(target, "success", &msg, Some(&user)))
+                }
+                Err(e) => self.link_error(e, &c.login_url),
+            },
             (Endpoint::ResetToken, false) => {
                 let token = token.unwrap_or_default();
                 match s.reset_token_user(token).await {
@@ -418,7 +447,7 @@ impl Portcullis {
                     Ok(done) => match done.login {
                         Some(a) => Ok(self.logged_in(req, session, &a, json!({}))),
                         None if done.second_factor_due => {
-                            self.tf_start(session, &done.user, false).await
+                            self.tf_start(session, &done.user, false, client).await
                         }
                         None => Ok(HttpResponse::ok(Map::new())),
                     },
@@ -515,7 +544,7 @@ impl Portcullis {
                 if !errors.is_empty() {
                     return Ok(self.form_errors(&errors));
                 }
-                match s.reauthenticate(&a.user, pw.as_ref()).await {
+                match s.reauthenticate(&a.user, pw.as_ref(), client).await {
                     Ok(paa) => Ok(self.reauthenticated(req, session, a, paa)),
                     Err(e) => self.flow_error(e),
                 }
@@ -568,6 +597,12 @@ impl Portcullis {
                 &f,
                 self.security().messages(),
             )),
+            FlowError::Limited(l) => Ok(HttpResponse::form_errors_with(
+                StatusCode::TOO_MANY_REQUESTS,
+                &l.errors,
+                self.security().messages(),
+            )
+            .with_retry_after(l.retry_after)),
             FlowError::Internal(e) => Err(e),
             other => Err(portcullis_core::Error::internal(other.to_string())),
         }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use http::HeaderValue;
-use http::header::CONTENT_TYPE;
+use http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_FRAME_OPTIONS};
 use minijinja::{Environment, Value as JinjaValue};
 use serde_json::{Map, Value, json};
 
@@ -34,6 +34,7 @@ pub const PAGES: &[&str] = &[
     "us_signin.html",
     "us_verify.html",
     "us_setup.html",
+    "user_sessions.html",
 ];
 
 /// Renders the pages.
@@ -97,6 +98,14 @@ impl Pages {
         r.headers.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        // Pages with forms never render inside another site's frame
+        // (clickjacking); both the old header and CSP's newer directive.
+        r.headers
+            .insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        r.headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
         );
         r
     }

@@ -9,6 +9,7 @@ pub mod input;
 mod mfa;
 mod respond;
 pub mod session;
+mod user_sessions;
 
 pub use self::auth::{Mechanism, RequestAuth};
 pub use self::csrf::{Csrf, CsrfFailure};
@@ -127,6 +128,8 @@ struct Inner {
     pages: Pages,
     /// `SECURITY_API_ENABLED_METHODS`, parsed once.
     api: Vec<Mechanism>,
+    /// Where sessions are kept, for listing and ending a user's own.
+    sessions: Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>>,
 }
 
 impl Portcullis {
@@ -145,28 +148,45 @@ impl Portcullis {
                 csrf,
                 pages: Pages::default(),
                 api,
+                sessions: None,
             }),
         })
     }
 
+    /// Lets `SECURITY_USER_SESSIONS_URL` list and end the user's sessions
+    /// in `store` (adapters pass the store they keep sessions in).
+    pub fn with_session_store(
+        self,
+        store: std::sync::Arc<dyn portcullis_core::store::SessionStore>,
+    ) -> Self {
+        self.rebuild(|i| i.sessions = Some(store))
+    }
+
+    /// The session store, when one was given.
+    pub fn session_store(&self) -> Option<&dyn portcullis_core::store::SessionStore> {
+        self.inner.sessions.as_deref()
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = match std::sync::Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => Inner {
+                security: shared.security.clone(),
+                csrf: shared.csrf.clone(),
+                pages: shared.pages.clone(),
+                api: shared.api.clone(),
+                sessions: shared.sessions.clone(),
+            },
+        };
+        change(&mut inner);
+        Self {
+            inner: std::sync::Arc::new(inner),
+        }
+    }
+
     /// Uses `pages` for browsers (e.g. [`Pages::with_overrides`]).
     pub fn with_pages(self, pages: Pages) -> Self {
-        let (security, csrf, api) = match std::sync::Arc::try_unwrap(self.inner) {
-            Ok(inner) => (inner.security, inner.csrf, inner.api),
-            Err(shared) => (
-                shared.security.clone(),
-                shared.csrf.clone(),
-                shared.api.clone(),
-            ),
-        };
-        Self {
-            inner: std::sync::Arc::new(Inner {
-                security,
-                csrf,
-                pages,
-                api,
-            }),
-        }
+        self.rebuild(|i| i.pages = pages)
     }
 
     /// The pages.

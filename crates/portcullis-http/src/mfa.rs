@@ -6,8 +6,10 @@
 use http::StatusCode;
 use portcullis_core::config::RedirectBehavior;
 use portcullis_core::events::AuthnVia;
-use portcullis_core::flows::{Authenticated, PendingFactor, TfRescue, TfSetupStarted};
-use portcullis_core::{FormErrors, Message, MessageKey, SecretString, User};
+use portcullis_core::flows::{
+    Authenticated, HalfLoginBudget, PendingFactor, TfRescue, TfSetupStarted,
+};
+use portcullis_core::{FlowError, FormErrors, Message, MessageKey, SecretString, User};
 use serde_json::{Map, Value, json};
 
 use crate::auth::RequestAuth;
@@ -18,6 +20,7 @@ use crate::session::{SessionState, keys};
 use crate::{HttpRequest, Portcullis};
 
 type Answer = portcullis_core::Result<HttpResponse>;
+type Answer2 = portcullis_core::Result<Option<HttpResponse>>;
 
 fn via(method: &str) -> AuthnVia {
     match method {
@@ -90,7 +93,7 @@ impl Portcullis {
                 .await?;
             return Ok(self.logged_in(req, session, &a, json!({"tf_required": false})));
         }
-        self.tf_start(session, &user, remember).await
+        self.tf_start(session, &user, remember, req.client).await
     }
 
     /// Whether `user` must give a second factor now (the request's
@@ -108,6 +111,7 @@ impl Portcullis {
         session: &mut SessionState,
         user: &User,
         remember: bool,
+        client: &portcullis_core::flows::ClientInfo,
     ) -> Answer {
         let s = self.security();
         session.tf_clean();
@@ -115,6 +119,11 @@ impl Portcullis {
             session.set(keys::TF_REMEMBER, json!(true));
         }
         session.set(keys::TF_USER_ID, json!(user.fs_uniquifier));
+        // Names this half-login's code budget in the shared attempt store.
+        session.set(
+            keys::TF_NONCE,
+            json!(portcullis_core::store::new_uniquifier()),
+        );
         let methods = s.tf_setup_methods(user);
         match methods.len() {
             0 => {
@@ -125,7 +134,7 @@ impl Portcullis {
                     json!({"tf_required": true, "tf_state": "setup_from_login"}),
                 ))
             }
-            1 => self.tf_login_ready(session, user).await,
+            1 => self.tf_login_ready(session, user, client).await,
             _ => {
                 session.set(keys::TF_SELECT, json!(true));
                 Ok(self.answer(
@@ -139,10 +148,19 @@ impl Portcullis {
 
     /// The code plugin's `tf_login` for a user with a method: state
     /// `ready`, and the code sent for email and SMS.
-    async fn tf_login_ready(&self, session: &mut SessionState, user: &User) -> Answer {
+    async fn tf_login_ready(
+        &self,
+        session: &mut SessionState,
+        user: &User,
+        client: &portcullis_core::flows::ClientInfo,
+    ) -> Answer {
         let method = user.tf_primary_method.clone().unwrap_or_default();
         session.set(keys::TF_STATE, json!("ready"));
         if matches!(method.as_str(), "email" | "mail" | "sms") {
+            if let Err(e) = self.security().guard_send(Some(&user.email), client).await {
+                session.tf_clean();
+                return self.flow_error(e);
+            }
             let secret = user
                 .tf_totp_secret
                 .as_ref()
@@ -343,7 +361,7 @@ impl Portcullis {
                     );
                 }
                 session.remove(keys::TF_SELECT);
-                self.tf_login_ready(session, &user).await
+                self.tf_login_ready(session, &user, req.client).await
             }
             Endpoint::TfRescue => {
                 let Some(user) = self.tf_user(session, &["ready"]).await? else {
@@ -359,7 +377,7 @@ impl Portcullis {
                     if !errors.is_empty() {
                         return Ok(self.form_errors(&errors));
                     }
-                    match s.tf_rescue(&user, help.as_deref()).await {
+                    match s.tf_rescue(&user, help.as_deref(), req.client).await {
                         Ok(TfRescue::UseRecoveryCode) => {
                             return Ok(HttpResponse::redirect(
                                 &s.path(&c.multi_factor_recovery_url),
@@ -396,7 +414,13 @@ impl Portcullis {
                 if !errors.is_empty() {
                     return Ok(self.form_errors(&errors));
                 }
-                match s.mf_use_recovery_code(&user, code.as_deref()).await {
+                if let Some(r) = self.half_login_budget(session).await? {
+                    return Ok(r);
+                }
+                match s
+                    .mf_use_recovery_code(&user, code.as_deref(), req.client)
+                    .await
+                {
                     // No validity cookie after a recovery code, and never a token.
                     Ok(()) => {
                         let remember = session
@@ -485,12 +509,25 @@ impl Portcullis {
         if !errors.is_empty() {
             return Ok(self.form_errors(&errors));
         }
+        let last = match (
+            changing,
+            code.as_deref().is_some_and(|c| !c.trim().is_empty()),
+        ) {
+            (false, true) => match self.half_login_budget(session).await? {
+                Some(r) => return Ok(r),
+                None => session.get_bool(keys::TF_LAST_ATTEMPT),
+            },
+            _ => false,
+        };
         let result = match (&pending, validating) {
             (Some(f), true) => {
                 s.tf_finish_setup(&user, f, code.as_deref(), !changing)
                     .await
             }
-            _ => match s.tf_check_login_code(&user, code.as_deref()).await {
+            _ => match s
+                .tf_check_login_code(&user, code.as_deref(), req.client)
+                .await
+            {
                 Ok(()) => {
                     let method = user.tf_primary_method.clone().unwrap_or_default();
                     s.tf_code_confirmed(&user, &method).await;
@@ -511,8 +548,32 @@ impl Portcullis {
                 Ok(self.ok_with_token(req, session, &a, json!({})))
             }
             Ok(u) => self.tf_finish_login(req, session, u, true).await,
+            Err(FlowError::Form(_)) if last => Ok(self.half_login_spent(session)),
             Err(e) => self.flow_error(e),
         }
+    }
+
+    /// Counts a code attempt in the half-login: `Some(answer)` when its
+    /// budget is spent (the half-login is over), else `None`, with
+    /// `TF_LAST_ATTEMPT` set when this is the last attempt allowed.
+    async fn half_login_budget(&self, session: &mut SessionState) -> Answer2 {
+        let Some(nonce) = session.get_str(keys::TF_NONCE).map(str::to_owned) else {
+            return Ok(Some(self.half_login_spent(session)));
+        };
+        match self.security().half_login_attempt(&nonce).await? {
+            HalfLoginBudget::Spent => Ok(Some(self.half_login_spent(session))),
+            HalfLoginBudget::Last => {
+                session.set(keys::TF_LAST_ATTEMPT, json!(true));
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The half-login ends: the password must be given again.
+    fn half_login_spent(&self, session: &mut SessionState) -> HttpResponse {
+        session.tf_clean();
+        self.form_errors(&FormErrors::form(MessageKey::TooManyCodeAttempts))
     }
 
     async fn unified(
@@ -548,7 +609,12 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s
-                    .us_signin(identity.as_deref(), passcode.as_deref(), remember)
+                    .us_signin(
+                        identity.as_deref(),
+                        passcode.as_deref(),
+                        remember,
+                        req.client,
+                    )
                     .await
                 {
                     Ok(signed) => {
@@ -573,7 +639,7 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s
-                    .us_signin_send_code(identity.as_deref(), chosen.as_deref())
+                    .us_signin_send_code(identity.as_deref(), chosen.as_deref(), req.client)
                     .await
                 {
                     Ok(()) => Ok(self.answer(session, false, json!({}))),
@@ -628,7 +694,10 @@ impl Portcullis {
                 if !errors.is_empty() {
                     return Ok(self.form_errors(&errors));
                 }
-                match s.us_reauthenticate(&a.user, passcode.as_deref()).await {
+                match s
+                    .us_reauthenticate(&a.user, passcode.as_deref(), req.client)
+                    .await
+                {
                     Ok(paa) => Ok(self.reauthenticated(req, session, a, paa)),
                     Err(e) => self.flow_error(e),
                 }
@@ -638,7 +707,10 @@ impl Portcullis {
                 if !errors.is_empty() {
                     return Ok(self.form_errors(&errors));
                 }
-                match s.us_verify_send_code(&a.user, chosen.as_deref()).await {
+                match s
+                    .us_verify_send_code(&a.user, chosen.as_deref(), req.client)
+                    .await
+                {
                     Ok(()) => Ok(self.answer(session, false, json!({}))),
                     Err(e) => self.flow_error(e),
                 }
@@ -737,7 +809,10 @@ impl Portcullis {
             s.path(&c.us_signin_url)
         };
         let (id, code) = (req.query("id"), req.query("code"));
-        let user = match s.us_verify_link(id.as_deref(), code.as_deref()).await {
+        let user = match s
+            .us_verify_link(id.as_deref(), code.as_deref(), req.client)
+            .await
+        {
             Ok(u) => u,
             Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
         };

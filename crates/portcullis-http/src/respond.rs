@@ -104,6 +104,15 @@ impl HttpResponse {
         }
     }
 
+    /// Adds `Retry-After: <seconds>` (429 and 503 answers).
+    pub fn with_retry_after(mut self, seconds: i64) -> Self {
+        self.headers.insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from(seconds.max(1).unsigned_abs()),
+        );
+        self
+    }
+
     /// Adds `WWW-Authenticate: Basic realm="…"`.
     pub fn with_basic_challenge(mut self, realm: &str) -> Self {
         let realm = realm.replace(['"', '\\'], "");

@@ -33,8 +33,26 @@ pub mod keys {
     /// Two-factor in progress: the SMS number being set up (Portcullis keeps
     /// it here until its code is verified; Flask-Security stores it at once).
     pub const TF_PHONE: &str = "tf_phone_number";
+    /// Two-factor in progress: names the half-login's code budget in the
+    /// attempt store (Portcullis' own).
+    pub const TF_NONCE: &str = "tf_nonce";
+    /// Two-factor in progress: the code being checked is the last one the
+    /// half-login allows (Portcullis' own).
+    pub const TF_LAST_ATTEMPT: &str = "tf_last_attempt";
+    /// Where an adapter keeps the session's values in its store record
+    /// (the record's other entries are the adapter's own).
+    pub const RECORD_STATE: &str = "portcullis";
+    /// When the session's user logged in (Unix seconds; Portcullis' own).
+    pub const LOGGED_IN_AT: &str = "portcullis_logged_in_at";
+    /// When the session was last seen (Unix seconds, to within the
+    /// adapter's touch interval; Portcullis' own).
+    pub const LAST_SEEN: &str = "portcullis_last_seen";
+    /// The client address at login (Portcullis' own).
+    pub const CLIENT_ADDR: &str = "portcullis_client_addr";
+    /// The `User-Agent` at login (Portcullis' own).
+    pub const USER_AGENT: &str = "portcullis_user_agent";
     /// Every two-factor key.
-    pub const TF_ALL: [&str; 7] = [
+    pub const TF_ALL: [&str; 9] = [
         TF_USER_ID,
         TF_STATE,
         TF_PRIMARY_METHOD,
@@ -42,6 +60,8 @@ pub mod keys {
         TF_TOTP_SECRET,
         TF_SELECT,
         TF_PHONE,
+        TF_NONCE,
+        TF_LAST_ATTEMPT,
     ];
 }
 
@@ -51,6 +71,9 @@ pub struct SessionState {
     values: Map<String, Value>,
     modified: bool,
     renew: bool,
+    /// The session's id in the store, when the adapter knows it (not a
+    /// value: never saved).
+    current_id: Option<String>,
 }
 
 impl SessionState {
@@ -60,6 +83,7 @@ impl SessionState {
             values,
             modified: false,
             renew: false,
+            current_id: None,
         }
     }
 
@@ -82,6 +106,24 @@ impl SessionState {
     /// A string value.
     pub fn get_str(&self, key: &str) -> Option<&str> {
         self.values.get(key).and_then(Value::as_str)
+    }
+
+    /// Tells the state its id in the store (adapters, before handling).
+    pub fn set_current_id(&mut self, id: Option<String>) {
+        self.current_id = id;
+    }
+
+    /// The session's id in the store, if the adapter said.
+    pub fn current_id(&self) -> Option<&str> {
+        self.current_id.as_deref()
+    }
+
+    /// A flag (`false` when absent or not a boolean).
+    pub fn get_bool(&self, key: &str) -> bool {
+        self.values
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// A number.
@@ -141,6 +183,9 @@ impl SessionState {
             keys::FS_GEXP,
             keys::REMEMBER,
             keys::CSRF,
+            keys::LOGGED_IN_AT,
+            keys::CLIENT_ADDR,
+            keys::USER_AGENT,
         ] {
             self.remove(k);
         }

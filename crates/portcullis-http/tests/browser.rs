@@ -306,7 +306,9 @@ async fn two_factor_by_form_shows_the_qr_code_and_asks_for_the_code() {
     assert!(s.user_id().is_none(), "not logged in before the code");
     let page = html(&send(&app, &mut s, Method::GET, "/tf-validate", BROWSER, None).await);
     assert!(page.contains(r#"name="code""#));
-    let body = format!("csrf_token={}&code={}", enc(&csrf_from(&page)), code(&totp));
+    // The setup's code is spent (codes are single-use): the next step's.
+    let next = totp.code_at(chrono::Utc::now().timestamp() + 30);
+    let body = format!("csrf_token={}&code={}", enc(&csrf_from(&page)), next);
     let r = send(
         &app,
         &mut s,
