@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use portcullis_core::flows::ClientInfo;
 use portcullis_core::store::SessionStore;
+use portcullis_http::session::keys;
 use portcullis_http::{HttpRequest, HttpResponse, MAX_BODY, Portcullis, RequestAuth, SessionState};
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -20,9 +21,12 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use crate::sessions::SessionBridge;
 
 /// Where Portcullis keeps its values inside the tower-sessions session.
-const KEY: &str = "portcullis";
+pub(crate) const KEY: &str = portcullis_http::session::keys::RECORD_STATE;
 /// When the session's expiry was last pushed back (unix seconds).
 const TOUCHED: &str = "portcullis_touched";
+/// When the session's user logged in (unix seconds), for the absolute
+/// lifetime and the session list.
+const LOGGED_IN_AT: &str = portcullis_http::session::keys::LOGGED_IN_AT;
 
 /// Session cookie settings.
 #[derive(Debug, Clone)]
@@ -37,6 +41,15 @@ pub struct SessionOptions {
     /// a session costs no store write on most requests, and an idle one ends
     /// between 13/14 and all of this after its last use.
     pub inactivity: tower_sessions::cookie::time::Duration,
+    /// `SameSite` of the cookie (Flask's `SESSION_COOKIE_SAMESITE`;
+    /// default `Lax`).
+    pub same_site: tower_sessions::cookie::SameSite,
+    /// `HttpOnly` cookie (Flask's `SESSION_COOKIE_HTTPONLY`; default on).
+    pub http_only: bool,
+    /// Longest a login lasts however much it is used (Flask's
+    /// `PERMANENT_SESSION_LIFETIME`, here absolute; `None`: no limit
+    /// beyond inactivity). Past it the session is logged out.
+    pub absolute_lifetime: Option<chrono::TimeDelta>,
 }
 
 impl Default for SessionOptions {
@@ -45,6 +58,9 @@ impl Default for SessionOptions {
             cookie_name: "session".into(),
             secure: false,
             inactivity: tower_sessions::cookie::time::Duration::days(14),
+            same_site: tower_sessions::cookie::SameSite::Lax,
+            http_only: true,
+            absolute_lifetime: None,
         }
     }
 }
@@ -86,7 +102,7 @@ impl PortcullisAxum {
     ) -> Self {
         Self {
             inner: Arc::new(AxumInner {
-                portcullis,
+                portcullis: portcullis.with_session_store(store.clone()),
                 store,
                 options,
             }),
@@ -125,7 +141,8 @@ impl PortcullisAxum {
         let sessions = SessionManagerLayer::new(SessionBridge::new(self.inner.store.clone()))
             .with_name(self.inner.options.cookie_name.clone())
             .with_secure(self.inner.options.secure)
-            .with_same_site(tower_sessions::cookie::SameSite::Lax)
+            .with_same_site(self.inner.options.same_site)
+            .with_http_only(self.inner.options.http_only)
             .with_expiry(Expiry::OnInactivity(self.inner.options.inactivity));
         let service = ServiceBuilder::new()
             .layer(sessions)
@@ -161,9 +178,11 @@ async fn save(
             .and_then(|v| v.as_i64())
             .is_none_or(|t| now - t >= every);
     if state.is_modified() || state.needs_new_id() || due {
-        session
-            .insert_value(KEY, Value::Object(state.values().clone()))
-            .await?;
+        let mut values = state.values().clone();
+        if state.user_id().is_some() {
+            values.insert(keys::LAST_SEEN.into(), Value::from(now));
+        }
+        session.insert_value(KEY, Value::Object(values)).await?;
         session.insert_value(TOUCHED, Value::from(now)).await?;
     }
     Ok(())
@@ -176,7 +195,11 @@ async fn middleware(
     next: Next,
 ) -> Response {
     let loaded = match session.get_value(KEY).await {
-        Ok(Some(Value::Object(map))) => SessionState::from_values(map),
+        Ok(Some(Value::Object(map))) => {
+            let mut state = SessionState::from_values(map);
+            enforce_lifetime(&mut state, p.inner.options.absolute_lifetime);
+            state
+        }
         Ok(_) => SessionState::default(),
         Err(e) => {
             tracing::error!(error = %e, "cannot load the session");
@@ -206,6 +229,43 @@ async fn middleware(
     resp
 }
 
+/// Stamps a new login with its time, and logs out a login older than
+/// `absolute` (however recently it was used).
+fn enforce_lifetime(state: &mut SessionState, absolute: Option<chrono::TimeDelta>) {
+    let Some(limit) = absolute else { return };
+    let now = chrono::Utc::now().timestamp();
+    match (state.user_id(), state.get_f64(LOGGED_IN_AT)) {
+        (Some(_), Some(at)) if now as f64 - at >= limit.num_seconds() as f64 => {
+            tracing::info!("a session reached its absolute lifetime and was logged out");
+            state.logout();
+            state.remove(LOGGED_IN_AT);
+        }
+        // A login from before the limit was set starts counting now.
+        (Some(_), None) => state.set(LOGGED_IN_AT, Value::from(now)),
+        _ => {}
+    }
+}
+
+/// Records when, from where and with which browser the session's user
+/// logged in (a login gives the session a new id; these go with it), for
+/// the absolute lifetime and the user's session list.
+fn stamp_login(state: &mut SessionState, client: &ClientInfo, headers: &http::HeaderMap) {
+    if state.needs_new_id() && state.user_id().is_some() {
+        state.set(LOGGED_IN_AT, Value::from(chrono::Utc::now().timestamp()));
+        if let Some(addr) = &client.remote_addr {
+            state.set(keys::CLIENT_ADDR, Value::from(addr.as_str()));
+        }
+        let agent = headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|a| a.chars().take(200).collect::<String>());
+        match agent {
+            Some(a) => state.set(keys::USER_AGENT, Value::from(a)),
+            None => state.remove(keys::USER_AGENT),
+        }
+    }
+}
+
 /// A request to one of Portcullis' own endpoints.
 async fn endpoint(
     p: &PortcullisAxum,
@@ -227,6 +287,7 @@ async fn endpoint(
         );
     };
     let mut state = loaded;
+    state.set_current_id(session.id().map(|id| id.to_string()));
     let http_req = HttpRequest {
         method: &parts.method,
         uri: &parts.uri,
@@ -237,6 +298,7 @@ async fn endpoint(
     let Some(resp) = p.inner.portcullis.handle(&http_req, &mut state).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    stamp_login(&mut state, &client, &parts.headers);
     if let Err(e) = save(session, &state, p.inner.options.inactivity).await {
         tracing::error!(error = %e, "cannot save the session");
         return error(

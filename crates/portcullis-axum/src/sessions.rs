@@ -30,10 +30,18 @@ fn to_time(t: chrono::DateTime<chrono::Utc>) -> OffsetDateTime {
 }
 
 fn to_record(r: &Record) -> SessionRecord {
+    // Whose it is: the logged-in user in Portcullis' part of the data.
+    let user = r
+        .data
+        .get(crate::middleware::KEY)
+        .and_then(|v| v.get(portcullis_http::session::keys::USER_ID))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     SessionRecord {
         id: r.id.to_string(),
         data: r.data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         expires_at: to_chrono(r.expiry_date),
+        user,
     }
 }
 

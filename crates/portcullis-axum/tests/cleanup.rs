@@ -27,11 +27,13 @@ async fn expired_sessions_are_swept() {
         id: "old".into(),
         data: Default::default(),
         expires_at: now - chrono::TimeDelta::seconds(5),
+        user: None,
     };
     let live = SessionRecord {
         id: "live".into(),
         data: Default::default(),
         expires_at: now + chrono::TimeDelta::hours(1),
+        user: None,
     };
     store.create_session(&old).await.unwrap();
     store.create_session(&live).await.unwrap();

@@ -58,6 +58,7 @@ async fn setup() -> (Router, Arc<MemoryStore>, String) {
             .into_iter()
             .collect(),
             expires_at: Utc::now() + TimeDelta::seconds(28),
+            user: Some(user.fs_uniquifier.clone()),
         })
         .await
         .unwrap();
