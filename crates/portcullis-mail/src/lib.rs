@@ -1,14 +1,20 @@
 #![doc = include_str!("../README.md")]
 
 mod console;
+#[cfg(feature = "hibp")]
+mod hibp;
 mod memory;
 mod sms;
 mod smtp;
 mod templates;
+#[cfg(any(feature = "twilio", feature = "hibp"))]
+mod tls;
 #[cfg(feature = "twilio")]
 mod twilio;
 
 pub use self::console::ConsoleMailer;
+#[cfg(feature = "hibp")]
+pub use self::hibp::HibpChecker;
 pub use self::memory::MemoryOutbox;
 pub use self::sms::{ConsoleSms, MemorySms, Sms};
 pub use self::smtp::{SmtpConfig, SmtpMailer, SmtpTls};

@@ -8,8 +8,33 @@ use minijinja::value::{Kwargs, Value as JinjaValue};
 use minijinja::{Environment, Error as JinjaError, ErrorKind as JinjaErrorKind, State};
 use portcullis_core::{Email, Error, Result};
 
-/// The built-in templates: Flask-Security 5.9.2's, unchanged.
+/// The built-in templates: Flask-Security 5.9.2's, unchanged, and
+/// Portcullis' own (the unlock link and the security notices).
 const BUILTIN: &[(&str, &str)] = &[
+    (
+        "email_changed_notice.html",
+        include_str!("../templates/email_changed_notice.html"),
+    ),
+    (
+        "email_changed_notice.txt",
+        include_str!("../templates/email_changed_notice.txt"),
+    ),
+    (
+        "factor_added_notice.html",
+        include_str!("../templates/factor_added_notice.html"),
+    ),
+    (
+        "factor_added_notice.txt",
+        include_str!("../templates/factor_added_notice.txt"),
+    ),
+    (
+        "factor_removed_notice.html",
+        include_str!("../templates/factor_removed_notice.html"),
+    ),
+    (
+        "factor_removed_notice.txt",
+        include_str!("../templates/factor_removed_notice.txt"),
+    ),
     (
         "change_email_instructions.html",
         include_str!("../templates/change_email_instructions.html"),
@@ -97,6 +122,14 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "username_recovery.txt",
         include_str!("../templates/username_recovery.txt"),
+    ),
+    (
+        "unlock_instructions.html",
+        include_str!("../templates/unlock_instructions.html"),
+    ),
+    (
+        "unlock_instructions.txt",
+        include_str!("../templates/unlock_instructions.txt"),
     ),
     ("welcome.html", include_str!("../templates/welcome.html")),
     ("welcome.txt", include_str!("../templates/welcome.txt")),

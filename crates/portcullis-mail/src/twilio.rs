@@ -2,7 +2,6 @@
 //! Twilio's REST API (`POST /2010-04-01/Accounts/{sid}/Messages.json`,
 //! HTTP Basic with the account SID and auth token), with rustls.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use portcullis_core::crypto::encoding::b64_encode;
@@ -11,7 +10,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 const API_HOST: &str = "api.twilio.com";
 const TIMEOUT: Duration = Duration::from_secs(15);
@@ -50,23 +48,7 @@ impl TwilioSms {
         auth_token: SecretString,
         from: impl Into<String>,
     ) -> Self {
-        let roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let config = ClientConfig::builder_with_provider(Arc::new(
-            tokio_rustls::rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
-        let tls = match config {
-            Ok(c) => TlsConnector::from(Arc::new(c)),
-            // The ring provider always supports the default versions.
-            Err(_) => TlsConnector::from(Arc::new(
-                ClientConfig::builder()
-                    .with_root_certificates(RootCertStore::empty())
-                    .with_no_client_auth(),
-            )),
-        };
+        let tls = crate::tls::connector();
         Self {
             account_sid: account_sid.into(),
             auth_token,
