@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use portcullis_core::store::{MigrationReport, MigrationStatus};
+use portcullis_core::store::{AttemptStore, MigrationReport, MigrationStatus, SessionStore};
 use portcullis_core::{ConfigLoader, Datastore, SecurityConfig};
 use portcullis_mongodb::{MongoConfig, MongoStore};
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
@@ -72,6 +72,13 @@ fn kind(url: &str) -> Result<Kind, CliError> {
 
 /// An open database: the embedded SQLite backend for `sqlite://`, the
 /// SeaORM backend for PostgreSQL and MySQL/MariaDB.
+/// What one database holds.
+pub(crate) struct Stores {
+    pub(crate) datastore: Arc<dyn Datastore>,
+    pub(crate) attempts: Arc<dyn AttemptStore>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+}
+
 pub(crate) enum Store {
     Sqlite(SqliteStore),
     SeaOrm(SeaOrmStore),
@@ -86,6 +93,24 @@ impl Store {
             Self::Sqlite(s) => Arc::new(s),
             Self::SeaOrm(s) => Arc::new(s),
             Self::Mongo(s) => Arc::new(s),
+        }
+    }
+
+    /// The datastore and, from the same database, the attempt and session
+    /// stores.
+    pub(crate) fn stores(self) -> Stores {
+        fn all<S: Datastore + AttemptStore + SessionStore + 'static>(s: S) -> Stores {
+            let s = Arc::new(s);
+            Stores {
+                datastore: s.clone(),
+                attempts: s.clone(),
+                sessions: s,
+            }
+        }
+        match self {
+            Self::Sqlite(s) => all(s),
+            Self::SeaOrm(s) => all(s),
+            Self::Mongo(s) => all(s),
         }
     }
 

@@ -4,6 +4,7 @@ use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 use clap::Subcommand;
+use portcullis_core::store::AttemptStore;
 use portcullis_core::validation::{PasswordPolicy, UsernamePolicy, normalize_email};
 use portcullis_core::{Datastore, NewUser, SecretString, Security, User, UserFilter};
 use portcullis_mail::{ConsoleMailer, Templates};
@@ -50,6 +51,31 @@ pub(crate) enum UsersCmd {
         /// Email, username or #id.
         user: String,
     },
+    /// End an account's lock after too many failed sign-ins, and reset its
+    /// failure count (what the mailed unlock link does).
+    Unlock {
+        /// Email, username or #id.
+        user: String,
+        /// Where the attempt counters live when not in the database
+        /// (`redis://…`, as the app's `ATTEMPTS_URL`).
+        #[arg(long, env = "ATTEMPTS_URL")]
+        attempts_url: Option<String>,
+        /// The app's key prefix in Redis (`ATTEMPTS_PREFIX`).
+        #[arg(long, env = "ATTEMPTS_PREFIX")]
+        attempts_prefix: Option<String>,
+    },
+    /// List a user's web sessions (when they logged in, last seen, from where).
+    Sessions {
+        /// Email, username or #id.
+        user: String,
+    },
+    /// End every web session of a user (their tokens stay valid; see
+    /// reset-access for those).
+    #[command(alias = "end_sessions")]
+    EndSessions {
+        /// Email, username or #id.
+        user: String,
+    },
     /// Set a new password (policy-checked); every session and token ends.
     #[command(alias = "change_password")]
     ChangePassword {
@@ -87,6 +113,21 @@ pub(crate) enum UsersCmd {
         #[arg(long)]
         limit: Option<u64>,
     },
+}
+
+/// A session as the CLI shows it (its public handle, never its id).
+fn session_row(r: &portcullis_core::store::SessionRecord) -> Value {
+    use portcullis_http::session::keys;
+    let state = r.data.get(keys::RECORD_STATE);
+    let get = |k: &str| state.and_then(|s| s.get(k)).cloned().unwrap_or(Value::Null);
+    json!({
+        "id": portcullis_core::store::session_handle(&r.id),
+        "logged_in_at": get(keys::LOGGED_IN_AT),
+        "last_seen": get(keys::LAST_SEEN),
+        "address": get(keys::CLIENT_ADDR),
+        "user_agent": get(keys::USER_AGENT),
+        "expires_at": r.expires_at.to_rfc3339(),
+    })
 }
 
 /// Finds a user by `#id`, email or username.
@@ -174,16 +215,41 @@ fn password(given: &Option<String>) -> Result<String, CliError> {
     Ok(first)
 }
 
-async fn service(cli: &Cli, store: Arc<dyn Datastore>) -> Result<Security, CliError> {
+async fn service(
+    cli: &Cli,
+    store: Arc<dyn Datastore>,
+    attempts: Arc<dyn AttemptStore>,
+) -> Result<Security, CliError> {
     let (config, _) = backend::settings(cli)?;
     Ok(Security::builder(config)
         .store(store)
+        .attempt_store(attempts)
         .mailer(Arc::new(ConsoleMailer::stdout(Templates::builtin())))
         .build()?)
 }
 
+/// The attempt store: Redis when a URL is given, else the database's.
+async fn attempt_store(
+    in_db: Arc<dyn AttemptStore>,
+    url: Option<&str>,
+    prefix: Option<&str>,
+) -> Result<Arc<dyn AttemptStore>, CliError> {
+    let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+        return Ok(in_db);
+    };
+    let redis = portcullis_redis::RedisAttempts::open(url).await?;
+    Ok(Arc::new(match prefix {
+        Some(p) => redis.with_prefix(p),
+        None => redis,
+    }))
+}
+
 pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
-    let store: Arc<dyn Datastore> = backend::open(cli, false).await?.datastore();
+    let backend::Stores {
+        datastore: store,
+        attempts,
+        sessions,
+    } = backend::open(cli, false).await?.stores();
     match cmd {
         UsersCmd::Create {
             identity,
@@ -270,9 +336,75 @@ pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
                 describe(&r),
             ))
         }
+        UsersCmd::Unlock {
+            user,
+            attempts_url,
+            attempts_prefix,
+        } => {
+            let u = find(store.as_ref(), user).await?;
+            let attempts = attempt_store(
+                attempts,
+                attempts_url.as_deref(),
+                attempts_prefix.as_deref(),
+            )
+            .await?;
+            let security = service(cli, store.clone(), attempts).await?;
+            let until = security.account_locked_until(&u).await?;
+            security.unlock_account(&u).await?;
+            let human = match until {
+                Some(t) => format!("unlocked {} (it was locked until {t})", u.email),
+                None => format!("{} was not locked; its failure count is reset", u.email),
+            };
+            Ok(Output::new(
+                human,
+                json!({"id": u.id, "email": u.email, "was_locked": until.is_some()}),
+            ))
+        }
+        UsersCmd::Sessions { user } => {
+            let u = find(store.as_ref(), user).await?;
+            let mut list = sessions
+                .list_user_sessions(&u.fs_uniquifier, chrono_now())
+                .await?;
+            list.sort_by_key(|r| r.expires_at);
+            let rows: Vec<Value> = list.iter().map(session_row).collect();
+            let human = if rows.is_empty() {
+                format!("{} has no sessions", u.email)
+            } else {
+                let lines: Vec<String> = rows
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{}  logged in {}  last seen {}  from {}  {}",
+                            r["id"].as_str().unwrap_or_default(),
+                            r["logged_in_at"],
+                            r["last_seen"],
+                            r["address"].as_str().unwrap_or("?"),
+                            r["user_agent"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} session(s) of {}:\n{}",
+                    rows.len(),
+                    u.email,
+                    lines.join("\n")
+                )
+            };
+            Ok(Output::new(human, json!(rows)))
+        }
+        UsersCmd::EndSessions { user } => {
+            let u = find(store.as_ref(), user).await?;
+            let n = sessions
+                .delete_user_sessions(&u.fs_uniquifier, None)
+                .await?;
+            Ok(Output::new(
+                format!("ended {n} session(s) of {}", u.email),
+                json!({"id": u.id, "email": u.email, "ended": n}),
+            ))
+        }
         UsersCmd::ChangePassword { user, password: pw } => {
             let u = find(store.as_ref(), user).await?;
-            let security = service(cli, store.clone()).await?;
+            let security = service(cli, store.clone(), attempts).await?;
             let pw = password(pw)?;
             let r = security.admin_change_password(&u, &pw, false).await?;
             Ok(Output::new(

@@ -143,10 +143,10 @@ fn migrations_and_database_errors() {
     fails(&db.run(&["users", "list"]), 6, "does not exist");
     let r = db.run(&["db", "migrate"]);
     ok(&r);
-    assert!(r.stdout.contains("applied migrations [1, 2, 3, 4]"));
+    assert!(r.stdout.contains("applied migrations [1, 2, 3, 4, 5, 6]"));
     assert!(db.run(&["db", "migrate"]).stdout.contains("up to date"));
     let status = db.json(&["db", "status"]);
-    assert_eq!(status.as_array().unwrap().len(), 4);
+    assert_eq!(status.as_array().unwrap().len(), 6);
     assert!(status[2]["applied_at"].is_string());
     fails(
         &run_raw(&["users".into(), "list".into()], None),
@@ -647,12 +647,12 @@ async fn on_server(var: &str) {
         let r = db.run(&["db", "migrate"]);
         ok(&r);
         assert!(
-            r.stdout.contains("applied migrations [1, 2, 3, 4]"),
+            r.stdout.contains("applied migrations [1, 2, 3, 4, 5, 6]"),
             "{}",
             r.stdout
         );
         assert!(db.run(&["db", "migrate"]).stdout.contains("up to date"));
-        assert_eq!(db.json(&["db", "status"]).as_array().unwrap().len(), 4);
+        assert_eq!(db.json(&["db", "status"]).as_array().unwrap().len(), 6);
         ok(&db.run(&["roles", "create", "staff"]));
         fails(&db.run(&["roles", "create", "staff"]), 4, "already exists");
         ok(&db.run(&[
@@ -717,4 +717,119 @@ async fn commands_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_on_mariadb() {
     on_server("PORTCULLIS_TEST_MYSQL_URL").await;
+}
+
+/// `users unlock` ends a lock the attempt limits put on an account (here
+/// set in the database's attempt store as a locked-out login would).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_unlock_ends_an_account_lock() {
+    use portcullis_core::flows::attempt_keys;
+    use portcullis_core::store::AttemptStore;
+    let db = Db::new();
+    let created = {
+        let db = &db;
+        tokio::task::block_in_place(|| {
+            ok(&db.run(&["db", "migrate"]));
+            db.json(&[
+                "users",
+                "create",
+                "locked@example.com",
+                "--password",
+                "Some-Passw0rd-2026",
+                "--active",
+            ])
+        })
+    };
+    let id = created["id"].as_i64().unwrap();
+    let store = portcullis_sqlite::SqliteStore::open_url(&db.url())
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let lock = attempt_keys::account_lock(id);
+    assert!(
+        store
+            .raise(&lock, 1, now + chrono::TimeDelta::hours(1), now)
+            .await
+            .unwrap()
+    );
+    let out = tokio::task::block_in_place(|| db.json(&["users", "unlock", "locked@example.com"]));
+    assert_eq!(out["was_locked"], true, "{out}");
+    assert!(
+        store
+            .get(&lock, chrono::Utc::now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = tokio::task::block_in_place(|| db.run(&["users", "unlock", "locked@example.com"]));
+    ok(&again);
+    assert!(again.stdout.contains("was not locked"), "{}", again.stdout);
+}
+
+/// `users sessions` lists a user's web sessions by handle, `users
+/// end-sessions` ends them (others' stay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_sessions_lists_and_ends_web_sessions() {
+    use portcullis_core::store::{SessionRecord, SessionStore, session_handle};
+    let db = Db::new();
+    use portcullis_core::UserStore;
+    tokio::task::block_in_place(|| {
+        ok(&db.run(&["db", "migrate"]));
+        for e in ["web@example.com", "other@example.com"] {
+            ok(&db.run(&[
+                "users",
+                "create",
+                e,
+                "--password",
+                "Some-Passw0rd-2026",
+                "--active",
+            ]));
+        }
+    });
+    let store = portcullis_sqlite::SqliteStore::open_url(&db.url())
+        .await
+        .unwrap();
+    let mine = store
+        .find_user_by_email("web@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let theirs = store
+        .find_user_by_email("other@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let state = |u: &str| {
+        serde_json::json!({"portcullis": {"_user_id": u, "portcullis_client_addr": "192.0.2.7"}})
+            .as_object()
+            .unwrap()
+            .clone()
+    };
+    let later = chrono::Utc::now() + chrono::TimeDelta::hours(1);
+    for (id, u) in [("s-one", &mine), ("s-two", &mine), ("s-three", &theirs)] {
+        store
+            .create_session(&SessionRecord {
+                id: id.into(),
+                data: state(&u.fs_uniquifier),
+                expires_at: later,
+                user: Some(u.fs_uniquifier.clone()),
+            })
+            .await
+            .unwrap();
+    }
+    let listed = tokio::task::block_in_place(|| db.json(&["users", "sessions", "web@example.com"]));
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert_eq!(rows[0]["address"], "192.0.2.7");
+    assert!(
+        rows.iter()
+            .any(|r| r["id"] == session_handle("s-one").as_str())
+    );
+    assert!(!listed.to_string().contains("s-one"), "no session id shown");
+    let ended =
+        tokio::task::block_in_place(|| db.json(&["users", "end-sessions", "web@example.com"]));
+    assert_eq!(ended["ended"], 2);
+    let now = chrono::Utc::now();
+    assert!(store.load_session("s-one", now).await.unwrap().is_none());
+    assert!(store.load_session("s-three", now).await.unwrap().is_some());
 }
