@@ -66,6 +66,7 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "sqlx-core",
     "sea-orm",
     "mongodb",
+    "redis",
     "reqwest",
     "lettre",
 ];
@@ -163,6 +164,8 @@ pub(crate) fn ci(args: &[String]) -> Result {
 const BENCHES: &[(&str, &str)] = &[
     ("portcullis-crypto", "crypto"),
     ("portcullis-sqlite", "datastore"),
+    // What attempt limits add to a login (docs/benchmarks.md).
+    ("portcullis-sqlite", "login"),
     // PostgreSQL/MySQL beside SQLite when PORTCULLIS_TEST_*_URL are set.
     ("portcullis-seaorm", "datastore"),
 ];
@@ -241,6 +244,13 @@ const BACKENDS: &[Backend] = &[
         krate: "portcullis-seaorm",
         test: "conformance_mysql",
         server: Some("PORTCULLIS_TEST_MYSQL_URL"),
+        optional: false,
+    },
+    Backend {
+        name: "redis",
+        krate: "portcullis-redis",
+        test: "conformance",
+        server: Some("PORTCULLIS_TEST_REDIS_URL"),
         optional: false,
     },
     Backend {

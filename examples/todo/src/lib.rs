@@ -10,13 +10,19 @@ use axum::Json;
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
-use portcullis_axum::{CurrentUser, Guard, PortcullisAxum, SessionOptions, TokioCpuPool};
+use portcullis_axum::{
+    CurrentUser, Guard, PortcullisAxum, ServeOptions, SessionOptions, TokioCpuPool,
+};
 use portcullis_core::Datastore;
-use portcullis_core::store::SessionStore;
+use portcullis_core::config::BreachedCheck;
+use portcullis_core::store::{AttemptStore, SessionStore};
 use portcullis_core::{ConfigLoader, Mailer, Security, SmsSender};
 use portcullis_http::Portcullis;
-use portcullis_mail::{ConsoleMailer, ConsoleSms, SmtpConfig, SmtpMailer, Templates, TwilioSms};
+use portcullis_mail::{
+    ConsoleMailer, ConsoleSms, HibpChecker, SmtpConfig, SmtpMailer, Templates, TwilioSms,
+};
 use portcullis_mongodb::MongoStore;
+use portcullis_redis::RedisAttempts;
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::SqliteStore;
 use sea_orm::DatabaseConnection;
@@ -80,6 +86,94 @@ pub struct Settings {
     pub base_url: String,
     /// `MAIL_*` (SMTP when `MAIL_SERVER` is set; the console otherwise).
     pub mail: BTreeMap<String, String>,
+    /// `ATTEMPTS_URL`: where attempt counters live when not in the
+    /// database (`redis://…`, so instances share one budget).
+    pub attempts_url: Option<String>,
+    /// `ATTEMPTS_PREFIX`: the prefix of the attempt keys in Redis (default
+    /// `portcullis:`), for apps sharing one server.
+    pub attempts_prefix: Option<String>,
+    /// The session cookie: Flask's `SESSION_COOKIE_NAME`, `_SECURE`
+    /// (default on in release builds), `_SAMESITE`, `_HTTPONLY`, and
+    /// `PERMANENT_SESSION_LIFETIME` as an absolute lifetime.
+    pub session: SessionOptions,
+    /// Connection limits: `MAX_CONNECTIONS`, `HEADER_READ_TIMEOUT`,
+    /// `BODY_READ_TIMEOUT` (seconds).
+    pub serve: ServeOptions,
+    /// `PWNED_PASSWORDS_ADDR`: a loopback `host:port` serving the Pwned
+    /// Passwords range API over plain HTTP (tests, offline mirrors); by
+    /// default `api.pwnedpasswords.com` is asked when
+    /// `SECURITY_PASSWORD_CHECK_BREACHED` is on.
+    pub pwned_passwords_addr: Option<std::net::SocketAddr>,
+    /// `HASHING_QUEUE`: password hashes that may wait for a free core
+    /// before logins are answered 503 (default 8 per core).
+    pub hashing_queue: Option<usize>,
+}
+
+/// Flask's session-cookie settings (and the example's serving limits).
+fn session_options(extras: &BTreeMap<String, Value>) -> Result<SessionOptions, String> {
+    let mut o = SessionOptions {
+        secure: !cfg!(debug_assertions),
+        ..SessionOptions::default()
+    };
+    let get = |k: &str| extras.get(k).map(text);
+    let flag = |k: &str, v: String| match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(format!("{k}: expected true or false, got {other:?}")),
+    };
+    if let Some(v) = get("SESSION_COOKIE_NAME") {
+        o.cookie_name = v;
+    }
+    if let Some(v) = get("SESSION_COOKIE_SECURE") {
+        o.secure = flag("SESSION_COOKIE_SECURE", v)?;
+    }
+    if let Some(v) = get("SESSION_COOKIE_HTTPONLY") {
+        o.http_only = flag("SESSION_COOKIE_HTTPONLY", v)?;
+    }
+    if let Some(v) = get("SESSION_COOKIE_SAMESITE") {
+        use portcullis_axum::SameSite;
+        o.same_site = match v.trim().to_ascii_lowercase().as_str() {
+            "strict" => SameSite::Strict,
+            "lax" => SameSite::Lax,
+            "none" => SameSite::None,
+            other => {
+                return Err(format!(
+                    "SESSION_COOKIE_SAMESITE: expected Strict, Lax or None, got {other:?}"
+                ));
+            }
+        };
+    }
+    if let Some(v) = extras.get("PERMANENT_SESSION_LIFETIME") {
+        let d = <chrono::TimeDelta as portcullis_core::config::FromSetting>::from_setting(v)
+            .map_err(|e| format!("PERMANENT_SESSION_LIFETIME: {e}"))?;
+        o.absolute_lifetime = Some(d);
+    }
+    Ok(o)
+}
+
+fn serve_options(extras: &BTreeMap<String, Value>) -> Result<ServeOptions, String> {
+    let mut o = ServeOptions::default();
+    let num = |k: &str| -> Result<Option<u64>, String> {
+        extras
+            .get(k)
+            .map(|v| {
+                text(v)
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("{k}: expected a whole number"))
+            })
+            .transpose()
+    };
+    if let Some(n) = num("MAX_CONNECTIONS")? {
+        o.max_connections = n as usize;
+    }
+    if let Some(n) = num("HEADER_READ_TIMEOUT")? {
+        o.header_read_timeout = std::time::Duration::from_secs(n.max(1));
+    }
+    if let Some(n) = num("BODY_READ_TIMEOUT")? {
+        o.body_read_timeout = std::time::Duration::from_secs(n.max(1));
+    }
+    Ok(o)
 }
 
 fn text(v: &Value) -> String {
@@ -96,6 +190,18 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "DATABASE_URL",
         "BIND",
         "BASE_URL",
+        "ATTEMPTS_URL",
+        "ATTEMPTS_PREFIX",
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_SAMESITE",
+        "SESSION_COOKIE_HTTPONLY",
+        "PERMANENT_SESSION_LIFETIME",
+        "MAX_CONNECTIONS",
+        "HEADER_READ_TIMEOUT",
+        "BODY_READ_TIMEOUT",
+        "HASHING_QUEUE",
+        "PWNED_PASSWORDS_ADDR",
         "MAIL_SERVER",
         "MAIL_PORT",
         "MAIL_USE_TLS",
@@ -154,6 +260,24 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
             .filter(|(k, _)| k.starts_with("MAIL_"))
             .map(|(k, v)| (k.clone(), text(v)))
             .collect(),
+        attempts_url: get("ATTEMPTS_URL").filter(|u| !u.trim().is_empty()),
+        attempts_prefix: get("ATTEMPTS_PREFIX"),
+        session: session_options(&extras)?,
+        serve: serve_options(&extras)?,
+        pwned_passwords_addr: get("PWNED_PASSWORDS_ADDR")
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| "PWNED_PASSWORDS_ADDR: expected host:port".to_owned())
+            })
+            .transpose()?,
+        hashing_queue: get("HASHING_QUEUE")
+            .map(|v| {
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| "HASHING_QUEUE: expected a whole number".to_owned())
+            })
+            .transpose()?,
         security,
     })
 }
@@ -165,6 +289,8 @@ pub struct Stores {
     pub datastore: Arc<dyn Datastore>,
     /// Web sessions.
     pub sessions: Arc<dyn SessionStore>,
+    /// Attempt counters, account locks, single-use code markers.
+    pub attempts: Arc<dyn AttemptStore>,
     todos: todos::Todos,
 }
 
@@ -189,7 +315,8 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
         let todos = SeaOrmStore::open(todos).await.map_err(cannot)?;
         return Ok(Stores {
             datastore: store.clone(),
-            sessions: store,
+            sessions: store.clone(),
+            attempts: store,
             todos: sql_todos(todos.connection().clone()).await?,
         });
     }
@@ -198,6 +325,7 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
         return Ok(Stores {
             datastore: store.clone(),
             sessions: store.clone(),
+            attempts: store.clone(),
             todos: todos::Todos::mongo(store.database().clone()),
         });
     }
@@ -205,7 +333,8 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
     let todos = sql_todos(store.connection().clone()).await?;
     Ok(Stores {
         datastore: store.clone(),
-        sessions: store,
+        sessions: store.clone(),
+        attempts: store,
         todos,
     })
 }
@@ -241,8 +370,22 @@ pub async fn app_with(
     let Stores {
         datastore: store,
         sessions,
+        attempts,
         todos,
     } = open_stores(&settings.database_url).await?;
+    let attempts: Arc<dyn AttemptStore> = match &settings.attempts_url {
+        Some(url) => {
+            let redis = RedisAttempts::open(url)
+                .await
+                .map_err(|e| format!("cannot reach the attempt store at ATTEMPTS_URL: {e}"))?;
+            Arc::new(match &settings.attempts_prefix {
+                Some(p) => redis.with_prefix(p.clone()),
+                None => redis,
+            })
+        }
+        None => attempts,
+    };
+    spawn_attempt_cleanup(attempts.clone());
     let mailer: Arc<dyn Mailer> = match mailer {
         Some(m) => m,
         None if settings.mail.contains_key("MAIL_SERVER") => {
@@ -251,19 +394,33 @@ pub async fn app_with(
         }
         None => Arc::new(ConsoleMailer::stdout(Templates::builtin())),
     };
-    let security = Security::builder(settings.security.clone())
+    let mut builder = Security::builder(settings.security.clone());
+    if settings.security.password_check_breached != BreachedCheck::Off {
+        let hibp = match settings.pwned_passwords_addr {
+            Some(addr) => HibpChecker::new()
+                .with_loopback_endpoint(addr)
+                .map_err(|e| format!("PWNED_PASSWORDS_ADDR: {e}"))?,
+            None => HibpChecker::new(),
+        };
+        builder = builder.breach_checker(Arc::new(hibp));
+    }
+    let security = builder
         .store(store.clone())
         .mailer(mailer)
         .sms_sender(match sms {
             Some(s) => s,
             None => sms_sender(&settings.security)?,
         })
-        .cpu_pool(Arc::new(TokioCpuPool::per_core()))
+        .cpu_pool(Arc::new(match settings.hashing_queue {
+            Some(q) => TokioCpuPool::per_core().with_queue(q),
+            None => TokioCpuPool::per_core(),
+        }))
+        .attempt_store(attempts)
         .base_url(settings.base_url.clone())
         .build()
         .map_err(|e| e.to_string())?;
     let portcullis = Portcullis::new(security).map_err(|e| e.to_string())?;
-    let auth = PortcullisAxum::new(portcullis, sessions, SessionOptions::default());
+    let auth = PortcullisAxum::new(portcullis, sessions, settings.session.clone());
     // Expired sessions leave the database every ten minutes.
     auth.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
     let app = Router::new()
@@ -281,7 +438,44 @@ pub async fn app_with(
                 .route_layer(Guard::permissions_required(["admin-write"])),
         )
         .merge(todos.routes());
-    Ok(auth.wrap(app))
+    Ok(auth.wrap(app).layer(request_log()))
+}
+
+/// Expired attempt records leave the database every ten minutes.
+fn spawn_attempt_cleanup(attempts: Arc<dyn AttemptStore>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = attempts.delete_expired(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "could not delete expired attempt records");
+            }
+        }
+    });
+}
+
+/// A path fit for a log: segments that may be tokens (long ones) become
+/// `…`, and the query (auth tokens, codes) is never included.
+pub fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.len() > 24 { "…" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+type RequestLog = tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
+>;
+
+/// Every request logged with its method, its path (tokens redacted), its
+/// status and how long it took; 5xx answers at `error`.
+fn request_log() -> RequestLog {
+    fn span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+        tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+    }
+    tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(span as fn(&axum::http::Request<axum::body::Body>) -> tracing::Span)
 }
 
 async fn me(user: CurrentUser) -> Json<Value> {

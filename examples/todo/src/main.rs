@@ -1,7 +1,6 @@
 //! `cargo run -p todo` — Flask-Security's TodoMVC tutorial app on Portcullis.
 #![allow(clippy::print_stderr)]
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +12,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Every request and every error is logged (`RUST_LOG` to change the
+    // level); secrets never are: paths are redacted, queries left out.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let config = std::env::var("TODO_CONFIG")
         .ok()
         .map(PathBuf::from)
@@ -45,16 +53,10 @@ async fn main() -> ExitCode {
         "todo: listening on http://{} (database {})",
         settings.bind, settings.database_url
     );
-    let serve = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    );
-    if let Err(e) = serve
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-    {
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(e) = portcullis_axum::serve(listener, app, settings.serve.clone(), shutdown).await {
         eprintln!("todo: {e}");
         return ExitCode::FAILURE;
     }

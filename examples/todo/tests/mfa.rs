@@ -46,9 +46,19 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// The current code of an authenticator key.
+/// A code of an authenticator key that this test has not used yet: the
+/// current step's, or the next unused one after it (codes are single-use,
+/// so an app would show the next one 30 s later; each method's window
+/// accepts a few steps ahead).
 fn code_for(b32: &str) -> String {
-    Totp::from_base32(b32).unwrap().code_at(now())
+    static USED: std::sync::Mutex<Vec<(String, i64)>> = std::sync::Mutex::new(Vec::new());
+    let mut used = USED.lock().unwrap();
+    let current = now().div_euclid(30);
+    let last = used.iter().find(|(k, _)| k == b32).map(|(_, s)| *s);
+    let step = last.map_or(current, |l| current.max(l + 1));
+    used.retain(|(k, _)| k != b32);
+    used.push((b32.to_owned(), step));
+    Totp::from_base32(b32).unwrap().code_at(step * 30)
 }
 
 /// Six digits that no step within a day of now accepts for `b32`.
@@ -278,6 +288,9 @@ async fn authenticator_two_factor_recovery_codes_and_rescue() {
     let emailed = mailed_code(&srv, "ada@example.com");
     let r = c.post(&srv, "/tf-validate", json!({"code": emailed})).await;
     assert_eq!(r.status, 200, "{:?}", r.json());
+    // The rescue mail carried the authenticator's next unused code; the
+    // app's next code is the one after it.
+    let _ = code_for(&b32);
 
     // Remember this device: the validity cookie skips the second factor.
     c.post(&srv, "/logout", json!({})).await;

@@ -94,6 +94,16 @@ pub async fn start_on(backend: Backend, extra: &[(&str, &str)]) -> Option<Server
 }
 
 pub async fn start_with(extra: &[(&str, &str)], database_url: Option<String>) -> Server {
+    start_mailing(extra, database_url, true).await
+}
+
+/// Starts the app; with `outbox` false, mail goes where the settings say
+/// (SMTP with `MAIL_SERVER`), and `Server::outbox` stays empty.
+pub async fn start_mailing(
+    extra: &[(&str, &str)],
+    database_url: Option<String>,
+    outbox: bool,
+) -> Server {
     let dir = std::env::temp_dir().join(format!(
         "todo-http-{}-{}",
         std::process::id(),
@@ -123,19 +133,20 @@ pub async fn start_with(extra: &[(&str, &str)], database_url: Option<String>) ->
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let settings = todo::settings(None, vars).unwrap();
-    let outbox = Arc::new(MemoryOutbox::new());
+    let memory = Arc::new(MemoryOutbox::new());
+    let mailer: Option<Arc<dyn portcullis_core::Mailer>> = outbox.then(|| memory.clone() as _);
     let sms = Arc::new(MemorySms::new());
-    let app = todo::app_with(&settings, Some(outbox.clone()), Some(sms.clone()))
+    let app = todo::app_with(&settings, mailer, Some(sms.clone()))
         .await
         .unwrap();
+    // As the example's main serves it: connection cap and read deadlines.
+    let serve = settings.serve.clone();
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
+        portcullis_axum::serve(listener, app, serve, std::future::pending())
+            .await
+            .unwrap()
     });
+    let outbox = memory;
     Server {
         addr,
         outbox,
