@@ -2,7 +2,8 @@
 //! on SQLite (users and attempt counters in the same file, Flask-Security's
 //! default argon2), with the limits on and with
 //! `SECURITY_DANGER_DISABLE_ATTEMPT_LIMITS`, for the right password (two
-//! counter clears) and a wrong one (three counter increments).
+//! counter clears) and a wrong one (three counter increments); and the
+//! attempt store's `hit` and `get` alone.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -80,7 +81,7 @@ fn login(c: &mut Criterion) {
         remote_addr: Some("192.0.2.1".into()),
     };
     let mut group = c.benchmark_group("login");
-    group.sample_size(20);
+    group.sample_size(30);
     for (name, s) in [("limits_on", &on), ("limits_off", &off)] {
         group.bench_function(format!("right_password/{name}"), |b| {
             b.to_async(&rt).iter(|| async {
@@ -98,6 +99,19 @@ fn login(c: &mut Criterion) {
         });
     }
     group.finish();
+    // The limits' own work, without argon2's noise: what a failed login
+    // adds (three counters) and a guarded one reads.
+    use portcullis_core::store::AttemptStore;
+    let now = chrono::Utc::now();
+    let window = chrono::TimeDelta::hours(1);
+    c.bench_function("attempts/sqlite/hit", |b| {
+        b.to_async(&rt)
+            .iter(|| async { store.hit("pc:bench:hit", window, now).await.unwrap() })
+    });
+    c.bench_function("attempts/sqlite/get", |b| {
+        b.to_async(&rt)
+            .iter(|| async { store.get("pc:bench:hit", now).await.unwrap() })
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 
