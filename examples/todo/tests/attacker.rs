@@ -16,7 +16,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const PW: &str = "Correct-Horse-Battery-9";
-const TOTP_SECRETS: &str = r#"{"1": "TjQ9Qa31VOrfEzuPy4VHQWPCTmRzCnFzMKLxXYiZu9B"}"#;
 
 fn errors(r: &Resp) -> String {
     r.json()["response"]["errors"].to_string()
@@ -173,23 +172,6 @@ fn mfa_settings() -> Vec<(&'static str, &'static str)> {
         ("SECURITY_TOTP_SECRETS", TOTP_SECRETS),
         ("SECURITY_TOTP_ISSUER", "todo-test"),
     ]
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// The six-digit code in the last mail to `to`.
-fn mailed_code(srv: &Server, to: &str) -> String {
-    let (_, m) = srv.outbox.last_to(to).expect("a mail");
-    let text = m.text.unwrap_or_default();
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap_or_else(|| panic!("no code in {text}"))
-        .to_owned()
 }
 
 /// A six-digit code that differs from `right`.

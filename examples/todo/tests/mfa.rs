@@ -9,7 +9,6 @@ use portcullis_core::crypto::Totp;
 use serde_json::{Value, json};
 
 const PW: &str = "Correct-Horse-Battery-9";
-const TOTP_SECRETS: &str = r#"{"1": "TjQ9Qa31VOrfEzuPy4VHQWPCTmRzCnFzMKLxXYiZu9B"}"#;
 
 /// The settings the issue names, as the todo example takes them.
 fn mfa_settings() -> Vec<(&'static str, &'static str)> {
@@ -39,13 +38,6 @@ async fn start() -> Server {
     start_with(&mfa_settings(), None).await
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// A code of an authenticator key that this test has not used yet: the
 /// current step's, or the next unused one after it (codes are single-use,
 /// so an app would show the next one 30 s later; each method's window
@@ -71,16 +63,6 @@ fn wrong_code(b32: &str) -> String {
         .map(|n| format!("{n:06}"))
         .find(|c| !valid.contains(c))
         .unwrap()
-}
-
-/// The six-digit code in the last mail to `to`.
-fn mailed_code(srv: &Server, to: &str) -> String {
-    let (_, m) = srv.outbox.last_to(to).expect("a mail");
-    let text = m.text.unwrap_or_default();
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap_or_else(|| panic!("no code in {text}"))
-        .to_owned()
 }
 
 /// Registers `email`, confirms it from the mail and logs in by session.

@@ -332,3 +332,24 @@ pub fn mongo_database(url: &str, name: &str) -> String {
     };
     format!("{scheme}://{hosts}/{name}{query}")
 }
+
+/// The `SECURITY_TOTP_SECRETS` the second-factor suites run with.
+pub const TOTP_SECRETS: &str = r#"{"1": "TjQ9Qa31VOrfEzuPy4VHQWPCTmRzCnFzMKLxXYiZu9B"}"#;
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The six-digit code in the last mail to `to`.
+pub fn mailed_code(srv: &Server, to: &str) -> String {
+    let (_, m) = srv.outbox.last_to(to).expect("a mail");
+    let text = m.text.unwrap_or_default();
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned()
+}
