@@ -115,21 +115,6 @@ pub(crate) enum UsersCmd {
     },
 }
 
-/// A session as the CLI shows it (its public handle, never its id).
-fn session_row(r: &portcullis_core::store::SessionRecord) -> Value {
-    use portcullis_http::session::keys;
-    let state = r.data.get(keys::RECORD_STATE);
-    let get = |k: &str| state.and_then(|s| s.get(k)).cloned().unwrap_or(Value::Null);
-    json!({
-        "id": portcullis_core::store::session_handle(&r.id),
-        "logged_in_at": get(keys::LOGGED_IN_AT),
-        "last_seen": get(keys::LAST_SEEN),
-        "address": get(keys::CLIENT_ADDR),
-        "user_agent": get(keys::USER_AGENT),
-        "expires_at": r.expires_at.to_rfc3339(),
-    })
-}
-
 /// Finds a user by `#id`, email or username.
 pub(crate) async fn find(store: &dyn Datastore, who: &str) -> Result<User, CliError> {
     let found = if let Some(id) = who.strip_prefix('#') {
@@ -366,7 +351,10 @@ pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
                 .list_user_sessions(&u.fs_uniquifier, chrono_now())
                 .await?;
             list.sort_by_key(|r| r.expires_at);
-            let rows: Vec<Value> = list.iter().map(session_row).collect();
+            let rows: Vec<Value> = list
+                .iter()
+                .map(|r| portcullis_http::session_summary(r, None))
+                .collect();
             let human = if rows.is_empty() {
                 format!("{} has no sessions", u.email)
             } else {
@@ -376,7 +364,7 @@ pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
                         format!(
                             "{}  logged in {}  last seen {}  from {}  {}",
                             r["id"].as_str().unwrap_or_default(),
-                            r["logged_in_at"],
+                            r["created"],
                             r["last_seen"],
                             r["address"].as_str().unwrap_or("?"),
                             r["user_agent"].as_str().unwrap_or("")

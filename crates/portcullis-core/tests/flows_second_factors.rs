@@ -82,13 +82,13 @@ async fn setup_state_tokens_round_trip_expire_and_refuse_garbage() {
     let old = Totp::from_base32(&b32).unwrap().code_at(T0 as i64);
     assert!(
         e.security
-            .tf_check_login_code(&stored, Some(&old), &Default::default())
+            .tf_check_login_code(&stored, Some(&old))
             .await
             .is_err()
     );
     let now = Totp::from_base32(&b32).unwrap().code_at(T0 as i64 + 1801);
     e.security
-        .tf_check_login_code(&stored, Some(&now), &Default::default())
+        .tf_check_login_code(&stored, Some(&now))
         .await
         .unwrap();
 }

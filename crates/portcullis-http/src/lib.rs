@@ -17,6 +17,7 @@ pub use self::html::{PAGES, Pages};
 pub use self::input::FormData;
 pub use self::respond::{HttpResponse, is_safe_redirect, with_query};
 pub use self::session::SessionState;
+pub use self::user_sessions::session_summary;
 
 use http::{HeaderMap, Method, Uri};
 use portcullis_core::flows::ClientInfo;

@@ -417,10 +417,7 @@ impl Portcullis {
                 if let Some(r) = self.half_login_budget(session).await? {
                     return Ok(r);
                 }
-                match s
-                    .mf_use_recovery_code(&user, code.as_deref(), req.client)
-                    .await
-                {
+                match s.mf_use_recovery_code(&user, code.as_deref()).await {
                     // No validity cookie after a recovery code, and never a token.
                     Ok(()) => {
                         let remember = session
@@ -524,10 +521,7 @@ impl Portcullis {
                 s.tf_finish_setup(&user, f, code.as_deref(), !changing)
                     .await
             }
-            _ => match s
-                .tf_check_login_code(&user, code.as_deref(), req.client)
-                .await
-            {
+            _ => match s.tf_check_login_code(&user, code.as_deref()).await {
                 Ok(()) => {
                     let method = user.tf_primary_method.clone().unwrap_or_default();
                     s.tf_code_confirmed(&user, &method).await;

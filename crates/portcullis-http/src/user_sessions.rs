@@ -18,8 +18,11 @@ use crate::respond::HttpResponse;
 use crate::session::{SessionState, keys};
 use crate::{HttpRequest, Portcullis};
 
-/// One listed session.
-fn describe(r: &SessionRecord, current: Option<&str>) -> Value {
+/// One session as `/user-sessions` (and the CLI) shows it: its public
+/// handle (never its id), whether it is `current`, when it logged in and
+/// was last seen (Unix seconds), the address and browser at login, and its
+/// expiry.
+pub fn session_summary(r: &SessionRecord, current: Option<&str>) -> Value {
     let state = r.data.get(keys::RECORD_STATE);
     let get = |k: &str| state.and_then(|s| s.get(k)).cloned().unwrap_or(Value::Null);
     json!({
@@ -84,7 +87,7 @@ impl Portcullis {
         listed.sort_by_key(|r| std::cmp::Reverse(r.expires_at));
         let sessions: Vec<Value> = listed
             .iter()
-            .map(|r| describe(r, current.as_deref()))
+            .map(|r| session_summary(r, current.as_deref()))
             .collect();
         let mut body = serde_json::Map::new();
         body.insert("sessions".into(), json!(sessions));

@@ -289,10 +289,15 @@ impl Security {
         if !self.limits_on() {
             return Ok(());
         }
-        let store = self.attempts();
-        store.clear(&keys::account(user.id)).await?;
+        let (store, now) = (self.attempts(), self.now());
         let ida = keys::identity_address(&identity_of(Some(user), ""), address(client));
-        store.clear(&ida).await
+        // Most logins have no failures to forget: a read, not a write.
+        for key in [keys::account(user.id), ida] {
+            if store.get(&key, now).await?.is_some() {
+                store.clear(&key).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Before a mail or text is sent at a client's request: counts it for

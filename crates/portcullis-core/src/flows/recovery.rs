@@ -41,7 +41,6 @@ impl Security {
         &self,
         user: &User,
         code: Option<&str>,
-        _client: &super::ClientInfo,
     ) -> Result<(), FlowError> {
         let Some(code) = code.filter(|c| !c.is_empty()) else {
             return Err(FormErrors::field("code", MessageKey::FieldRequired).into());

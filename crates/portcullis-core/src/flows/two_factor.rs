@@ -530,7 +530,6 @@ impl Security {
         &self,
         user: &User,
         code: Option<&str>,
-        _client: &ClientInfo,
     ) -> Result<(), FlowError> {
         let (Some(method), Some(secret)) = (&user.tf_primary_method, &user.tf_totp_secret) else {
             return Err(FormErrors::field("code", MessageKey::TwoFactorInvalidToken).into());
