@@ -53,8 +53,28 @@ async fn main() -> ExitCode {
         "todo: listening on http://{} (database {})",
         settings.bind, settings.database_url
     );
+    // Ctrl-C or SIGTERM (what service managers send): stop accepting and
+    // exit 0, rather than die by the signal.
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     };
     if let Err(e) = portcullis_axum::serve(listener, app, settings.serve.clone(), shutdown).await {
         eprintln!("todo: {e}");

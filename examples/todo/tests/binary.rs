@@ -142,4 +142,26 @@ fn cargo_run_todo_serves_sqlite_and_mails_to_the_console() {
 
     let (status, _, body) = request(port, "POST", "/login", creds);
     assert_eq!(status, 200, "{body}");
+
+    // SIGTERM (what service managers send) ends it cleanly, with exit 0.
+    #[cfg(unix)]
+    {
+        let pid = running.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = running.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "still running after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status:?}");
+    }
 }

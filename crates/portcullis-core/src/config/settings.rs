@@ -482,5 +482,5 @@ settings! {
     /// Path of the session list.
     user_sessions_url: String = s("/user-sessions") => "SECURITY_USER_SESSIONS_URL",
     /// Registrations and username recoveries from one client address.
-    limit_register_per_address: Rate = Rate::per_secs(10, 3600) => "SECURITY_LIMIT_REGISTER_PER_ADDRESS",
+    limit_register_per_address: Rate = Rate::per_secs(20, 600) => "SECURITY_LIMIT_REGISTER_PER_ADDRESS",
 }
