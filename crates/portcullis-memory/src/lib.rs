@@ -114,4 +114,10 @@ impl Datastore for MemoryStore {
     fn capabilities(&self) -> Capabilities {
         Capabilities::ALL
     }
+
+    fn session_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>> {
+        Some(self)
+    }
 }

@@ -24,6 +24,17 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
+    async fn update_session(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<bool> {
+        let mut inner = self.write()?;
+        match inner.sessions.get_mut(&record.id) {
+            Some(r) if r.expires_at > now => {
+                *r = record.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
         Ok(self
             .read()?

@@ -86,6 +86,12 @@ pub(crate) fn expired_sessions(now: DateTime<Utc>) -> Document {
     doc! {"expires_at": {"$lte": date}}
 }
 
+/// The session `id`, if it has not expired at `now`.
+pub(crate) fn live_session(id: &str, now: DateTime<Utc>) -> Document {
+    let (date, _) = time_parts(now);
+    doc! {"_id": id, "expires_at": {"$gt": date}}
+}
+
 /// `$in` of role ids.
 pub(crate) fn roles_by_id(ids: Vec<i64>) -> Document {
     doc! {"_id": {"$in": ids.into_iter().map(Bson::Int64).collect::<Vec<_>>()}}

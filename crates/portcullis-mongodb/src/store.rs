@@ -575,6 +575,16 @@ impl SessionStore for MongoStore {
         Ok(())
     }
 
+    async fn update_session(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<bool> {
+        let filter = query::live_session(&record.id, now);
+        let done = self
+            .coll("portcullis_sessions")
+            .replace_one(filter, session_doc(record)?)
+            .await
+            .db()?;
+        Ok(done.matched_count == 1)
+    }
+
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
         let Some(d) = self
             .coll("portcullis_sessions")
@@ -643,5 +653,16 @@ impl Datastore for MongoStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(true, true, false)
+    }
+    fn session_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>> {
+        Some(self)
+    }
+
+    fn attempt_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::store::AttemptStore>> {
+        Some(self)
     }
 }

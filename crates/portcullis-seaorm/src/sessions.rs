@@ -76,6 +76,26 @@ impl SessionStore for SeaOrmStore {
         Ok(())
     }
 
+    async fn update_session(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<bool> {
+        let mut q = Query::update();
+        q.table(session::Entity)
+            .value(session::Column::Data, Value::String(Some(encode(record)?)))
+            .value(
+                session::Column::ExpiresAt,
+                time(self.backend(), Some(record.expires_at)),
+            )
+            .value(session::Column::UserId, Value::String(record.user.clone()))
+            .and_where(Expr::col(session::Column::Id).eq(record.id.as_str()))
+            .and_where(Expr::col(session::Column::ExpiresAt).gt(time(self.backend(), Some(now))));
+        // MySQL counts changed rows, not matched ones: a write of identical
+        // values reports 0. Identical values mean the record is there, so
+        // ask again only in that case.
+        if self.db().execute(&q).await.db()?.rows_affected() == 1 {
+            return Ok(true);
+        }
+        Ok(self.load_session(&record.id, now).await?.is_some())
+    }
+
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
         let Some(m) = session::Entity::find_by_id(id.to_owned())
             .one(self.db())

@@ -167,4 +167,15 @@ impl Datastore for SeaOrmStore {
     fn capabilities(&self) -> Capabilities {
         Capabilities::ALL
     }
+    fn session_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>> {
+        Some(self)
+    }
+
+    fn attempt_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::store::AttemptStore>> {
+        Some(self)
+    }
 }

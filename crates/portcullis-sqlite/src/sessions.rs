@@ -72,6 +72,26 @@ impl SessionStore for SqliteStore {
         .await
     }
 
+    async fn update_session(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<bool> {
+        let (id, data, exp, user, now) = (
+            record.id.clone(),
+            encode(record)?,
+            fmt_time(record.expires_at),
+            record.user.clone(),
+            fmt_time(now),
+        );
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE portcullis_sessions SET data = ?2, expires_at = ?3, user_id = ?4 \
+                 WHERE id = ?1 AND expires_at > ?5",
+                params![id, data, exp, user, now],
+            )
+            .sql()
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
         let id = id.to_owned();
         self.point_read(move |c| {

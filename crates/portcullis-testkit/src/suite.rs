@@ -1452,9 +1452,26 @@ pub async fn webauthn_for_missing_user_is_not_found(store: Store) {
     assert!(store.find_webauthn(b"orphan").await.unwrap().is_none());
 }
 
-/// Session records for web adapters: create, load, replace, expire,
-/// delete, and a user's sessions listed and ended.
+/// The store's [`SessionStore`](portcullis_core::store::SessionStore),
+/// when [`Datastore::session_store`] offers one: [`session_store_contract`].
+pub async fn sessions_keep_their_contract(store: Store) {
+    if let Some(sessions) = store.session_store() {
+        session_store_contract(&*sessions).await;
+    }
+}
+
+/// The store's [`AttemptStore`](portcullis_core::store::AttemptStore),
+/// when [`Datastore::attempt_store`] offers one: [`attempt_store_contract`].
+pub async fn attempts_keep_their_contract(store: Store) {
+    if let Some(attempts) = store.attempt_store() {
+        attempt_store_contract(attempts).await;
+    }
+}
+
+/// Session records for web adapters: create, load, replace, update only
+/// while live, expire, delete, and a user's sessions listed and ended.
 pub async fn session_store_contract(store: &dyn portcullis_core::store::SessionStore) {
+    update_session_writes_only_live_records(store).await;
     use portcullis_core::store::SessionRecord;
     let now = at(1_800_000_000, 0);
     let mut data = serde_json::Map::new();
@@ -1580,6 +1597,56 @@ pub async fn session_store_contract(store: &dyn portcullis_core::store::SessionS
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// `update_session` replaces a live record and nothing else: a missing,
+/// expired or deleted one stays gone (the revived-session race).
+async fn update_session_writes_only_live_records(store: &dyn portcullis_core::store::SessionStore) {
+    use portcullis_core::store::SessionRecord;
+    let now = at(1_800_000_000, 0);
+    let mut data = serde_json::Map::new();
+    data.insert("_user_id".into(), serde_json::json!("upd"));
+    let rec = SessionRecord {
+        id: "upd1".into(),
+        data: data.clone(),
+        expires_at: at(1_800_000_100, 0),
+        user: Some("upd".into()),
+    };
+    assert!(
+        !store.update_session(&rec, now).await.unwrap(),
+        "nothing to update"
+    );
+    assert!(
+        store.load_session("upd1", now).await.unwrap().is_none(),
+        "an update never creates"
+    );
+    store.create_session(&rec).await.unwrap();
+    let mut changed = rec.clone();
+    changed.data.insert("fs_paa".into(), serde_json::json!(2.5));
+    changed.expires_at = at(1_800_000_200, 0);
+    changed.user = None;
+    assert!(store.update_session(&changed, now).await.unwrap());
+    assert_eq!(
+        store.load_session("upd1", now).await.unwrap(),
+        Some(changed.clone())
+    );
+    assert!(
+        store.update_session(&changed, now).await.unwrap(),
+        "identical values still count as updated"
+    );
+    assert!(
+        !store
+            .update_session(&changed, at(1_800_000_200, 0))
+            .await
+            .unwrap(),
+        "expired at now: not updated"
+    );
+    store.delete_session("upd1").await.unwrap();
+    assert!(!store.update_session(&changed, now).await.unwrap());
+    assert!(
+        store.load_session("upd1", now).await.unwrap().is_none(),
+        "a deleted session is not written back"
     );
 }
 

@@ -89,6 +89,18 @@ pub trait Datastore: UserStore + RoleStore + WebAuthnStore + fmt::Debug + Send +
 
     /// What this backend supports.
     fn capabilities(&self) -> Capabilities;
+
+    /// The same store as a [`SessionStore`], when it keeps web sessions
+    /// (every bundled backend does), so one store serves both.
+    fn session_store(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn SessionStore>> {
+        None
+    }
+
+    /// The same store as an [`AttemptStore`], when it keeps attempt
+    /// counters (every bundled backend does).
+    fn attempt_store(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn AttemptStore>> {
+        None
+    }
 }
 
 /// The current time from `clock`, at microsecond precision (what SQL

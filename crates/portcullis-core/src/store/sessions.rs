@@ -38,6 +38,12 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
     async fn create_session(&self, record: &SessionRecord) -> Result<()>;
     /// Stores a record, replacing any with the same id.
     async fn save_session(&self, record: &SessionRecord) -> Result<()>;
+    /// Replaces the record with this id only if one is stored and has not
+    /// expired at `now`, in one atomic step; whether it did. Adapters save
+    /// a session they loaded with this, so that a request which began
+    /// before a concurrent logout, id change or expiry sweep cannot write
+    /// the ended session back.
+    async fn update_session(&self, record: &SessionRecord, now: DateTime<Utc>) -> Result<bool>;
     /// The record with this id, if it exists and has not expired at `now`.
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>>;
     /// Deletes a record.

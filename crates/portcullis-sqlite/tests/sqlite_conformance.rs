@@ -40,33 +40,3 @@ mod blocking_reads {
 
     portcullis_testkit::conformance_tests!(fresh);
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_store_contract() {
-    let h = fresh().await.expect("store");
-    let dir = std::env::temp_dir().join(format!(
-        "portcullis-sessions-{}",
-        portcullis_core::store::new_uniquifier()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = SqliteStore::open(SqliteConfig::file(dir.join("s.db")))
-        .await
-        .expect("open");
-    portcullis_testkit::suite::session_store_contract(&store).await;
-    drop(h);
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attempt_store_contract() {
-    let dir = std::env::temp_dir().join(format!(
-        "portcullis-sqlite-{}",
-        portcullis_core::store::new_uniquifier()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let store = SqliteStore::open(SqliteConfig::file(dir.join("test.db")))
-        .await
-        .expect("open sqlite");
-    portcullis_testkit::suite::attempt_store_contract(Arc::new(store)).await;
-    let _ = std::fs::remove_dir_all(&dir);
-}

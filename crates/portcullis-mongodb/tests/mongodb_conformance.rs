@@ -40,18 +40,3 @@ async fn fresh() -> Option<Harness> {
 }
 
 portcullis_testkit::conformance_tests!(fresh);
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_store_contract() {
-    let Some(store) = store().await else { return };
-    portcullis_testkit::suite::session_store_contract(&store).await;
-    store.drop_database().await.expect("drop");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attempt_store_contract() {
-    let Some(store) = store().await else { return };
-    let shared = std::sync::Arc::new(store.clone());
-    portcullis_testkit::suite::attempt_store_contract(shared).await;
-    store.drop_database().await.expect("drop");
-}

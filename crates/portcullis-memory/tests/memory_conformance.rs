@@ -12,11 +12,6 @@ async fn fresh() -> Option<Harness> {
 
 portcullis_testkit::conformance_tests!(fresh);
 
-#[tokio::test]
-async fn session_store_contract() {
-    portcullis_testkit::suite::session_store_contract(&MemoryStore::new()).await;
-}
-
 /// Core's in-process attempt store, which a memory-backed app uses.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attempt_store_contract() {
