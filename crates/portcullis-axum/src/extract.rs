@@ -1,4 +1,5 @@
-//! Extractors: who is calling, and whether they may.
+//! Extractors: who is calling, and whether they may (`portcullis-http`
+//! decides).
 
 use std::marker::PhantomData;
 
@@ -7,10 +8,11 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
 use portcullis_core::User;
-use portcullis_http::{HttpResponse, Mechanism};
+use portcullis_http::{
+    HttpResponse, Mechanism, Policy, RequestAuth, RequestContext, RequestHead, Rule,
+};
 
-use crate::guard::{Rule, authenticate};
-use crate::middleware::{AuthContext, into_axum};
+use crate::layer::into_axum;
 
 /// The authenticated user (by `SECURITY_API_ENABLED_METHODS`); a 401
 /// envelope otherwise.
@@ -24,6 +26,16 @@ pub struct CurrentUser {
     pub fs_paa: Option<f64>,
 }
 
+impl From<RequestAuth> for CurrentUser {
+    fn from(a: RequestAuth) -> Self {
+        CurrentUser {
+            user: a.user,
+            mechanism: a.mechanism,
+            fs_paa: a.fs_paa,
+        }
+    }
+}
+
 /// Why an extractor refused (an envelope response).
 #[derive(Debug)]
 pub struct AuthRejection(Box<HttpResponse>);
@@ -34,42 +46,39 @@ impl IntoResponse for AuthRejection {
     }
 }
 
-fn context(parts: &Parts) -> Result<AuthContext, AuthRejection> {
+pub(crate) fn context(parts: &Parts) -> Result<RequestContext, AuthRejection> {
     parts
         .extensions
-        .get::<AuthContext>()
+        .get::<RequestContext>()
         .cloned()
         .ok_or_else(|| {
             AuthRejection(Box::new(HttpResponse::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "PortcullisAxum::wrap is not installed",
+                "PortcullisAxum's layer is not installed",
             )))
         })
 }
 
-fn unauthenticated() -> AuthRejection {
-    AuthRejection(Box::new(HttpResponse::error(
-        StatusCode::UNAUTHORIZED,
-        "You must sign in to view this resource.",
-    )))
+pub(crate) fn head(parts: &Parts) -> RequestHead<'_> {
+    RequestHead {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+    }
+}
+
+async fn require(parts: &Parts, rule: &Rule) -> Result<RequestAuth, AuthRejection> {
+    context(parts)?
+        .require(rule, head(parts))
+        .await
+        .map_err(AuthRejection)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match Rule::authenticated()
-            .evaluate(&context(parts)?, parts)
-            .await
-        {
-            Ok(Some(a)) => Ok(CurrentUser {
-                user: a.user,
-                mechanism: a.mechanism,
-                fs_paa: a.fs_paa,
-            }),
-            Ok(None) => Err(unauthenticated()),
-            Err(r) => Err(AuthRejection(r)),
-        }
+        require(parts, &Rule::authenticated()).await.map(Into::into)
     }
 }
 
@@ -77,20 +86,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for CurrentUser {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        let ctx = context(parts)?;
-        let api = ctx.portcullis.api_mechanisms();
-        Ok(authenticate(&ctx, parts, api).await.map(|a| CurrentUser {
-            user: a.user,
-            mechanism: a.mechanism,
-            fs_paa: a.fs_paa,
-        }))
+        Ok(context(parts)?
+            .current_user(head(parts))
+            .await
+            .map_err(AuthRejection)?
+            .map(CurrentUser::from))
     }
-}
-
-/// A named authorization rule, for [`Authorized`].
-pub trait Policy: Send + Sync + 'static {
-    /// The rule.
-    fn rule() -> Rule;
 }
 
 /// The user, if the [`Policy`] `P` lets them in; 401/403 otherwise.
@@ -101,18 +102,9 @@ impl<S: Send + Sync, P: Policy> FromRequestParts<S> for Authorized<P> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match P::rule().evaluate(&context(parts)?, parts).await {
-            Ok(Some(a)) => Ok(Authorized(
-                CurrentUser {
-                    user: a.user,
-                    mechanism: a.mechanism,
-                    fs_paa: a.fs_paa,
-                },
-                PhantomData,
-            )),
-            Ok(None) => Err(unauthenticated()),
-            Err(r) => Err(AuthRejection(r)),
-        }
+        require(parts, &P::rule())
+            .await
+            .map(|a| Authorized(a.into(), PhantomData))
     }
 }
 
@@ -124,9 +116,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Anonymous {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match Rule::anonymous().evaluate(&context(parts)?, parts).await {
-            Ok(_) => Ok(Anonymous),
-            Err(r) => Err(AuthRejection(r)),
-        }
+        context(parts)?
+            .authorize(&Rule::anonymous(), head(parts))
+            .await
+            .map(|_| Anonymous)
+            .map_err(AuthRejection)
     }
 }

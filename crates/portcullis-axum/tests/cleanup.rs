@@ -41,8 +41,11 @@ async fn expired_sessions_are_swept() {
         Portcullis::new(security).unwrap(),
         store.clone(),
         SessionOptions::default(),
-    );
-    let task = auth.spawn_expired_session_cleanup(Duration::from_millis(10));
+    )
+    .unwrap();
+    let task = auth
+        .spawn_expired_session_cleanup(Duration::from_millis(10))
+        .expect("a session store to sweep");
     tokio::time::sleep(Duration::from_millis(100)).await;
     task.abort();
     // The sweep already took the expired one: nothing is left to delete, and the live one stays.

@@ -74,7 +74,8 @@ async fn setup() -> (Router, Security, User, User) {
         Portcullis::new(security.clone()).unwrap(),
         store,
         SessionOptions::default(),
-    );
+    )
+    .unwrap();
     let ok = || async { "ok" };
     let app = Router::new()
         .route(

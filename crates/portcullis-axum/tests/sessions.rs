@@ -41,13 +41,14 @@ async fn setup() -> (Router, Arc<MemoryStore>, String) {
         store.clone(),
         SessionOptions {
             // Pushed back at most once every two seconds.
-            inactivity: tower_sessions::cookie::time::Duration::seconds(28),
+            inactivity: TimeDelta::seconds(28),
             ..SessionOptions::default()
         },
-    );
+    )
+    .unwrap();
     let app = Router::new().route("/me", get(|u: CurrentUser| async move { u.user.email }));
     // A logged-in session, as a login leaves it, never touched since.
-    let id = tower_sessions::session::Id::default().to_string();
+    let id = portcullis_core::store::new_uniquifier();
     store
         .create_session(&SessionRecord {
             id: id.clone(),
@@ -124,17 +125,59 @@ async fn an_idle_session_ends() {
 
 #[tokio::test]
 async fn a_session_ended_meanwhile_is_not_written_back() {
-    use tower_sessions::SessionStore as _;
-    let (_, store, id) = setup().await;
-    let bridge = portcullis_axum::SessionBridge::new(store.clone());
-    let parsed: tower_sessions::session::Id = id.parse().unwrap();
-    let mut record = bridge.load(&parsed).await.unwrap().unwrap();
-    // A save of a live session goes through.
-    record.expiry_date += tower_sessions::cookie::time::Duration::seconds(60);
-    bridge.save(&record).await.unwrap();
-    assert!(expiry(&store, &id).await > Utc::now() + TimeDelta::seconds(60));
-    // Logged out by another request while this one ran: it stays gone.
+    let (app, store, id) = setup().await;
+    let auth = app_portcullis(&store);
+    let mut cookie = http::HeaderMap::new();
+    cookie.insert("cookie", format!("session={id}").parse().unwrap());
+    // A request begins with the session loaded and changes it ...
+    let ctx = auth
+        .open_session(&cookie, Default::default())
+        .await
+        .unwrap();
+    ctx.with_session(|s| s.set("app_key", json!("x"))).await;
+    // ... while another request logs the session out.
     store.delete_session(&id).await.unwrap();
-    bridge.save(&record).await.unwrap();
-    assert!(store.load_session(&id, Utc::now()).await.unwrap().is_none());
+    let mut headers = http::HeaderMap::new();
+    auth.close_session(ctx, &mut headers).await.unwrap();
+    assert!(
+        store.load_session(&id, Utc::now()).await.unwrap().is_none(),
+        "the ended session stays ended"
+    );
+    assert!(
+        headers.get("set-cookie").is_none(),
+        "no cookie for it either"
+    );
+    // The same change to a live session is saved, its own keys kept.
+    let (_, store, id) = setup().await;
+    let auth = app_portcullis(&store);
+    cookie.insert("cookie", format!("session={id}").parse().unwrap());
+    let ctx = auth
+        .open_session(&cookie, Default::default())
+        .await
+        .unwrap();
+    ctx.with_session(|s| s.set("app_key", json!("x"))).await;
+    auth.close_session(ctx, &mut headers).await.unwrap();
+    let saved = store.load_session(&id, Utc::now()).await.unwrap().unwrap();
+    assert_eq!(saved.data["portcullis"]["app_key"], "x");
+    assert!(saved.data["portcullis"]["_user_id"].is_string());
+    drop(app);
+}
+
+fn app_portcullis(store: &Arc<MemoryStore>) -> Portcullis {
+    let (config, _) = ConfigLoader::new()
+        .vars([
+            ("SECRET_KEY", "session-secret"),
+            ("SECURITY_PASSWORD_SALT", "session-salt"),
+        ])
+        .build()
+        .unwrap();
+    let security = Security::builder(config)
+        .store(store.clone())
+        .mailer(Arc::new(portcullis_mail::MemoryOutbox::new()))
+        .build()
+        .unwrap();
+    Portcullis::new(security)
+        .unwrap()
+        .with_sessions(store.clone(), SessionOptions::default())
+        .unwrap()
 }

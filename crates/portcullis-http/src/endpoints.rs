@@ -166,25 +166,28 @@ impl Portcullis {
         } else {
             self.browser(endpoint, token, req, session).await
         };
-        Some(match result {
-            Ok(r) => r,
-            Err(e) if e.kind() == portcullis_core::ErrorKind::Unavailable => {
-                // Hashing slots and their queue full, or a store down: try again soon.
-                tracing::warn!(error = %e, "a Portcullis endpoint is unavailable");
-                let msg = self
-                    .security()
-                    .messages()
-                    .render(&portcullis_core::MessageKey::ServerBusy.into());
-                HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, &msg).with_retry_after(1)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "a Portcullis endpoint failed");
-                HttpResponse::error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "The request could not be completed; please try again.",
-                )
-            }
-        })
+        Some(result.unwrap_or_else(|e| self.flow_failure(&e)))
+    }
+
+    /// The answer to a failure that is no one's input error: 503 with
+    /// `Retry-After` when a store or the hashing pool is unavailable (try
+    /// again soon), 500 otherwise. Logged; the message says nothing of the
+    /// cause.
+    pub fn flow_failure(&self, e: &portcullis_core::Error) -> HttpResponse {
+        if e.kind() == portcullis_core::ErrorKind::Unavailable {
+            // Hashing slots and their queue full, or a store down.
+            tracing::warn!(error = %e, "Portcullis is unavailable");
+            let msg = self
+                .security()
+                .messages()
+                .render(&portcullis_core::MessageKey::ServerBusy.into());
+            return HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, &msg).with_retry_after(1);
+        }
+        tracing::error!(error = %e, "a Portcullis request failed");
+        HttpResponse::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The request could not be completed; please try again.",
+        )
     }
 
     pub(crate) async fn dispatch(

@@ -2,22 +2,28 @@
 
 mod auth;
 mod browser;
+mod cpu;
 pub mod csrf;
 mod endpoints;
 mod html;
 pub mod input;
 mod mfa;
 mod respond;
+mod rule;
 pub mod session;
 mod user_sessions;
+mod web;
 
 pub use self::auth::{Mechanism, RequestAuth};
+pub use self::cpu::{QUEUE_PER_SLOT, TokioCpuPool};
 pub use self::csrf::{Csrf, CsrfFailure};
 pub use self::html::{PAGES, Pages};
 pub use self::input::FormData;
 pub use self::respond::{HttpResponse, is_safe_redirect, with_query};
+pub use self::rule::{Policy, RequestHead, Rule};
 pub use self::session::SessionState;
 pub use self::user_sessions::session_summary;
+pub use self::web::{RequestContext, SameSite, SessionOptions};
 
 use http::{HeaderMap, Method, Uri};
 use portcullis_core::flows::ClientInfo;
@@ -129,8 +135,10 @@ struct Inner {
     pages: Pages,
     /// `SECURITY_API_ENABLED_METHODS`, parsed once.
     api: Vec<Mechanism>,
-    /// Where sessions are kept, for listing and ending a user's own.
+    /// Where sessions are kept (and listed and ended for their user).
     sessions: Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>>,
+    /// The session cookie.
+    session_options: SessionOptions,
 }
 
 impl Portcullis {
@@ -150,12 +158,34 @@ impl Portcullis {
                 pages: Pages::default(),
                 api,
                 sessions: None,
+                session_options: SessionOptions::default(),
             }),
         })
     }
 
-    /// Lets `SECURITY_USER_SESSIONS_URL` list and end the user's sessions
-    /// in `store` (adapters pass the store they keep sessions in).
+    /// Keeps web sessions in `store` with the cookie `options` (see
+    /// [`Portcullis::open_session`]); `SECURITY_USER_SESSIONS_URL` lists
+    /// and ends the user's sessions there. Fails when an option cannot go
+    /// into a `Set-Cookie` header.
+    pub fn with_sessions(
+        self,
+        store: std::sync::Arc<dyn portcullis_core::store::SessionStore>,
+        options: SessionOptions,
+    ) -> Result<Self> {
+        web::check_options(&options)?;
+        Ok(self.rebuild(|i| {
+            i.sessions = Some(store);
+            i.session_options = options;
+        }))
+    }
+
+    /// The session cookie settings.
+    pub fn session_options(&self) -> &SessionOptions {
+        &self.inner.session_options
+    }
+
+    /// Keeps web sessions in `store` with the default cookie (see
+    /// [`Portcullis::with_sessions`]).
     pub fn with_session_store(
         self,
         store: std::sync::Arc<dyn portcullis_core::store::SessionStore>,
@@ -177,6 +207,7 @@ impl Portcullis {
                 pages: shared.pages.clone(),
                 api: shared.api.clone(),
                 sessions: shared.sessions.clone(),
+                session_options: shared.session_options.clone(),
             },
         };
         change(&mut inner);
