@@ -1,23 +1,19 @@
 //! The todo app as a library, so tests can start it on any port.
 
-mod todos;
+mod routes;
+pub mod todos;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::Router;
-use axum::response::Html;
-use axum::routing::get;
-use portcullis_axum::{
-    CurrentUser, Guard, PortcullisAxum, ServeOptions, SessionOptions, TokioCpuPool,
-};
+use portcullis_axum::ServeOptions;
 use portcullis_core::Datastore;
 use portcullis_core::config::BreachedCheck;
 use portcullis_core::store::{AttemptStore, SessionStore};
 use portcullis_core::{ConfigLoader, Mailer, Security, SmsSender};
-use portcullis_http::Portcullis;
+use portcullis_http::{Portcullis, SameSite, SessionOptions, TokioCpuPool};
 use portcullis_mail::{
     ConsoleMailer, ConsoleSms, HibpChecker, SmtpConfig, SmtpMailer, Templates, TwilioSms,
 };
@@ -26,7 +22,7 @@ use portcullis_redis::RedisAttempts;
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::SqliteStore;
 use sea_orm::DatabaseConnection;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Development-only defaults; `settings` says loudly when they are used.
 const DEV_SECRET_KEY: &str = "todo-example-DEVELOPMENT-ONLY-secret-key";
@@ -127,11 +123,16 @@ fn session_options(extras: &BTreeMap<String, Value>) -> Result<SessionOptions, S
     if let Some(v) = get("SESSION_COOKIE_SECURE") {
         o.secure = flag("SESSION_COOKIE_SECURE", v)?;
     }
+    if let Some(v) = get("SESSION_COOKIE_DOMAIN").filter(|v| !v.trim().is_empty()) {
+        o.domain = Some(v);
+    }
+    if let Some(v) = get("SESSION_COOKIE_PATH").filter(|v| !v.trim().is_empty()) {
+        o.path = v;
+    }
     if let Some(v) = get("SESSION_COOKIE_HTTPONLY") {
         o.http_only = flag("SESSION_COOKIE_HTTPONLY", v)?;
     }
     if let Some(v) = get("SESSION_COOKIE_SAMESITE") {
-        use portcullis_axum::SameSite;
         o.same_site = match v.trim().to_ascii_lowercase().as_str() {
             "strict" => SameSite::Strict,
             "lax" => SameSite::Lax,
@@ -196,6 +197,8 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "SESSION_COOKIE_SECURE",
         "SESSION_COOKIE_SAMESITE",
         "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_DOMAIN",
+        "SESSION_COOKIE_PATH",
         "PERMANENT_SESSION_LIFETIME",
         "MAX_CONNECTIONS",
         "HEADER_READ_TIMEOUT",
@@ -291,7 +294,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// Attempt counters, account locks, single-use code markers.
     pub attempts: Arc<dyn AttemptStore>,
-    todos: todos::Todos,
+    /// The todo list.
+    pub todos: todos::Todos,
 }
 
 /// The stores a `DATABASE_URL` names: the embedded SQLite backend for
@@ -355,18 +359,24 @@ async fn sql_todos(db: DatabaseConnection) -> Result<todos::Todos, String> {
         .map_err(|e| format!("cannot open the todo table: {e}"))
 }
 
-/// Builds the app. `mailer` replaces the configured one (tests).
-pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result<Router, String> {
-    app_with(settings, mailer, None).await
+/// What the app is made of, whichever framework serves it: Portcullis
+/// (with its session store) and the todo list.
+#[derive(Clone)]
+pub struct Parts {
+    /// Flask-Security's endpoints, sessions and rules.
+    pub portcullis: Portcullis,
+    /// The todo list.
+    pub todos: todos::Todos,
 }
 
-/// Builds the app; `mailer` and `sms` replace the configured ones (tests).
-/// Texts go to the console by default (Flask-Security's `"Dummy"` service).
-pub async fn app_with(
+/// Builds the app's parts; `mailer` and `sms` replace the configured ones
+/// (tests). Texts go to the console by default (Flask-Security's `"Dummy"`
+/// service). Spawns the expired-session and attempt cleanups.
+pub async fn parts(
     settings: &Settings,
     mailer: Option<Arc<dyn Mailer>>,
     sms: Option<Arc<dyn SmsSender>>,
-) -> Result<Router, String> {
+) -> Result<Parts, String> {
     let Stores {
         datastore: store,
         sessions,
@@ -419,26 +429,27 @@ pub async fn app_with(
         .base_url(settings.base_url.clone())
         .build()
         .map_err(|e| e.to_string())?;
-    let portcullis = Portcullis::new(security).map_err(|e| e.to_string())?;
-    let auth = PortcullisAxum::new(portcullis, sessions, settings.session.clone());
+    let portcullis = Portcullis::new(security)
+        .and_then(|p| p.with_sessions(sessions, settings.session.clone()))
+        .map_err(|e| e.to_string())?;
     // Expired sessions leave the database every ten minutes.
-    auth.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
-    let app = Router::new()
-        .route("/", get(page))
-        .route("/api/public", get(|| async { Json(json!({"ok": true})) }))
-        .route("/api/me", get(me))
-        .route(
-            "/api/admin",
-            get(|| async { Json(json!({"ok": true, "who": "admin"})) })
-                .route_layer(Guard::roles_required(["admin"])),
-        )
-        .route(
-            "/api/write",
-            get(|| async { Json(json!({"ok": true, "who": "writer"})) })
-                .route_layer(Guard::permissions_required(["admin-write"])),
-        )
-        .merge(todos.routes());
-    Ok(auth.wrap(app).layer(request_log()))
+    portcullis.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
+    Ok(Parts { portcullis, todos })
+}
+
+/// Builds the app. `mailer` replaces the configured one (tests).
+pub async fn app(settings: &Settings, mailer: Option<Arc<dyn Mailer>>) -> Result<Router, String> {
+    app_with(settings, mailer, None).await
+}
+
+/// Builds the axum app; `mailer` and `sms` replace the configured ones
+/// (tests).
+pub async fn app_with(
+    settings: &Settings,
+    mailer: Option<Arc<dyn Mailer>>,
+    sms: Option<Arc<dyn SmsSender>>,
+) -> Result<Router, String> {
+    Ok(routes::router(parts(settings, mailer, sms).await?).layer(request_log()))
 }
 
 /// Expired attempt records leave the database every ten minutes.
@@ -478,19 +489,13 @@ fn request_log() -> RequestLog {
         .make_span_with(span as fn(&axum::http::Request<axum::body::Body>) -> tracing::Span)
 }
 
-async fn me(user: CurrentUser) -> Json<Value> {
-    Json(json!({"email": user.user.email, "login_count": user.user.login_count}))
-}
-
-async fn page(user: Option<CurrentUser>) -> Html<String> {
-    let who = user.map_or_else(
-        || "nobody (log in with POST /login)".to_owned(),
-        |u| u.user.email,
-    );
-    Html(format!(
+/// The home page's text: who is signed in.
+pub fn home_page(email: Option<&str>) -> String {
+    let who = email.unwrap_or("nobody (log in with POST /login)");
+    format!(
         "<!doctype html><title>Todos</title><h1>Todos</h1><p>Signed in as {}</p><p>The API: GET/POST /api/todos, PATCH/DELETE /api/todos/&lt;id&gt;.</p>",
-        escape(&who)
-    ))
+        escape(who)
+    )
 }
 
 fn escape(s: &str) -> String {

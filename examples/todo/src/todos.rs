@@ -1,15 +1,9 @@
 //! The todo list itself, beside Portcullis' data in the same database: a
 //! table through SeaORM (SQLite, PostgreSQL, MySQL) or a MongoDB collection.
-// axum handlers conventionally return `Result<_, Response>`.
-#![allow(clippy::result_large_err)]
+//! Framework-neutral: each adapter's app has its own handlers over it.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
-use axum::{Json, Router};
+pub use http::StatusCode;
 use mongodb::bson::{Document, doc};
-use portcullis_axum::CurrentUser;
 use portcullis_mongodb::mongodb;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -40,7 +34,7 @@ mod todo {
 
 /// Where the todos are kept.
 #[derive(Clone)]
-pub(crate) enum Todos {
+pub enum Todos {
     /// The `todo` table.
     Sql(DatabaseConnection),
     /// The `todo` collection (ids from `portcullis_counters`).
@@ -60,36 +54,63 @@ impl Row {
     }
 }
 
-#[derive(Deserialize)]
-struct NewTodo {
-    title: String,
+/// A new todo, as posted.
+#[derive(Debug, Deserialize)]
+pub struct NewTodo {
+    /// Its title.
+    pub title: String,
 }
 
-#[derive(Deserialize)]
-struct Change {
-    title: Option<String>,
-    done: Option<bool>,
+/// A change to a todo, as patched.
+#[derive(Debug, Deserialize)]
+pub struct Change {
+    /// A new title.
+    pub title: Option<String>,
+    /// Done or not.
+    pub done: Option<bool>,
 }
 
-fn fail(status: StatusCode, msg: &str) -> Response {
-    (
-        status,
-        Json(json!({"meta": {"code": status.as_u16()}, "response": {"errors": [msg]}})),
-    )
-        .into_response()
+/// Why a todo request failed: a status and a message, answered in
+/// Flask-Security's envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The status.
+    pub status: StatusCode,
+    /// The message.
+    pub message: String,
 }
 
-fn unavailable<E>(_: E) -> Response {
-    fail(
+impl Failure {
+    /// A failure with `status` and `message`.
+    pub fn new(status: StatusCode, message: &str) -> Self {
+        Self {
+            status,
+            message: message.to_owned(),
+        }
+    }
+
+    /// The envelope.
+    pub fn body(&self) -> Value {
+        json!({"meta": {"code": self.status.as_u16()}, "response": {"errors": [self.message]}})
+    }
+}
+
+fn unavailable<E>(_: E) -> Failure {
+    Failure::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "The todo list is unavailable.",
     )
 }
 
-fn title(t: &str) -> Result<String, Response> {
+fn not_found() -> Failure {
+    Failure::new(StatusCode::NOT_FOUND, "No such todo.")
+}
+
+/// A title of 1 to 200 characters, trimmed.
+pub fn title(t: &str) -> Result<String, Failure> {
     let t = t.trim();
     if t.is_empty() || t.chars().count() > 200 {
-        return Err(fail(
+        return Err(Failure::new(
             StatusCode::BAD_REQUEST,
             "A title of 1 to 200 characters is needed.",
         ));
@@ -100,7 +121,7 @@ fn title(t: &str) -> Result<String, Response> {
 impl Todos {
     /// Uses `db` (Portcullis' own pool on a server database, or a
     /// connection to the same SQLite file) and creates the table if needed.
-    pub(crate) async fn open(db: DatabaseConnection) -> Result<Self, String> {
+    pub async fn open(db: DatabaseConnection) -> Result<Self, String> {
         let backend = db.get_database_backend();
         let create = Schema::new(backend)
             .create_table_from_entity(todo::Entity)
@@ -111,22 +132,15 @@ impl Todos {
     }
 
     /// Uses the `todo` collection of `db`.
-    pub(crate) fn mongo(db: mongodb::Database) -> Self {
+    pub fn mongo(db: mongodb::Database) -> Self {
         Self::Mongo(db)
-    }
-
-    pub(crate) fn routes(self) -> Router {
-        Router::new()
-            .route("/api/todos", get(list).post(create))
-            .route("/api/todos/{id}", patch(update).delete(remove))
-            .with_state(self)
     }
 
     fn coll(db: &mongodb::Database) -> mongodb::Collection<Document> {
         db.collection("todo")
     }
 
-    async fn rows(&self, user: i64) -> Result<Vec<Value>, Response> {
+    async fn rows(&self, user: i64) -> Result<Vec<Value>, Failure> {
         let rows: Vec<Row> = match self {
             Self::Sql(db) => todo::Entity::find()
                 .filter(todo::Column::UserId.eq(key(user)?))
@@ -162,7 +176,7 @@ impl Todos {
         Ok(rows.iter().map(Row::json).collect())
     }
 
-    async fn insert(&self, user: i64, title: String) -> Result<Row, Response> {
+    async fn insert(&self, user: i64, title: String) -> Result<Row, Failure> {
         match self {
             Self::Sql(db) => {
                 let row = todo::ActiveModel {
@@ -210,7 +224,7 @@ impl Todos {
         user: i64,
         title: Option<String>,
         done: Option<bool>,
-    ) -> Result<bool, Response> {
+    ) -> Result<bool, Failure> {
         match self {
             Self::Sql(db) => {
                 let Some(row) = self.sql_row(db, id, user).await? else {
@@ -253,7 +267,7 @@ impl Todos {
     }
 
     /// Deletes the user's todo `id`; `false` when there is none.
-    async fn delete(&self, id: i64, user: i64) -> Result<bool, Response> {
+    async fn delete(&self, id: i64, user: i64) -> Result<bool, Failure> {
         match self {
             Self::Sql(db) => {
                 let Some(row) = self.sql_row(db, id, user).await? else {
@@ -279,7 +293,7 @@ impl Todos {
         db: &DatabaseConnection,
         id: i64,
         user: i64,
-    ) -> Result<Option<todo::Model>, Response> {
+    ) -> Result<Option<todo::Model>, Failure> {
         let Ok(id) = i32::try_from(id) else {
             return Ok(None);
         };
@@ -292,46 +306,36 @@ impl Todos {
 }
 
 /// A user id as the SQL table keeps it.
-fn key(user: i64) -> Result<i32, Response> {
-    i32::try_from(user).map_err(|_| fail(StatusCode::NOT_FOUND, "No such todo."))
+fn key(user: i64) -> Result<i32, Failure> {
+    i32::try_from(user).map_err(|_| not_found())
 }
 
-async fn list(State(t): State<Todos>, user: CurrentUser) -> Result<Json<Value>, Response> {
-    Ok(Json(json!({"todos": t.rows(user.user.id).await?})))
-}
-
-async fn create(
-    State(t): State<Todos>,
-    user: CurrentUser,
-    body: Result<Json<NewTodo>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, Response> {
-    let Json(new) = body.map_err(|e| fail(StatusCode::BAD_REQUEST, &e.body_text()))?;
-    let row = t.insert(user.user.id, title(&new.title)?).await?;
-    Ok((StatusCode::CREATED, Json(row.json())).into_response())
-}
-
-async fn update(
-    State(t): State<Todos>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    body: Result<Json<Change>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, Response> {
-    let Json(ch) = body.map_err(|e| fail(StatusCode::BAD_REQUEST, &e.body_text()))?;
-    let new_title = ch.title.as_deref().map(title).transpose()?;
-    if !t.change(id, user.user.id, new_title, ch.done).await? {
-        return Err(fail(StatusCode::NOT_FOUND, "No such todo."));
+impl Todos {
+    /// The user's todos: `{"todos": [...]}`.
+    pub async fn list(&self, user: i64) -> Result<Value, Failure> {
+        Ok(json!({"todos": self.rows(user).await?}))
     }
-    Ok(Json(json!({"todos": t.rows(user.user.id).await?})))
-}
 
-async fn remove(
-    State(t): State<Todos>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, Response> {
-    if t.delete(id, user.user.id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(fail(StatusCode::NOT_FOUND, "No such todo."))
+    /// Adds a todo for the user: the new todo.
+    pub async fn create(&self, user: i64, new: &NewTodo) -> Result<Value, Failure> {
+        Ok(self.insert(user, title(&new.title)?).await?.json())
+    }
+
+    /// Changes the user's todo `id`: the list after the change.
+    pub async fn update(&self, user: i64, id: i64, ch: &Change) -> Result<Value, Failure> {
+        let new_title = ch.title.as_deref().map(title).transpose()?;
+        if !self.change(id, user, new_title, ch.done).await? {
+            return Err(not_found());
+        }
+        self.list(user).await
+    }
+
+    /// Deletes the user's todo `id`.
+    pub async fn remove(&self, user: i64, id: i64) -> Result<(), Failure> {
+        if self.delete(id, user).await? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
     }
 }

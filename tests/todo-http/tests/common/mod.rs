@@ -1,5 +1,6 @@
-//! What the todo example's TCP suites share: a server on a random port,
-//! a raw HTTP/1.1 client that keeps cookies and sends the XSRF header.
+//! What the todo example's TCP suites share: a server on a random port —
+//! the axum or the actix-web build, as the test binary's `ADAPTER` says —
+//! and a raw HTTP/1.1 client that keeps cookies and sends the XSRF header.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -12,6 +13,15 @@ use portcullis_seaorm::scratch::ScratchDb;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// Which build of the todo app a test binary runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adapter {
+    /// `todo` (axum, `portcullis-axum`).
+    Axum,
+    /// `todo-actix` (actix-web, `portcullis-actix`).
+    Actix,
+}
 
 pub struct Server {
     pub addr: SocketAddr,
@@ -136,16 +146,26 @@ pub async fn start_mailing(
     let memory = Arc::new(MemoryOutbox::new());
     let mailer: Option<Arc<dyn portcullis_core::Mailer>> = outbox.then(|| memory.clone() as _);
     let sms = Arc::new(MemorySms::new());
-    let app = todo::app_with(&settings, mailer, Some(sms.clone()))
-        .await
-        .unwrap();
-    // As the example's main serves it: connection cap and read deadlines.
-    let serve = settings.serve.clone();
-    tokio::spawn(async move {
-        portcullis_axum::serve(listener, app, serve, std::future::pending())
-            .await
-            .unwrap()
-    });
+    match crate::ADAPTER {
+        Adapter::Axum => {
+            let app = todo::app_with(&settings, mailer, Some(sms.clone()))
+                .await
+                .unwrap();
+            // As the example's main serves it: connection cap and read deadlines.
+            let serve = settings.serve.clone();
+            tokio::spawn(async move {
+                portcullis_axum::serve(listener, app, serve, std::future::pending())
+                    .await
+                    .unwrap()
+            });
+        }
+        Adapter::Actix => {
+            let listener = listener.into_std().unwrap();
+            todo_actix::spawn(listener, &settings, mailer, Some(sms.clone()))
+                .await
+                .unwrap();
+        }
+    }
     let outbox = memory;
     Server {
         addr,

@@ -5,7 +5,7 @@
 //! connections, and a login storm answered 503 beyond the hashing queue.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

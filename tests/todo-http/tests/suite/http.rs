@@ -2,7 +2,7 @@
 //! input — each answer a JSON envelope, never a 5xx or a hang.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::Duration;

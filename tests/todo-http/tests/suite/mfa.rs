@@ -2,7 +2,7 @@
 //! real TCP, switched on with Flask-Security's own settings.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use portcullis_core::crypto::Totp;
@@ -886,7 +886,7 @@ async fn every_bad_input_is_a_4xx_envelope() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grace_from_a_flask_security_database_logs_in_with_her_authenticator() {
     let fixture: Value =
-        serde_json::from_str(include_str!("fixtures/flask_security_fsqla_v3.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/flask_security_fsqla_v3.json")).unwrap();
     let dir = std::env::temp_dir().join(format!(
         "todo-grace-{}",
         portcullis_core::store::new_uniquifier()

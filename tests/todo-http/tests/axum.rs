@@ -1,0 +1,15 @@
+//! The todo example's HTTP suite over real TCP, against the axum build.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+// The attacker suite's futures nest deeply enough for clippy's layout queries.
+#![recursion_limit = "256"]
+
+/// The adapter every test in this binary runs against.
+const ADAPTER: common::Adapter = common::Adapter::Axum;
+
+#[path = "suite/attacker.rs"]
+mod attacker;
+mod common;
+#[path = "suite/http.rs"]
+mod http;
+#[path = "suite/mfa.rs"]
+mod mfa;
