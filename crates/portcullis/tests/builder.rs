@@ -1,0 +1,148 @@
+//! The facade's builder, end to end in-process: one URL opens the store
+//! that keeps users, sessions and attempt counters; `layer()` serves
+//! Portcullis' endpoints beside the app's routes; `require` guards.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use http::{Request, StatusCode};
+use portcullis::axum::CurrentUser;
+use portcullis::{Auth, BuildError, Rule};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Vec<String>, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let cookies = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        cookies,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+fn json_post(path: &str, body: Value, cookie: Option<&str>) -> Request<Body> {
+    let mut req = Request::post(path).header("content-type", "application/json");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_url_one_layer_a_working_login() {
+    let dir = std::env::temp_dir().join(format!(
+        "portcullis-facade-{}",
+        portcullis::core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let auth = Auth::builder()
+        .set("SECRET_KEY", "facade-secret")
+        .set("SECURITY_PASSWORD_SALT", "facade-salt")
+        .set("SECURITY_REGISTERABLE", true)
+        .set("SECURITY_SEND_REGISTER_EMAIL", false)
+        .set("SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS", true)
+        .set(
+            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
+            json!({"argon2__memory_cost": 1024, "argon2__time_cost": 1, "argon2__parallelism": 1}),
+        )
+        .database_url(format!("sqlite://{}", dir.join("app.db").display()))
+        .build()
+        .await
+        .unwrap();
+    let app = Router::new()
+        .route("/api/me", get(|u: CurrentUser| async move { u.user.email }))
+        .route(
+            "/api/admin",
+            get(|| async { "admins only" })
+                .route_layer(auth.require(Rule::roles_required(["admin"]))),
+        )
+        .layer(auth.layer());
+
+    let creds = json!({"email": "facade@example.com", "password": "Facade-Passw0rd-42"});
+    let mut register = creds.clone();
+    register["password_confirm"] = creds["password"].clone();
+    let (status, _, body) = call(&app, json_post("/register", register, None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, cookies, body) = call(&app, json_post("/login", creds, None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("session="))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let me = Request::get("/api/me")
+        .header("cookie", &session)
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(me).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let admin = Request::get("/api/admin")
+        .header("cookie", &session)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(call(&app, admin).await.0, StatusCode::FORBIDDEN);
+    let anon = Request::get("/api/me").body(Body::empty()).unwrap();
+    assert_eq!(call(&app, anon).await.0, StatusCode::UNAUTHORIZED);
+    // The sessions live in the same SQLite file as the user: one from the
+    // registration (which logs in without confirmation), one from the login.
+    let store = portcullis::sqlite::SqliteStore::open_url(&format!(
+        "sqlite://{}",
+        dir.join("app.db").display()
+    ))
+    .await
+    .unwrap();
+    let user = portcullis::core::UserStore::find_user_by_email(&store, "facade@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let sessions = portcullis::core::store::SessionStore::list_user_sessions(
+        &store,
+        &user.fs_uniquifier,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sessions.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_missing_store_or_secret_says_what_to_set() {
+    let err = Auth::builder()
+        .set("SECRET_KEY", "k")
+        .set("SECURITY_PASSWORD_SALT", "s")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BuildError::Missing(_)));
+    assert!(err.to_string().contains("database_url"), "{err}");
+    let err = Auth::builder()
+        .database_url("sqlite://unused.db")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BuildError::Config(_)));
+    assert!(err.to_string().contains("SECRET_KEY"), "{err}");
+    let err = Auth::builder()
+        .set("SECRET_KEY", "k")
+        .set("SECURITY_PASSWORD_SALT", "s")
+        .database_url("ftp://nowhere")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no backend for ftp://"), "{err}");
+}
