@@ -7,7 +7,8 @@ use http::StatusCode;
 use portcullis_core::config::RedirectBehavior;
 use portcullis_core::events::AuthnVia;
 use portcullis_core::flows::{
-    Authenticated, HalfLoginBudget, PendingFactor, TfRescue, TfSetupStarted,
+    Authenticated, CodeDelivery, HalfLoginBudget, LoginStep, PendingFactor, PendingLogin,
+    PendingState, TfRescue, TfSetupStarted,
 };
 use portcullis_core::{FlowError, FormErrors, Message, MessageKey, SecretString, User};
 use serde_json::{Map, Value, json};
@@ -76,8 +77,9 @@ impl Portcullis {
         Ok(user)
     }
 
-    /// After a first factor (`tf_enter`): logs the user in, or starts the
-    /// second factor when one is required.
+    /// After a first factor (`tf_enter`): core's login step logs the user
+    /// in, or starts the second factor when one is required (the request's
+    /// validity cookie counts).
     pub(crate) async fn tf_enter_or_login(
         &self,
         req: &HttpRequest<'_>,
@@ -87,25 +89,24 @@ impl Portcullis {
         how: AuthnVia,
     ) -> Answer {
         let s = self.security();
-        if !self.tf_due(req, &user) {
-            let a = s
-                .complete_login(user, vec![how], remember, req.client)
-                .await?;
-            return Ok(self.logged_in(req, session, &a, json!({"tf_required": false})));
-        }
-        self.tf_start(session, &user, remember, req.client).await
-    }
-
-    /// Whether `user` must give a second factor now (the request's
-    /// validity cookie counts).
-    fn tf_due(&self, req: &HttpRequest<'_>, user: &User) -> bool {
-        let s = self.security();
         let validity = req.cookie(&s.config().two_factor_validity_cookie_name);
-        s.tf_required(user, validity.as_deref())
+        match s
+            .start_login(user, how, remember, validity.as_deref(), req.client)
+            .await
+        {
+            Ok(LoginStep::Done(a)) => {
+                Ok(self.logged_in(req, session, &a, json!({"tf_required": false})))
+            }
+            Ok(LoginStep::SecondFactor(pending)) => Ok(self.tf_pending(session, &pending)),
+            Err(e) => {
+                session.tf_clean();
+                self.flow_error(e)
+            }
+        }
     }
 
-    /// `tf_enter` once a second factor is due: the half-logged-in state,
-    /// and what the client must do next.
+    /// `tf_enter` for a login whose second factor is known to be due (an
+    /// automatic login after confirmation or a reset).
     pub(crate) async fn tf_start(
         &self,
         session: &mut SessionState,
@@ -113,77 +114,50 @@ impl Portcullis {
         remember: bool,
         client: &portcullis_core::flows::ClientInfo,
     ) -> Answer {
-        let s = self.security();
-        session.tf_clean();
-        if remember {
-            session.set(keys::TF_REMEMBER, json!(true));
-        }
-        session.set(keys::TF_USER_ID, json!(user.fs_uniquifier));
-        // Names this half-login's code budget in the shared attempt store.
-        session.set(
-            keys::TF_NONCE,
-            json!(portcullis_core::store::new_uniquifier()),
-        );
-        let methods = s.tf_setup_methods(user);
-        match methods.len() {
-            0 => {
-                session.set(keys::TF_STATE, json!("setup_from_login"));
-                Ok(self.answer(
-                    session,
-                    false,
-                    json!({"tf_required": true, "tf_state": "setup_from_login"}),
-                ))
-            }
-            1 => self.tf_login_ready(session, user, client).await,
-            _ => {
-                session.set(keys::TF_SELECT, json!(true));
-                Ok(self.answer(
-                    session,
-                    false,
-                    json!({"tf_required": true, "tf_select": true, "tf_setup_methods": methods}),
-                ))
+        match self
+            .security()
+            .start_second_factor(user, remember, client)
+            .await
+        {
+            Ok(pending) => Ok(self.tf_pending(session, &pending)),
+            Err(e) => {
+                session.tf_clean();
+                self.flow_error(e)
             }
         }
     }
 
-    /// The code plugin's `tf_login` for a user with a method: state
-    /// `ready`, and the code sent for email and SMS.
-    async fn tf_login_ready(
-        &self,
-        session: &mut SessionState,
-        user: &User,
-        client: &portcullis_core::flows::ClientInfo,
-    ) -> Answer {
-        let method = user.tf_primary_method.clone().unwrap_or_default();
-        session.set(keys::TF_STATE, json!("ready"));
-        if matches!(method.as_str(), "email" | "mail" | "sms") {
-            if let Err(e) = self.security().guard_send(Some(&user.email), client).await {
-                session.tf_clean();
-                return self.flow_error(e);
-            }
-            let secret = user
-                .tf_totp_secret
-                .as_ref()
-                .map(|s| s.expose().to_owned())
-                .unwrap_or_default();
-            if let Err(e) = self
-                .security()
-                .tf_send_code(user, &method, &secret, user.tf_phone_number.as_deref())
-                .await
-            {
-                tracing::error!(error = %e, "could not send a two-factor code");
+    /// A half-login kept in the session under Flask-Security's keys, and
+    /// what the client must do next.
+    fn tf_pending(&self, session: &mut SessionState, p: &PendingLogin) -> HttpResponse {
+        session.set_pending(p);
+        match p.state {
+            PendingState::SetupFromLogin => self.answer(
+                session,
+                false,
+                json!({"tf_required": true, "tf_state": "setup_from_login"}),
+            ),
+            PendingState::Select => self.answer(
+                session,
+                false,
+                json!({"tf_required": true, "tf_select": true, "tf_setup_methods": p.setup_methods}),
+            ),
+            PendingState::Ready if p.delivery == CodeDelivery::Failed => {
                 let msg = self
                     .security()
                     .messages()
                     .render(&MessageKey::FailedToSendCode.into());
-                return Ok(HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &msg));
+                HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &msg)
+            }
+            PendingState::Ready => {
+                let method = p.method.as_deref().unwrap_or_default();
+                self.answer(
+                    session,
+                    false,
+                    json!({"tf_required": true, "tf_state": "ready", "tf_primary_method": method, "tf_method": method}),
+                )
             }
         }
-        Ok(self.answer(
-            session,
-            false,
-            json!({"tf_required": true, "tf_state": "ready", "tf_primary_method": method, "tf_method": method}),
-        ))
     }
 
     /// A completed login: the session, the validity cookie when asked for,
@@ -360,8 +334,26 @@ impl Portcullis {
                         self.form_errors(&FormErrors::field("which", MessageKey::NotAValidChoice))
                     );
                 }
-                session.remove(keys::TF_SELECT);
-                self.tf_login_ready(session, &user, req.client).await
+                match s.second_factor_ready(&user, req.client).await {
+                    Ok((method, delivery)) => {
+                        let pending = PendingLogin {
+                            user: user.fs_uniquifier.clone(),
+                            remember: session.get_bool(keys::TF_REMEMBER),
+                            nonce: session
+                                .get_str(keys::TF_NONCE)
+                                .map_or_else(portcullis_core::store::new_uniquifier, str::to_owned),
+                            state: PendingState::Ready,
+                            method: Some(method),
+                            setup_methods: Vec::new(),
+                            delivery,
+                        };
+                        Ok(self.tf_pending(session, &pending))
+                    }
+                    Err(e) => {
+                        session.tf_clean();
+                        self.flow_error(e)
+                    }
+                }
             }
             Endpoint::TfRescue => {
                 let Some(user) = self.tf_user(session, &["ready"]).await? else {

@@ -165,6 +165,27 @@ impl SessionState {
         self.renew = true;
     }
 
+    /// Keeps a half-login (core's [`PendingLogin`]) under Flask-Security's
+    /// keys, in place of any other: `tf_user_id`, `tf_state`
+    /// (`setup_from_login` or `ready`) or `tf_select`, `tf_remember_login`,
+    /// and Portcullis' `tf_nonce`.
+    ///
+    /// [`PendingLogin`]: portcullis_core::flows::PendingLogin
+    pub fn set_pending(&mut self, p: &portcullis_core::flows::PendingLogin) {
+        use portcullis_core::flows::PendingState;
+        self.tf_clean();
+        if p.remember {
+            self.set(keys::TF_REMEMBER, json!(true));
+        }
+        self.set(keys::TF_USER_ID, json!(p.user));
+        self.set(keys::TF_NONCE, json!(p.nonce));
+        match p.state {
+            PendingState::SetupFromLogin => self.set(keys::TF_STATE, json!("setup_from_login")),
+            PendingState::Ready => self.set(keys::TF_STATE, json!("ready")),
+            PendingState::Select => self.set(keys::TF_SELECT, json!(true)),
+        }
+    }
+
     /// Forgets any two-factor login in progress (`tf_clean_session`).
     pub fn tf_clean(&mut self) {
         for k in keys::TF_ALL {
