@@ -15,6 +15,31 @@ use crate::respond::{HttpResponse, with_query};
 use crate::session::{SessionState, keys};
 use crate::{HttpRequest, MAX_BODY, Portcullis};
 
+type Answer = portcullis_core::Result<HttpResponse>;
+
+/// A request to an endpoint once admitted: what every endpoint family
+/// gets instead of a long argument list.
+pub(crate) struct Call<'r, 'a> {
+    /// Which endpoint.
+    pub(crate) endpoint: Endpoint,
+    /// The token in the path, for the links that carry one.
+    pub(crate) token: Option<&'r str>,
+    /// The request.
+    pub(crate) req: &'r HttpRequest<'a>,
+    /// The body's fields (empty for a GET).
+    pub(crate) form: FormData,
+    /// Who is asking, if anyone.
+    pub(crate) auth: Option<RequestAuth>,
+    /// Whether it is a POST.
+    pub(crate) post: bool,
+}
+
+/// The answer of a family to an endpoint that is not its own (dispatch
+/// never sends one).
+fn not_this_family() -> HttpResponse {
+    HttpResponse::error(StatusCode::NOT_FOUND, "Not Found")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     Login,
@@ -196,7 +221,46 @@ impl Portcullis {
         token: Option<&str>,
         req: &HttpRequest<'_>,
         session: &mut SessionState,
-    ) -> portcullis_core::Result<HttpResponse> {
+    ) -> Answer {
+        let call = match self.admit(endpoint, token, req, session).await? {
+            Ok(call) => call,
+            Err(refused) => return Ok(*refused),
+        };
+        match endpoint {
+            Endpoint::Login | Endpoint::Logout => self.login_endpoints(call, session).await,
+            Endpoint::Register
+            | Endpoint::Confirm
+            | Endpoint::Reset
+            | Endpoint::RecoverUsername => self.account_endpoints(call, session).await,
+            Endpoint::ConfirmToken
+            | Endpoint::ResetToken
+            | Endpoint::Unlock
+            | Endpoint::ChangeEmailToken => self.links_endpoints(call, session).await,
+            Endpoint::Change
+            | Endpoint::ChangeEmail
+            | Endpoint::ChangeUsername
+            | Endpoint::Verify => self.change_endpoints(call, session).await,
+            Endpoint::UserSessions => match call.auth {
+                Some(a) => self.user_sessions(req, session, &call.form, a).await,
+                None => Ok(self.unauthenticated(self.api_mechanisms())),
+            },
+            e => {
+                self.mfa(e, token, req, session, &call.form, call.auth)
+                    .await
+            }
+        }
+    }
+
+    /// Admits a request to an endpoint as Flask-Security's decorators do:
+    /// the method, the body, who is asking, `auth_required`, CSRF and
+    /// `anonymous_user_required`; the parsed [`Call`], or the refusal.
+    async fn admit<'r, 'a>(
+        &self,
+        endpoint: Endpoint,
+        token: Option<&'r str>,
+        req: &'r HttpRequest<'a>,
+        session: &mut SessionState,
+    ) -> portcullis_core::Result<Result<Call<'r, 'a>, Box<HttpResponse>>> {
         let c = self.security().config();
         let post = req.method == Method::POST;
         let allowed_methods: &[Method] = match endpoint {
@@ -216,31 +280,31 @@ impl Portcullis {
                 .iter()
                 .any(|m| m.eq_ignore_ascii_case(req.method.as_str()));
         if !allowed_methods.contains(req.method) || !logout_ok {
-            return Ok(HttpResponse::error(
+            return Ok(Err(Box::new(HttpResponse::error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Method not allowed",
-            ));
+            ))));
         }
         if req.body.len() > MAX_BODY {
-            return Ok(HttpResponse::error(
+            return Ok(Err(Box::new(HttpResponse::error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The request body is too large.",
-            ));
+            ))));
         }
         let form = if post {
             match FormData::parse(req.body, req.is_json()) {
                 Ok(f) => f,
                 Err(BodyError::MalformedJson) => {
-                    return Ok(HttpResponse::error(
+                    return Ok(Err(Box::new(HttpResponse::error(
                         StatusCode::BAD_REQUEST,
                         "The request body is not a JSON object.",
-                    ));
+                    ))));
                 }
                 Err(BodyError::MalformedForm) => {
-                    return Ok(HttpResponse::error(
+                    return Ok(Err(Box::new(HttpResponse::error(
                         StatusCode::BAD_REQUEST,
                         "The form data is not valid.",
-                    ));
+                    ))));
                 }
             }
         } else {
@@ -263,13 +327,13 @@ impl Portcullis {
                 | Endpoint::UserSessions
         );
         if needs_auth && auth.is_none() {
-            return Ok(self.unauthenticated(api));
+            return Ok(Err(Box::new(self.unauthenticated(api))));
         }
         if post
             && endpoint != Endpoint::Logout
             && let Err(r) = self.check_csrf(req, &form, session, auth.as_ref())
         {
-            return Ok(*r);
+            return Ok(Err(r));
         }
         // Flask-Security's `anonymous_user_required`: on these posts, and on
         // every request to the second-factor rescue and the magic link.
@@ -293,10 +357,34 @@ impl Portcullis {
                 .security()
                 .messages()
                 .render(&portcullis_core::MessageKey::AnonymousUserRequired.into());
-            return Ok(HttpResponse::error(StatusCode::BAD_REQUEST, &msg));
+            return Ok(Err(Box::new(HttpResponse::error(
+                StatusCode::BAD_REQUEST,
+                &msg,
+            ))));
         }
-        let client = req.client;
+        Ok(Ok(Call {
+            endpoint,
+            token,
+            req,
+            form,
+            auth,
+            post,
+        }))
+    }
+
+    /// `/login` and `/logout`.
+    async fn login_endpoints(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            endpoint,
+            post,
+            req,
+            form,
+            auth,
+            ..
+        } = call;
         let s = self.security();
+        let c = s.config();
+        let client = req.client;
         let mut errors = FormErrors::new();
         match (endpoint, post) {
             (Endpoint::Login, false) => {
@@ -340,6 +428,23 @@ impl Portcullis {
                     None => r,
                 })
             }
+            _ => Ok(not_this_family()),
+        }
+    }
+
+    /// `/register`, and the requests that mail a link or a name: `/confirm`, `/reset`, `/recover-username`.
+    async fn account_endpoints(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            endpoint,
+            post,
+            req,
+            form,
+            ..
+        } = call;
+        let s = self.security();
+        let client = req.client;
+        let mut errors = FormErrors::new();
+        match (endpoint, post) {
             (Endpoint::Register, false)
             | (Endpoint::Confirm, false)
             | (Endpoint::Reset, false)
@@ -382,6 +487,25 @@ impl Portcullis {
                     Err(e) => self.flow_error(e),
                 }
             }
+            _ => Ok(not_this_family()),
+        }
+    }
+
+    /// The links that arrive by mail: `/confirm/<token>`, `/reset/<token>`, `/unlock/<token>`, `/change-email/<token>`.
+    async fn links_endpoints(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            endpoint,
+            post,
+            token,
+            req,
+            form,
+            ..
+        } = call;
+        let s = self.security();
+        let c = s.config();
+        let client = req.client;
+        let mut errors = FormErrors::new();
+        match (endpoint, post) {
             (Endpoint::ConfirmToken, _) => {
                 let token = token.unwrap_or_default();
                 match s.confirm_email(token, client).await {
@@ -406,10 +530,6 @@ impl Portcullis {
                         .link_error(e, c.confirm_error_view.as_deref().unwrap_or(&c.confirm_url)),
                 }
             }
-            (Endpoint::UserSessions, _) => match auth {
-                Some(a) => self.user_sessions(req, session, &form, a).await,
-                None => Ok(self.unauthenticated(api)),
-            },
             (Endpoint::Unlock, _) => match s.unlock_with_token(token.unwrap_or_default()).await {
                 Ok(user) => {
                     let msg = s
@@ -457,6 +577,45 @@ impl Portcullis {
                     Err(e) => self.flow_error(e),
                 }
             }
+            (Endpoint::ChangeEmailToken, _) => {
+                match s.finish_change_email(token.unwrap_or_default()).await {
+                    Ok(done) => {
+                        let msg = s
+                            .messages()
+                            .render(&portcullis_core::MessageKey::ChangeEmailConfirmed.into());
+                        let target = c
+                            .post_change_email_view
+                            .clone()
+                            .unwrap_or_else(|| c.post_login_view.clone());
+                        Ok(self.link_redirect(&target, "success", &msg, Some(&done.user)))
+                    }
+                    Err(e) => self.link_error(
+                        e,
+                        c.change_email_error_view
+                            .as_deref()
+                            .unwrap_or(&c.change_email_url),
+                    ),
+                }
+            }
+            _ => Ok(not_this_family()),
+        }
+    }
+
+    /// Changes by a signed-in user: `/change`, `/change-email`, `/change-username`, `/verify`.
+    async fn change_endpoints(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            endpoint,
+            post,
+            req,
+            form,
+            auth,
+            ..
+        } = call;
+        let s = self.security();
+        let client = req.client;
+        let api = self.api_mechanisms();
+        let mut errors = FormErrors::new();
+        match (endpoint, post) {
             (Endpoint::Change, false) => {
                 let user = auth.as_ref().map(|a| &a.user);
                 Ok(self.ok(
@@ -515,26 +674,6 @@ impl Portcullis {
                     Err(e) => self.flow_error(e),
                 }
             }
-            (Endpoint::ChangeEmailToken, _) => {
-                match s.finish_change_email(token.unwrap_or_default()).await {
-                    Ok(done) => {
-                        let msg = s
-                            .messages()
-                            .render(&portcullis_core::MessageKey::ChangeEmailConfirmed.into());
-                        let target = c
-                            .post_change_email_view
-                            .clone()
-                            .unwrap_or_else(|| c.post_login_view.clone());
-                        Ok(self.link_redirect(&target, "success", &msg, Some(&done.user)))
-                    }
-                    Err(e) => self.link_error(
-                        e,
-                        c.change_email_error_view
-                            .as_deref()
-                            .unwrap_or(&c.change_email_url),
-                    ),
-                }
-            }
             (Endpoint::Verify, false) => {
                 let user = auth.as_ref().map(|a| &a.user);
                 Ok(self.ok(session, user, true, json!({"has_webauthn_verify_credential": false, "oauth_enabled": false, "oauth_providers": []})))
@@ -552,7 +691,7 @@ impl Portcullis {
                     Err(e) => self.flow_error(e),
                 }
             }
-            (e, _) => self.mfa(e, token, req, session, &form, auth).await,
+            _ => Ok(not_this_family()),
         }
     }
 
