@@ -31,30 +31,11 @@ impl Guard {
     pub fn auth_required() -> Self {
         Self::new(Rule::authenticated())
     }
+}
 
-    /// [`Rule::roles_required`].
-    pub fn roles_required<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Self {
-        Self::new(Rule::roles_required(roles))
-    }
-
-    /// [`Rule::roles_accepted`].
-    pub fn roles_accepted<I: IntoIterator<Item = S>, S: Into<String>>(roles: I) -> Self {
-        Self::new(Rule::roles_accepted(roles))
-    }
-
-    /// [`Rule::permissions_required`].
-    pub fn permissions_required<I: IntoIterator<Item = S>, S: Into<String>>(p: I) -> Self {
-        Self::new(Rule::permissions_required(p))
-    }
-
-    /// [`Rule::permissions_accepted`].
-    pub fn permissions_accepted<I: IntoIterator<Item = S>, S: Into<String>>(p: I) -> Self {
-        Self::new(Rule::permissions_accepted(p))
-    }
-
-    /// [`Rule::anonymous`].
-    pub fn anonymous_required() -> Self {
-        Self::new(Rule::anonymous())
+impl From<Rule> for Guard {
+    fn from(rule: Rule) -> Self {
+        Self::new(rule)
     }
 }
 

@@ -11,7 +11,8 @@ use axum::routing::get;
 use chrono::TimeDelta;
 use http::{Request, StatusCode};
 use portcullis_axum::{
-    Anonymous, Authorized, Guard, Policy, PortcullisAxum, Rule, SessionOptions, TokioCpuPool,
+    Anonymous, Authorized, CurrentUser, Guard, Policy, PortcullisAxum, Rule, SessionOptions,
+    TokioCpuPool,
 };
 use portcullis_core::flows::{CpuPool, run_on};
 use portcullis_core::{ConfigLoader, NewRole, NewUser, RoleStore, Security, User, UserStore};
@@ -24,6 +25,10 @@ impl Policy for Admins {
     fn rule() -> Rule {
         Rule::roles_required(["admin"])
     }
+}
+
+async fn who(u: Option<CurrentUser>) -> String {
+    u.map_or_else(|| "anonymous".to_owned(), |u| u.user.email)
 }
 
 async fn setup() -> (Router, Security, User, User) {
@@ -80,19 +85,19 @@ async fn setup() -> (Router, Security, User, User) {
     let app = Router::new()
         .route(
             "/roles-accepted",
-            get(ok).route_layer(Guard::roles_accepted(["admin", "editor"])),
+            get(ok).route_layer(Guard::new(Rule::roles_accepted(["admin", "editor"]))),
         )
         .route(
             "/perms-accepted",
-            get(ok).route_layer(Guard::permissions_accepted(["edit", "nothing"])),
+            get(ok).route_layer(Guard::new(Rule::permissions_accepted(["edit", "nothing"]))),
         )
         .route(
             "/perms-required",
-            get(ok).route_layer(Guard::permissions_required(["edit", "write"])),
+            get(ok).route_layer(Guard::new(Rule::permissions_required(["edit", "write"]))),
         )
         .route(
             "/anon-layer",
-            get(ok).route_layer(Guard::anonymous_required()),
+            get(ok).route_layer(Guard::new(Rule::anonymous())),
         )
         .route("/anon", get(|_: Anonymous| async { "anon" }))
         .route(
@@ -105,6 +110,7 @@ async fn setup() -> (Router, Security, User, User) {
                 Rule::authenticated().fresh_within(TimeDelta::seconds(60)),
             )),
         )
+        .route("/maybe", get(who).post(who))
         .route(
             "/session-only",
             get(ok).route_layer(Guard::new(
@@ -198,4 +204,91 @@ async fn the_cpu_pool_caps_concurrent_jobs() {
         2,
         "at most the limit, and the limit is used"
     );
+}
+
+/// A logged-in session as a login leaves it, in `store`; its cookie.
+async fn session_for(store: &dyn portcullis_core::store::SessionStore, user: &User) -> String {
+    let id = portcullis_core::store::new_uniquifier();
+    store
+        .create_session(&portcullis_core::store::SessionRecord {
+            id: id.clone(),
+            data: [(
+                "portcullis".to_owned(),
+                serde_json::json!({"_user_id": user.fs_uniquifier, "_fresh": true}),
+            )]
+            .into_iter()
+            .collect(),
+            expires_at: chrono::Utc::now() + TimeDelta::hours(1),
+            user: Some(user.fs_uniquifier.clone()),
+        })
+        .await
+        .unwrap();
+    format!("session={id}")
+}
+
+#[tokio::test]
+async fn a_session_only_rule_lets_a_session_in_and_nothing_else() {
+    let (app, security, admin, _) = setup().await;
+    let store = security.store().clone();
+    let sessions = store
+        .session_store()
+        .expect("the memory store keeps sessions");
+    let cookie = session_for(sessions.as_ref(), &admin).await;
+    let get = |cookie: Option<&str>, token: Option<&str>| {
+        let mut req = Request::get("/session-only");
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        if let Some(t) = token {
+            req = req.header("Authentication-Token", t);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    let status = |req: Request<Body>| async { app.clone().oneshot(req).await.unwrap().status() };
+    assert_eq!(status(get(Some(&cookie), None)).await, StatusCode::OK);
+    let token = security.issue_auth_token(&admin, security.clock().unix_time());
+    assert_eq!(
+        status(get(None, Some(&token))).await,
+        StatusCode::UNAUTHORIZED,
+        "a token does not count where only the session does"
+    );
+    assert_eq!(
+        status(get(Some("session=forged"), None)).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn an_optional_user_is_refused_not_made_anonymous_without_csrf() {
+    let (app, security, admin, _) = setup().await;
+    let sessions = security.store().clone().session_store().unwrap();
+    let cookie = session_for(sessions.as_ref(), &admin).await;
+    let call = |method: &str, cookie: Option<&str>| {
+        let mut req = Request::builder().method(method).uri("/maybe");
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        let app = app.clone();
+        let req = req.body(Body::empty()).unwrap();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            (status, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    assert_eq!(
+        call("GET", Some(&cookie)).await,
+        (StatusCode::OK, "admin@example.com".to_owned())
+    );
+    assert_eq!(
+        call("POST", None).await,
+        (StatusCode::OK, "anonymous".to_owned())
+    );
+    // A forged cross-site POST rides the session cookie without the token.
+    let (status, body) = call("POST", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("CSRF"), "{body}");
 }

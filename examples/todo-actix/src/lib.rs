@@ -1,12 +1,10 @@
-//! The todo app on actix-web, as a library so tests can start it on any
-//! port: the same settings, stores and API as the axum example (`todo`),
-//! served through `portcullis-actix`.
+#![doc = include_str!("../README.md")]
 
 use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use portcullis_actix::{CurrentUser, PortcullisActix, Require};
+use portcullis_actix::{CurrentUser, PortcullisActix, Require, Rule};
 use portcullis_core::{Mailer, SmsSender};
 use serde_json::json;
 use todo::todos::{Change, Failure, NewTodo, Todos};
@@ -105,14 +103,14 @@ pub fn configure(todos: Todos) -> impl Fn(&mut web::ServiceConfig) + Clone + Sen
             .route("/api/me", web::get().to(me))
             .service(
                 web::resource("/api/admin")
-                    .wrap(Require::roles_required(["admin"]))
+                    .wrap(Require::new(Rule::roles_required(["admin"])))
                     .route(web::get().to(|| async {
                         HttpResponse::Ok().json(json!({"ok": true, "who": "admin"}))
                     })),
             )
             .service(
                 web::resource("/api/write")
-                    .wrap(Require::permissions_required(["admin-write"]))
+                    .wrap(Require::new(Rule::permissions_required(["admin-write"])))
                     .route(web::get().to(|| async {
                         HttpResponse::Ok().json(json!({"ok": true, "who": "writer"}))
                     })),

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use portcullis_axum::{CurrentUser, Guard, PortcullisAxum};
+use portcullis_axum::{CurrentUser, Guard, PortcullisAxum, Rule};
 use serde_json::{Value, json};
 
 use crate::Parts;
@@ -24,12 +24,12 @@ pub(crate) fn router(parts: Parts) -> Router {
         .route(
             "/api/admin",
             get(|| async { Json(json!({"ok": true, "who": "admin"})) })
-                .route_layer(Guard::roles_required(["admin"])),
+                .route_layer(Guard::new(Rule::roles_required(["admin"]))),
         )
         .route(
             "/api/write",
             get(|| async { Json(json!({"ok": true, "who": "writer"})) })
-                .route_layer(Guard::permissions_required(["admin-write"])),
+                .route_layer(Guard::new(Rule::permissions_required(["admin-write"]))),
         )
         .route("/api/todos", get(list).post(create))
         .route("/api/todos/{id}", patch(update).delete(remove))
