@@ -78,6 +78,14 @@ async fn lifecycle(backend: Backend) {
             .unwrap()
             .starts_with("/confirmed?success=")
     );
+    // The session the browser has before logging in (GET /login makes one
+    // for its CSRF token) ...
+    assert_eq!(browser.get(&srv, "/login").await.status, 200);
+    let before = browser
+        .cookies
+        .get("session")
+        .cloned()
+        .expect("a session for the CSRF token");
     // Login with the session, and ask for a token too.
     let r = browser
         .post(
@@ -88,6 +96,11 @@ async fn lifecycle(backend: Backend) {
         .await;
     assert_eq!(r.status, 200);
     assert!(browser.cookies.contains_key("session"), "a session cookie");
+    // ... is not the logged-in one (no session fixation), and is gone.
+    assert_ne!(browser.cookies["session"], before, "a new id at login");
+    let mut fixed = Client::default();
+    fixed.cookies.insert("session".into(), before);
+    assert_eq!(fixed.get(&srv, "/api/me").await.status, 401);
     assert!(
         browser.cookies.contains_key("XSRF-TOKEN"),
         "the CSRF cookie"
