@@ -1,6 +1,7 @@
 //! The load run: the todo example (release build) on 127.0.0.1, driven by
 //! wrk for token- and session-authenticated `GET /api/me`, the anonymous
-//! 401, `POST /login`, and token requests during a login storm.
+//! 401, `POST /login`, and token requests during a login storm; the same
+//! four rows for the actix-web build (`todo-actix`) in the same run.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -20,10 +21,11 @@ const PASSWORD: &str = "Admin-Passw0rd-123";
 
 struct Server(Child);
 
-/// The release todo example on `db`, once it accepts connections.
-fn start_server(root: &Path, db: &str) -> Result<Server> {
+/// The release build `bin` of the todo example on `db`, once it accepts
+/// connections.
+fn start_server(root: &Path, bin: &str, db: &str) -> Result<Server> {
     let server = Server(
-        Command::new(root.join("target/release/todo"))
+        Command::new(root.join("target/release").join(bin))
             .env("DATABASE_URL", db)
             .env("SECRET_KEY", SECRET)
             .env("SECURITY_PASSWORD_SALT", SALT)
@@ -34,7 +36,7 @@ fn start_server(root: &Path, db: &str) -> Result<Server> {
             .spawn()
             .map_err(|e| e.to_string())?,
     );
-    server.ready(ADDR, "the todo example", 20)
+    server.ready(ADDR, bin, 20)
 }
 
 const FS_ADDR: &str = "127.0.0.1:8098";
@@ -197,8 +199,17 @@ pub(crate) fn run() -> Result {
     }
     let root = root_dir();
     run_step(
-        "build the todo example and the CLI (release)",
-        cargo_cmd().args(["build", "--release", "-p", "todo", "-p", "portcullis-cli"]),
+        "build the todo example (axum and actix-web) and the CLI (release)",
+        cargo_cmd().args([
+            "build",
+            "--release",
+            "-p",
+            "todo",
+            "-p",
+            "todo-actix",
+            "-p",
+            "portcullis-cli",
+        ]),
     )?;
     let dir = root.join("target/load-run");
     let _ = std::fs::remove_dir_all(&dir);
@@ -256,7 +267,7 @@ pub(crate) fn run() -> Result {
         None => None,
     };
 
-    let server = start_server(&root, &db)?;
+    let server = start_server(&root, "todo", &db)?;
     let (token, session) = log_in(ADDR, &login_body)?;
     println!(
         "==> load run: todo example (release, SQLite), wrk on the same machine ({} cores)",
@@ -297,7 +308,7 @@ pub(crate) fn run() -> Result {
     drop(server);
     // The same two reads with every SQLite read handed to the blocking pool
     // (decision 0006): what the inline point reads are worth.
-    let server = start_server(&root, &format!("{db}?inline_point_reads=false"))?;
+    let server = start_server(&root, "todo", &format!("{db}?inline_point_reads=false"))?;
     let tb = wrk(
         ADDR,
         "token GET /api/me, blocking-pool reads",
@@ -316,6 +327,12 @@ pub(crate) fn run() -> Result {
         64,
         10,
     )?;
+    drop(server);
+    // The actix-web build: the same settings, store and four rows.
+    let server = start_server(&root, "todo-actix", &db)?;
+    let (token_a, session_a) = log_in(ADDR, &login_body)?;
+    println!("==> load run: todo-actix (release, SQLite), the same four rows");
+    let actix = measure(ADDR, &token_a, &session_a, &lua)?;
     drop(server);
     println!(
         "\ntargets: 25x Flask-Security on the cheap three, login at the argon2 limit of the cores, token p99 < 10 ms during a login storm"
@@ -358,6 +375,13 @@ pub(crate) fn run() -> Result {
     println!(
         "token p50/p99 {}/{}; during the storm p99 {}",
         ours[0].p50, ours[0].p99, under.p99
+    );
+    println!(
+        "actix-web / axum: token {:.2}, session {:.2}, anonymous {:.2}, login {:.2} (req/s ratios)",
+        actix[0].rps / ours[0].rps,
+        actix[1].rps / ours[1].rps,
+        actix[2].rps / ours[2].rps,
+        actix[3].rps / ours[3].rps
     );
     println!(
         "inline point reads: token {:.0} vs {:.0} req/s ({:+.0}%), session {:.0} vs {:.0} req/s ({:+.0}%)",
