@@ -2,7 +2,6 @@
 //! Portcullis and actix-web, from the same settings as `cargo run -p todo`.
 #![allow(clippy::print_stderr)]
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -17,14 +16,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = std::env::var("TODO_CONFIG")
-        .ok()
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p = PathBuf::from("todo.toml");
-            p.exists().then_some(p)
-        });
-    let settings = match todo::settings(config.as_deref(), std::env::vars().collect()) {
+    let settings = match todo::settings_from_env() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("todo-actix: {e}");

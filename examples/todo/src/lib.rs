@@ -181,6 +181,19 @@ fn text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
+/// The settings as both binaries read them: `TODO_CONFIG` (or
+/// `./todo.toml` when it exists), then the process environment.
+pub fn settings_from_env() -> Result<Settings, String> {
+    let config = std::env::var("TODO_CONFIG")
+        .ok()
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let p = std::path::PathBuf::from("todo.toml");
+            p.exists().then_some(p)
+        });
+    settings(config.as_deref(), std::env::vars().collect())
+}
+
 /// Reads `config` (a TOML file, if given) and then `vars` (the environment).
 pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Settings, String> {
     let mut loader = ConfigLoader::new().vars(DEFAULTS.iter().copied());

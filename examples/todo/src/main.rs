@@ -1,7 +1,6 @@
 //! `cargo run -p todo` — Flask-Security's TodoMVC tutorial app on Portcullis.
 #![allow(clippy::print_stderr)]
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: the request path allocates
@@ -21,14 +20,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = std::env::var("TODO_CONFIG")
-        .ok()
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p = PathBuf::from("todo.toml");
-            p.exists().then_some(p)
-        });
-    let settings = match todo::settings(config.as_deref(), std::env::vars().collect()) {
+    let settings = match todo::settings_from_env() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("todo: {e}");
