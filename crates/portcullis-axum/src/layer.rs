@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use portcullis_core::flows::ClientInfo;
 use portcullis_core::store::SessionStore;
-use portcullis_http::{HttpResponse, MAX_BODY, Portcullis, RequestContext, SessionOptions};
+use portcullis_http::{HttpResponse, Portcullis, RequestContext, SessionOptions};
 
 /// Portcullis for axum: [`PortcullisAxum::layer`] (or
 /// [`PortcullisAxum::wrap`]) puts its endpoints and sessions in front of
@@ -159,11 +159,9 @@ where
 /// A request to one of Portcullis' own endpoints.
 async fn endpoint(p: &Portcullis, ctx: &RequestContext, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return into_axum(HttpResponse::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The request body is too large.",
-        ));
+    let bytes = match p.read_body(body.into_data_stream()).await {
+        Ok(bytes) => bytes,
+        Err(refused) => return into_axum(refused.response()),
     };
     match p
         .endpoint(ctx, &parts.method, &parts.uri, &parts.headers, &bytes)

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod auth;
+mod body;
 mod browser;
 mod cpu;
 pub mod csrf;
@@ -15,6 +16,7 @@ mod user_sessions;
 mod web;
 
 pub use self::auth::{Mechanism, RequestAuth};
+pub use self::body::{BODY_TIMEOUT, BodyRefused, read_body};
 pub use self::cpu::{QUEUE_PER_SLOT, TokioCpuPool};
 pub use self::csrf::{Csrf, CsrfFailure};
 pub use self::html::{PAGES, Pages};
@@ -139,6 +141,8 @@ struct Inner {
     sessions: Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>>,
     /// The session cookie.
     session_options: SessionOptions,
+    /// How long a client has to send an endpoint's request body.
+    body_timeout: std::time::Duration,
 }
 
 impl Portcullis {
@@ -159,6 +163,7 @@ impl Portcullis {
                 api,
                 sessions: None,
                 session_options: SessionOptions::default(),
+                body_timeout: BODY_TIMEOUT,
             }),
         })
     }
@@ -177,6 +182,24 @@ impl Portcullis {
             i.sessions = Some(store);
             i.session_options = options;
         }))
+    }
+
+    /// How long a client has to send the body of a request to one of
+    /// Portcullis' endpoints (default [`BODY_TIMEOUT`], 30 s); then it
+    /// gets 408 and the connection is closed.
+    pub fn with_body_timeout(self, timeout: std::time::Duration) -> Self {
+        self.rebuild(|i| i.body_timeout = timeout)
+    }
+
+    /// An endpoint's request body from the framework's stream of chunks:
+    /// at most [`MAX_BODY`] bytes, within the body timeout. On refusal,
+    /// answer [`BodyRefused::response`] and close the connection.
+    pub async fn read_body<S, B, E>(&self, chunks: S) -> std::result::Result<Vec<u8>, BodyRefused>
+    where
+        S: futures_core::Stream<Item = std::result::Result<B, E>>,
+        B: AsRef<[u8]>,
+    {
+        read_body(chunks, MAX_BODY, self.inner.body_timeout).await
     }
 
     /// The session cookie settings.
@@ -208,6 +231,7 @@ impl Portcullis {
                 api: shared.api.clone(),
                 sessions: shared.sessions.clone(),
                 session_options: shared.session_options.clone(),
+                body_timeout: shared.body_timeout,
             },
         };
         change(&mut inner);

@@ -129,8 +129,7 @@ pub fn serve(
     parts: Parts,
     settings: &Settings,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let auth = PortcullisActix::from_portcullis(parts.portcullis)
-        .body_timeout(settings.serve.body_read_timeout);
+    let auth = PortcullisActix::from_portcullis(parts.portcullis);
     let routes = configure(parts.todos);
     let limits = settings.serve.clone();
     let server = HttpServer::new(move || {

@@ -444,7 +444,8 @@ pub async fn parts(
         .map_err(|e| e.to_string())?;
     let portcullis = Portcullis::new(security)
         .and_then(|p| p.with_sessions(sessions, settings.session.clone()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_body_timeout(settings.serve.body_read_timeout);
     // Expired sessions leave the database every ten minutes.
     portcullis.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
     Ok(Parts { portcullis, todos })
