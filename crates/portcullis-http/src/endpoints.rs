@@ -244,10 +244,7 @@ impl Portcullis {
                 Some(a) => self.user_sessions(req, session, &call.form, a).await,
                 None => Ok(self.unauthenticated(self.api_mechanisms())),
             },
-            e => {
-                self.mfa(e, token, req, session, &call.form, call.auth)
-                    .await
-            }
+            _ => self.mfa(call, session).await,
         }
     }
 

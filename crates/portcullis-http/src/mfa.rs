@@ -14,7 +14,7 @@ use portcullis_core::{FlowError, FormErrors, Message, MessageKey, SecretString, 
 use serde_json::{Map, Value, json};
 
 use crate::auth::RequestAuth;
-use crate::endpoints::Endpoint;
+use crate::endpoints::{Call, Endpoint};
 use crate::input::FormData;
 use crate::respond::{HttpResponse, with_query};
 use crate::session::{SessionState, keys};
@@ -195,242 +195,275 @@ impl Portcullis {
         )
     }
 
-    /// Two-factor, recovery codes and unified sign-in.
-    pub(crate) async fn mfa(
-        &self,
-        endpoint: Endpoint,
-        token: Option<&str>,
-        req: &HttpRequest<'_>,
-        session: &mut SessionState,
-        form: &FormData,
-        auth: Option<RequestAuth>,
-    ) -> Answer {
-        let post = req.method == http::Method::POST;
+    /// Two-factor, recovery codes and unified sign-in: one function each.
+    pub(crate) async fn mfa(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        match call.endpoint {
+            Endpoint::TfSetup => self.tf_setup(call, session).await,
+            Endpoint::TfSetupToken => self.tf_setup_token(call, session).await,
+            Endpoint::TfValidate => {
+                self.tf_validate(call.req, session, &call.form, call.auth)
+                    .await
+            }
+            Endpoint::TfSelect => self.tf_select(call, session).await,
+            Endpoint::TfRescue => self.tf_rescue(call, session).await,
+            Endpoint::MfRecoveryCodes => self.mf_recovery_codes(call, session).await,
+            Endpoint::MfRecovery => self.mf_recovery(call, session).await,
+            _ => self.unified(call, session).await,
+        }
+    }
+
+    /// `/tf-setup`: the methods (GET), or a method to set up (POST).
+    async fn tf_setup(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            form, auth, post, ..
+        } = call;
         let s = self.security();
         let c = s.config();
         let mut errors = FormErrors::new();
-        match endpoint {
-            Endpoint::TfSetup => {
-                let user = match &auth {
-                    Some(a) => {
-                        if let Err(r) = self.require_fresh(a, session, None) {
-                            return Ok(*r);
-                        }
-                        a.user.clone()
-                    }
-                    None => match self
-                        .tf_user(session, &["setup_from_login", "validating_profile"])
-                        .await?
-                    {
-                        Some(u) => u,
-                        None => return Ok(self.tf_illegal(session)),
-                    },
-                };
-                if !post {
-                    return Ok(self.answer(
-                        session,
-                        false,
-                        json!({"tf_required": c.two_factor_required, "tf_primary_method": user.tf_primary_method,
-                               "tf_method": user.tf_primary_method, "tf_phone_number": user.tf_phone_number,
-                               "tf_available_methods": s.tf_available_methods(&user)}),
-                    ));
-                }
-                let setup = form.string("setup", &mut errors);
-                let phone = form.string("phone", &mut errors);
-                if !errors.is_empty() {
-                    return Ok(self.form_errors(&errors));
-                }
-                match s
-                    .tf_start_setup(&user, setup.as_deref(), phone.as_deref())
-                    .await
-                {
-                    Ok(TfSetupStarted::Disabled(_)) => {
-                        session.tf_clean();
-                        Ok(self.answer(session, true, json!({})))
-                    }
-                    Ok(TfSetupStarted::Pending {
-                        factor,
-                        authenticator,
-                    }) => {
-                        session.set(keys::TF_TOTP_SECRET, json!(factor.totp_secret.expose()));
-                        session.set(keys::TF_PRIMARY_METHOD, json!(factor.method));
-                        session.set(keys::TF_STATE, json!("validating_profile"));
-                        match &factor.phone {
-                            Some(p) => session.set(keys::TF_PHONE, json!(p)),
-                            None => session.remove(keys::TF_PHONE),
-                        }
-                        let state_token = auth.is_some().then(|| s.tf_setup_token(&factor));
-                        let mut extra = json!({"tf_state": "validating_profile", "tf_primary_method": factor.method,
-                                               "tf_method": factor.method, "tf_state_token": state_token});
-                        if let Some(a) = authenticator {
-                            extra["tf_authr_key"] = json!(a.key);
-                            extra["tf_authr_b32key"] = json!(a.b32key);
-                            extra["tf_authr_username"] = json!(a.username);
-                            extra["tf_authr_issuer"] = json!(a.issuer);
-                            extra["tf_authr_uri"] = json!(a.uri);
-                        }
-                        Ok(self.answer(session, false, extra))
-                    }
-                    Err(e) => self.flow_error(e),
-                }
-            }
-            Endpoint::TfSetupToken => {
-                let Some(a) = auth else {
-                    return Ok(self.unauthenticated(self.api_mechanisms()));
-                };
-                let factor = match s.tf_read_setup_token(token.unwrap_or_default()) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        session.tf_clean();
-                        return Ok(self.form_errors(&e));
-                    }
-                };
-                let code = form.code("code", &mut errors);
-                if !errors.is_empty() {
-                    return Ok(self.form_errors(&errors));
-                }
-                match s
-                    .tf_finish_setup(&a.user, &factor, code.as_deref(), false)
-                    .await
-                {
-                    Ok(u) => {
-                        session.tf_clean();
-                        Ok(self.answer(
-                            session,
-                            false,
-                            json!({"tf_method": factor.method, "tf_primary_method": factor.method, "tf_phone": u.tf_phone_number}),
-                        ))
-                    }
-                    Err(e) => self.flow_error(e),
-                }
-            }
-            Endpoint::TfValidate => self.tf_validate(req, session, form, auth).await,
-            Endpoint::TfSelect => {
-                if session.values().get(keys::TF_SELECT).is_none() {
-                    return Ok(self.tf_illegal(session));
-                }
-                let uid = session.get_str(keys::TF_USER_ID).map(str::to_owned);
-                let user = match uid {
-                    Some(u) => s.store().find_user_by_uniquifier(&u).await?,
-                    None => None,
-                };
-                let Some(user) = user else {
-                    return Ok(self.tf_illegal(session));
-                };
-                let methods = s.tf_setup_methods(&user);
-                if !post {
-                    return Ok(self.answer(
-                        session,
-                        false,
-                        json!({"tf_select": true, "tf_setup_methods": methods}),
-                    ));
-                }
-                let which = form.string("which", &mut errors);
-                if !errors.is_empty() {
-                    return Ok(self.form_errors(&errors));
-                }
-                if !which.as_ref().is_some_and(|w| methods.contains(w)) {
-                    return Ok(
-                        self.form_errors(&FormErrors::field("which", MessageKey::NotAValidChoice))
-                    );
-                }
-                match s.second_factor_ready(&user, req.client).await {
-                    Ok((method, delivery)) => {
-                        let pending = PendingLogin {
-                            user: user.fs_uniquifier.clone(),
-                            remember: session.get_bool(keys::TF_REMEMBER),
-                            nonce: session
-                                .get_str(keys::TF_NONCE)
-                                .map_or_else(portcullis_core::store::new_uniquifier, str::to_owned),
-                            state: PendingState::Ready,
-                            method: Some(method),
-                            setup_methods: Vec::new(),
-                            delivery,
-                        };
-                        Ok(self.tf_pending(session, &pending))
-                    }
-                    Err(e) => {
-                        session.tf_clean();
-                        self.flow_error(e)
-                    }
-                }
-            }
-            Endpoint::TfRescue => {
-                let Some(user) = self.tf_user(session, &["ready"]).await? else {
-                    return Ok(self.tf_illegal(session));
-                };
-                let options: Map<String, Value> = s
-                    .tf_rescue_options(&user)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), json!(v)))
-                    .collect();
-                if post {
-                    let help = form.string("help_setup", &mut errors);
-                    if !errors.is_empty() {
-                        return Ok(self.form_errors(&errors));
-                    }
-                    match s.tf_rescue(&user, help.as_deref(), req.client).await {
-                        Ok(TfRescue::UseRecoveryCode) => {
-                            return Ok(HttpResponse::redirect(
-                                &s.path(&c.multi_factor_recovery_url),
-                            ));
-                        }
-                        Ok(_) => {}
-                        Err(e) => return self.flow_error(e),
-                    }
-                }
-                Ok(self.answer(session, false, json!({"recovery_options": options})))
-            }
-            Endpoint::MfRecoveryCodes => {
-                let Some(a) = auth else {
-                    return Ok(self.unauthenticated(self.api_mechanisms()));
-                };
-                if let Err(r) = self.require_fresh(&a, session, None) {
+        let user = match &auth {
+            Some(a) => {
+                if let Err(r) = self.require_fresh(a, session, None) {
                     return Ok(*r);
                 }
-                let codes = if post {
-                    s.mf_generate_recovery_codes(&a.user).await?
-                } else {
-                    s.mf_recovery_codes(&a.user)
+                a.user.clone()
+            }
+            None => match self
+                .tf_user(session, &["setup_from_login", "validating_profile"])
+                .await?
+            {
+                Some(u) => u,
+                None => return Ok(self.tf_illegal(session)),
+            },
+        };
+        if !post {
+            return Ok(self.answer(
+                session,
+                false,
+                json!({"tf_required": c.two_factor_required, "tf_primary_method": user.tf_primary_method,
+                       "tf_method": user.tf_primary_method, "tf_phone_number": user.tf_phone_number,
+                       "tf_available_methods": s.tf_available_methods(&user)}),
+            ));
+        }
+        let setup = form.string("setup", &mut errors);
+        let phone = form.string("phone", &mut errors);
+        if !errors.is_empty() {
+            return Ok(self.form_errors(&errors));
+        }
+        match s
+            .tf_start_setup(&user, setup.as_deref(), phone.as_deref())
+            .await
+        {
+            Ok(TfSetupStarted::Disabled(_)) => {
+                session.tf_clean();
+                Ok(self.answer(session, true, json!({})))
+            }
+            Ok(TfSetupStarted::Pending {
+                factor,
+                authenticator,
+            }) => {
+                session.set(keys::TF_TOTP_SECRET, json!(factor.totp_secret.expose()));
+                session.set(keys::TF_PRIMARY_METHOD, json!(factor.method));
+                session.set(keys::TF_STATE, json!("validating_profile"));
+                match &factor.phone {
+                    Some(p) => session.set(keys::TF_PHONE, json!(p)),
+                    None => session.remove(keys::TF_PHONE),
+                }
+                let state_token = auth.is_some().then(|| s.tf_setup_token(&factor));
+                let mut extra = json!({"tf_state": "validating_profile", "tf_primary_method": factor.method,
+                                       "tf_method": factor.method, "tf_state_token": state_token});
+                if let Some(a) = authenticator {
+                    extra["tf_authr_key"] = json!(a.key);
+                    extra["tf_authr_b32key"] = json!(a.b32key);
+                    extra["tf_authr_username"] = json!(a.username);
+                    extra["tf_authr_issuer"] = json!(a.issuer);
+                    extra["tf_authr_uri"] = json!(a.uri);
+                }
+                Ok(self.answer(session, false, extra))
+            }
+            Err(e) => self.flow_error(e),
+        }
+    }
+
+    /// `/tf-setup/<token>`: a signed-in user's code finishes the setup.
+    async fn tf_setup_token(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            token, form, auth, ..
+        } = call;
+        let s = self.security();
+        let mut errors = FormErrors::new();
+        let Some(a) = auth else {
+            return Ok(self.unauthenticated(self.api_mechanisms()));
+        };
+        let factor = match s.tf_read_setup_token(token.unwrap_or_default()) {
+            Ok(f) => f,
+            Err(e) => {
+                session.tf_clean();
+                return Ok(self.form_errors(&e));
+            }
+        };
+        let code = form.code("code", &mut errors);
+        if !errors.is_empty() {
+            return Ok(self.form_errors(&errors));
+        }
+        match s
+            .tf_finish_setup(&a.user, &factor, code.as_deref(), false)
+            .await
+        {
+            Ok(u) => {
+                session.tf_clean();
+                Ok(self.answer(
+                    session,
+                    false,
+                    json!({"tf_method": factor.method, "tf_primary_method": factor.method, "tf_phone": u.tf_phone_number}),
+                ))
+            }
+            Err(e) => self.flow_error(e),
+        }
+    }
+
+    /// `/tf-select`: which of several second factors to use now.
+    async fn tf_select(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            req, form, post, ..
+        } = call;
+        let s = self.security();
+        let mut errors = FormErrors::new();
+        if session.values().get(keys::TF_SELECT).is_none() {
+            return Ok(self.tf_illegal(session));
+        }
+        let uid = session.get_str(keys::TF_USER_ID).map(str::to_owned);
+        let user = match uid {
+            Some(u) => s.store().find_user_by_uniquifier(&u).await?,
+            None => None,
+        };
+        let Some(user) = user else {
+            return Ok(self.tf_illegal(session));
+        };
+        let methods = s.tf_setup_methods(&user);
+        if !post {
+            return Ok(self.answer(
+                session,
+                false,
+                json!({"tf_select": true, "tf_setup_methods": methods}),
+            ));
+        }
+        let which = form.string("which", &mut errors);
+        if !errors.is_empty() {
+            return Ok(self.form_errors(&errors));
+        }
+        if !which.as_ref().is_some_and(|w| methods.contains(w)) {
+            return Ok(self.form_errors(&FormErrors::field("which", MessageKey::NotAValidChoice)));
+        }
+        match s.second_factor_ready(&user, req.client).await {
+            Ok((method, delivery)) => {
+                let pending = PendingLogin {
+                    user: user.fs_uniquifier.clone(),
+                    remember: session.get_bool(keys::TF_REMEMBER),
+                    nonce: session
+                        .get_str(keys::TF_NONCE)
+                        .map_or_else(portcullis_core::store::new_uniquifier, str::to_owned),
+                    state: PendingState::Ready,
+                    method: Some(method),
+                    setup_methods: Vec::new(),
+                    delivery,
                 };
-                Ok(self.answer(session, false, json!({"recovery_codes": codes})))
+                Ok(self.tf_pending(session, &pending))
             }
-            Endpoint::MfRecovery => {
-                let Some(user) = self.tf_user(session, &["ready"]).await? else {
-                    return Ok(self.tf_illegal(session));
-                };
-                if !post {
-                    return Ok(self.answer(session, false, json!({})));
-                }
-                let code = form.string("code", &mut errors);
-                if !errors.is_empty() {
-                    return Ok(self.form_errors(&errors));
-                }
-                if let Some(r) = self.half_login_budget(session).await? {
-                    return Ok(r);
-                }
-                match s.mf_use_recovery_code(&user, code.as_deref()).await {
-                    // No validity cookie after a recovery code, and never a token.
-                    Ok(()) => {
-                        let remember = session
-                            .values()
-                            .get(keys::TF_REMEMBER)
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false);
-                        session.tf_clean();
-                        let a = s
-                            .complete_login(user, Vec::new(), remember, req.client)
-                            .await?;
-                        session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
-                        Ok(self.answer(session, true, json!({})))
-                    }
-                    Err(e) => self.flow_error(e),
-                }
+            Err(e) => {
+                session.tf_clean();
+                self.flow_error(e)
             }
-            _ => {
-                self.unified(endpoint, token, req, session, form, auth)
-                    .await
+        }
+    }
+
+    /// `/tf-rescue`: help for a user without their second factor.
+    async fn tf_rescue(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            req, form, post, ..
+        } = call;
+        let s = self.security();
+        let c = s.config();
+        let mut errors = FormErrors::new();
+        let Some(user) = self.tf_user(session, &["ready"]).await? else {
+            return Ok(self.tf_illegal(session));
+        };
+        let options: Map<String, Value> = s
+            .tf_rescue_options(&user)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), json!(v)))
+            .collect();
+        if post {
+            let help = form.string("help_setup", &mut errors);
+            if !errors.is_empty() {
+                return Ok(self.form_errors(&errors));
             }
+            match s.tf_rescue(&user, help.as_deref(), req.client).await {
+                Ok(TfRescue::UseRecoveryCode) => {
+                    return Ok(HttpResponse::redirect(
+                        &s.path(&c.multi_factor_recovery_url),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => return self.flow_error(e),
+            }
+        }
+        Ok(self.answer(session, false, json!({"recovery_options": options})))
+    }
+
+    /// `/mf-recovery-codes`: show (GET) or make new (POST) recovery codes.
+    async fn mf_recovery_codes(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call { auth, post, .. } = call;
+        let s = self.security();
+        let Some(a) = auth else {
+            return Ok(self.unauthenticated(self.api_mechanisms()));
+        };
+        if let Err(r) = self.require_fresh(&a, session, None) {
+            return Ok(*r);
+        }
+        let codes = if post {
+            s.mf_generate_recovery_codes(&a.user).await?
+        } else {
+            s.mf_recovery_codes(&a.user)
+        };
+        Ok(self.answer(session, false, json!({"recovery_codes": codes})))
+    }
+
+    /// `/mf-recovery`: a recovery code instead of the second factor.
+    async fn mf_recovery(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            req, form, post, ..
+        } = call;
+        let s = self.security();
+        let mut errors = FormErrors::new();
+        let Some(user) = self.tf_user(session, &["ready"]).await? else {
+            return Ok(self.tf_illegal(session));
+        };
+        if !post {
+            return Ok(self.answer(session, false, json!({})));
+        }
+        let code = form.string("code", &mut errors);
+        if !errors.is_empty() {
+            return Ok(self.form_errors(&errors));
+        }
+        if let Some(r) = self.half_login_budget(session).await? {
+            return Ok(r);
+        }
+        match s.mf_use_recovery_code(&user, code.as_deref()).await {
+            // No validity cookie after a recovery code, and never a token.
+            Ok(()) => {
+                let remember = session
+                    .values()
+                    .get(keys::TF_REMEMBER)
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                session.tf_clean();
+                let a = s
+                    .complete_login(user, Vec::new(), remember, req.client)
+                    .await?;
+                session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
+                Ok(self.answer(session, true, json!({})))
+            }
+            Err(e) => self.flow_error(e),
         }
     }
 
@@ -562,16 +595,15 @@ impl Portcullis {
         self.form_errors(&FormErrors::form(MessageKey::TooManyCodeAttempts))
     }
 
-    async fn unified(
-        &self,
-        endpoint: Endpoint,
-        token: Option<&str>,
-        req: &HttpRequest<'_>,
-        session: &mut SessionState,
-        form: &FormData,
-        auth: Option<RequestAuth>,
-    ) -> Answer {
-        let post = req.method == http::Method::POST;
+    async fn unified(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
+        let Call {
+            endpoint,
+            req,
+            ref form,
+            ref auth,
+            post,
+            ..
+        } = call;
         let s = self.security();
         let c = s.config();
         let mut errors = FormErrors::new();
@@ -636,11 +668,10 @@ impl Portcullis {
             | Endpoint::UsVerifySendCode
             | Endpoint::UsSetup
             | Endpoint::UsSetupToken => {
-                let Some(a) = auth else {
+                let Some(a) = call.auth.clone() else {
                     return Ok(self.unauthenticated(self.api_mechanisms()));
                 };
-                self.us_authenticated(endpoint, token, req, session, form, a)
-                    .await
+                self.us_authenticated(call, session, a).await
             }
             Endpoint::UsVerifyLink => self.us_verify_link(req, session).await,
             _ => Ok(HttpResponse::error(StatusCode::NOT_FOUND, "Not found")),
@@ -649,14 +680,18 @@ impl Portcullis {
 
     async fn us_authenticated(
         &self,
-        endpoint: Endpoint,
-        token: Option<&str>,
-        req: &HttpRequest<'_>,
+        call: Call<'_, '_>,
         session: &mut SessionState,
-        form: &FormData,
         a: RequestAuth,
     ) -> Answer {
-        let post = req.method == http::Method::POST;
+        let Call {
+            endpoint,
+            token,
+            req,
+            ref form,
+            post,
+            ..
+        } = call;
         let s = self.security();
         let c = s.config();
         let mut errors = FormErrors::new();
