@@ -8,6 +8,8 @@ const ADAPTER: common::Adapter = common::Adapter::Axum;
 
 #[path = "suite/attacker.rs"]
 mod attacker;
+#[path = "suite/browser.rs"]
+mod browser;
 mod common;
 #[path = "suite/http.rs"]
 mod http;

@@ -221,9 +221,15 @@ impl Client {
         let fut = async {
             let mut stream = TcpStream::connect(srv.addr).await.unwrap();
             let mut req = format!(
-                "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\n",
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
                 srv.addr
             );
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+            {
+                req.push_str("Accept: application/json\r\n");
+            }
             if !self.cookies.is_empty() {
                 let c: Vec<String> = self
                     .cookies
