@@ -8,6 +8,10 @@ use portcullis_core::{Error, ErrorKind, Result};
 use redis::aio::ConnectionManager;
 use redis::{RedisError, Script};
 
+mod sessions;
+
+pub use self::sessions::RedisSessions;
+
 /// Counts in the window that ends at `e`, or starts a new one.
 const HIT: &str = r"
 local d = redis.call('HMGET', KEYS[1], 'v', 'e')

@@ -34,3 +34,20 @@ async fn a_server_that_is_down_is_unavailable() {
         Ok(_) => panic!("connected to nothing"),
     }
 }
+
+#[tokio::test]
+async fn session_store_contract() {
+    let Ok(url) = std::env::var(VAR) else {
+        eprintln!("SKIPPED: {VAR} is not set, so this test did not run against Redis");
+        return;
+    };
+    let prefix = format!(
+        "portcullis-test:{}:",
+        &portcullis_core::store::new_uniquifier()[..12]
+    );
+    let store = portcullis_redis::RedisSessions::open(&url)
+        .await
+        .expect("connect to Redis")
+        .with_prefix(prefix);
+    portcullis_testkit::suite::session_store_contract(&store).await;
+}

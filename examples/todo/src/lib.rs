@@ -18,7 +18,7 @@ use portcullis_mail::{
     ConsoleMailer, ConsoleSms, HibpChecker, SmtpConfig, SmtpMailer, Templates, TwilioSms,
 };
 use portcullis_mongodb::MongoStore;
-use portcullis_redis::RedisAttempts;
+use portcullis_redis::{RedisAttempts, RedisSessions};
 use portcullis_seaorm::{SeaOrmConfig, SeaOrmStore};
 use portcullis_sqlite::SqliteStore;
 use sea_orm::DatabaseConnection;
@@ -88,6 +88,12 @@ pub struct Settings {
     /// `ATTEMPTS_PREFIX`: the prefix of the attempt keys in Redis (default
     /// `portcullis:`), for apps sharing one server.
     pub attempts_prefix: Option<String>,
+    /// `SESSION_URL`: where web sessions live when not in the database
+    /// (`redis://…`, shared by every instance; `SESSION_PREFIX` for the
+    /// keys, default `portcullis:`).
+    pub session_url: Option<String>,
+    /// `SESSION_PREFIX`: the prefix of the session keys in Redis.
+    pub session_prefix: Option<String>,
     /// The session cookie: Flask's `SESSION_COOKIE_NAME`, `_SECURE`
     /// (default on in release builds), `_SAMESITE`, `_HTTPONLY`, and
     /// `PERMANENT_SESSION_LIFETIME` as an absolute lifetime.
@@ -206,6 +212,8 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "BASE_URL",
         "ATTEMPTS_URL",
         "ATTEMPTS_PREFIX",
+        "SESSION_URL",
+        "SESSION_PREFIX",
         "SESSION_COOKIE_NAME",
         "SESSION_COOKIE_SECURE",
         "SESSION_COOKIE_SAMESITE",
@@ -278,6 +286,8 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
             .collect(),
         attempts_url: get("ATTEMPTS_URL").filter(|u| !u.trim().is_empty()),
         attempts_prefix: get("ATTEMPTS_PREFIX"),
+        session_url: get("SESSION_URL").filter(|u| !u.trim().is_empty()),
+        session_prefix: get("SESSION_PREFIX"),
         session: session_options(&extras)?,
         serve: serve_options(&extras)?,
         pwned_passwords_addr: get("PWNED_PASSWORDS_ADDR")
@@ -409,6 +419,18 @@ pub async fn parts(
         None => attempts,
     };
     spawn_attempt_cleanup(attempts.clone());
+    let sessions: Arc<dyn SessionStore> = match &settings.session_url {
+        Some(url) => {
+            let redis = RedisSessions::open(url)
+                .await
+                .map_err(|e| format!("cannot reach the session store at SESSION_URL: {e}"))?;
+            Arc::new(match &settings.session_prefix {
+                Some(p) => redis.with_prefix(p.clone()),
+                None => redis,
+            })
+        }
+        None => sessions,
+    };
     let mailer: Arc<dyn Mailer> = match mailer {
         Some(m) => m,
         None if settings.mail.contains_key("MAIL_SERVER") => {

@@ -584,6 +584,45 @@ async fn two_instances_on_postgres_and_redis_share_one_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_in_redis_follow_the_user_across_instances() {
+    let Ok(redis) = std::env::var("PORTCULLIS_TEST_REDIS_URL") else {
+        eprintln!("SKIPPED: PORTCULLIS_TEST_REDIS_URL is needed");
+        return;
+    };
+    let prefix = format!(
+        "todo-test:{}:",
+        &portcullis_core::store::new_uniquifier()[..12]
+    );
+    let extra = [
+        ("SESSION_URL", redis.as_str()),
+        ("SESSION_PREFIX", prefix.as_str()),
+    ];
+    let a = start_with(&extra, None).await;
+    let b = start_with(&extra, Some(a.db.clone())).await;
+    signup(&a, "roam@example.com").await;
+    let mut c = Client::default();
+    let r = c
+        .post(
+            &a,
+            "/login",
+            json!({"email": "roam@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    // Made on one instance, good on the other.
+    assert_eq!(c.get(&b, "/api/me").await.status, 200);
+    // Kept in Redis, not in the database: an instance without SESSION_URL
+    // on the same database does not know it.
+    let solo = start_with(&[], Some(a.db.clone())).await;
+    assert_eq!(c.clone().get(&solo, "/api/me").await.status, 401);
+    // Logging out on one instance ends it on all.
+    let stale = c.clone();
+    assert_eq!(c.post(&b, "/logout", json!({})).await.status, 200);
+    assert_eq!(stale.clone().get(&a, "/api/me").await.status, 401);
+    assert_eq!(stale.clone().get(&b, "/api/me").await.status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_factor_and_email_changes_are_notified() {
     use portcullis_core::MailKind;
     let srv = start_with(&mfa_settings(), None).await;
