@@ -242,3 +242,47 @@ pub(crate) fn sql_migrations(args: &[String]) -> Result {
         Err(failures.join("\n"))
     }
 }
+
+/// A fresh, empty database `name` on the PostgreSQL or MariaDB/MySQL
+/// server `url` names (dropped first if it exists); its URL.
+pub(crate) fn fresh_database(url: &str, name: &str) -> Result<String> {
+    let u = parse(url)?;
+    let auth = match (u.user.is_empty(), u.password.is_empty()) {
+        (true, _) => String::new(),
+        (false, true) => format!("{}@", u.user),
+        (false, false) => format!("{}:{}@", u.user, u.password),
+    };
+    let port = u.port.as_ref().map(|p| format!(":{p}")).unwrap_or_default();
+    let scheme = url.split("://").next().unwrap_or_default();
+    if scheme.starts_with("postgres") {
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            exec(
+                "psql",
+                Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", &sql]),
+            )?;
+        }
+    } else {
+        let client = if Command::new("mariadb").arg("--version").output().is_ok() {
+            "mariadb"
+        } else {
+            "mysql"
+        };
+        let mut c = Command::new(client);
+        c.args(["-h", &u.host, "-u", &u.user, "-N", "-B"]);
+        if let Some(p) = &u.port {
+            c.args(["-P", p, "--protocol=TCP"]);
+        }
+        if !u.password.is_empty() {
+            c.env("MYSQL_PWD", &u.password);
+        }
+        c.args([
+            "-e",
+            &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"),
+        ]);
+        exec(client, &mut c)?;
+    }
+    Ok(format!("{scheme}://{auth}{}{port}/{name}", u.host))
+}

@@ -8,145 +8,14 @@
 //! (`.ci/run` sets both).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_todo");
-const PW: &str = "Correct-Horse-Battery-9";
+mod process;
 
-struct Instance {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(env: &[(&str, String)]) -> Instance {
-    let port = free_port();
-    let mut cmd = Command::new(BIN);
-    cmd.env("BIND", format!("127.0.0.1:{port}"))
-        .env_remove("TODO_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut instance = Instance {
-        child: cmd.spawn().unwrap(),
-        port,
-    };
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Some(status) = instance.child.try_wait().unwrap() {
-            panic!("instance exited at start: {status}");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "never listened"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    instance
-}
-
-/// A client: cookies kept, the CSRF header from `XSRF-TOKEN`.
-#[derive(Clone, Default)]
-struct Client {
-    cookies: BTreeMap<String, String>,
-    token: Option<String>,
-}
-
-struct Resp {
-    status: u16,
-    body: Value,
-}
-
-impl Client {
-    /// One request; `None` when the instance cannot be reached.
-    fn try_send(
-        &mut self,
-        port: u16,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> Option<Resp> {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-            body.len()
-        );
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            head.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
-        }
-        if let Some(csrf) = self.cookies.get("XSRF-TOKEN") {
-            head.push_str(&format!("X-XSRF-Token: {csrf}\r\n"));
-        }
-        if let Some(t) = &self.token {
-            head.push_str(&format!("Authentication-Token: {t}\r\n"));
-        }
-        s.write_all(format!("{head}\r\n{body}").as_bytes()).ok()?;
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).ok()?;
-        let (head, body) = raw.split_once("\r\n\r\n")?;
-        let status = head.split(' ').nth(1)?.parse().ok()?;
-        for line in head.lines() {
-            let Some(cookie) = line
-                .split_once(':')
-                .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-                .map(|(_, v)| v.trim())
-            else {
-                continue;
-            };
-            if let Some((k, v)) = cookie.split(';').next().and_then(|p| p.split_once('=')) {
-                if v.is_empty() || cookie.contains("Max-Age=0") {
-                    self.cookies.remove(k);
-                } else {
-                    self.cookies.insert(k.to_owned(), v.to_owned());
-                }
-            }
-        }
-        Some(Resp {
-            status,
-            body: serde_json::from_str(body).unwrap_or(Value::Null),
-        })
-    }
-
-    fn send(&mut self, port: u16, method: &str, path: &str, body: Option<Value>) -> Resp {
-        self.try_send(port, method, path, body)
-            .unwrap_or_else(|| panic!("{method} {path} on :{port} got no answer"))
-    }
-
-    fn me(&self, port: u16) -> u16 {
-        self.clone().send(port, "GET", "/api/me", None).status
-    }
-}
+use process::{Client, PW, start};
 
 #[test]
 fn three_instances_share_one_postgres_and_one_redis() {
