@@ -21,11 +21,10 @@ const PASSWORD: &str = "Admin-Passw0rd-123";
 
 struct Server(Child);
 
-/// The release build `bin` of the todo example on `db`, once it accepts
-/// connections.
-fn start_server(root: &Path, bin: &str, db: &str) -> Result<Server> {
+/// The todo example's binary `bin` on `db`, once it accepts connections.
+fn start_server(bin: &Path, db: &str) -> Result<Server> {
     let server = Server(
-        Command::new(root.join("target/release").join(bin))
+        Command::new(bin)
             .env("DATABASE_URL", db)
             .env("SECRET_KEY", SECRET)
             .env("SECURITY_PASSWORD_SALT", SALT)
@@ -36,7 +35,7 @@ fn start_server(root: &Path, bin: &str, db: &str) -> Result<Server> {
             .spawn()
             .map_err(|e| e.to_string())?,
     );
-    server.ready(ADDR, bin, 20)
+    server.ready(ADDR, &bin.display().to_string(), 20)
 }
 
 const FS_ADDR: &str = "127.0.0.1:8098";
@@ -215,39 +214,9 @@ pub(crate) fn run() -> Result {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let db = format!("sqlite://{}", dir.join("todo.db").display());
-    let cli = root.join("target/release/portcullis");
-    for args in [
-        vec!["db", "migrate"],
-        vec![
-            "roles",
-            "create",
-            "admin",
-            "--permissions",
-            "admin-read,admin-write",
-        ],
-        vec![
-            "users",
-            "create",
-            "admin@example.com",
-            "--password",
-            PASSWORD,
-            "--active",
-            "--confirmed",
-            "--role",
-            "admin",
-        ],
-    ] {
-        let ok = Command::new(&cli)
-            .args(&args)
-            .env("DATABASE_URL", &db)
-            .env("SECRET_KEY", SECRET)
-            .env("SECURITY_PASSWORD_SALT", SALT)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err(format!("seeding failed: portcullis {}", args.join(" ")));
-        }
-    }
+    let release = root.join("target/release");
+    let cli = release.join("portcullis");
+    seed(&cli, &db)?;
     let login_body = format!("{{\"email\": \"admin@example.com\", \"password\": \"{PASSWORD}\"}}");
     let lua = dir.join("login.lua");
     std::fs::write(&lua, format!("wrk.method = \"POST\"\nwrk.body = '{login_body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n")).map_err(|e| e.to_string())?;
@@ -267,7 +236,7 @@ pub(crate) fn run() -> Result {
         None => None,
     };
 
-    let server = start_server(&root, "todo", &db)?;
+    let server = start_server(&release.join("todo"), &db)?;
     let (token, session) = log_in(ADDR, &login_body)?;
     println!(
         "==> load run: todo example (release, SQLite), wrk on the same machine ({} cores)",
@@ -308,7 +277,10 @@ pub(crate) fn run() -> Result {
     drop(server);
     // The same two reads with every SQLite read handed to the blocking pool
     // (decision 0006): what the inline point reads are worth.
-    let server = start_server(&root, "todo", &format!("{db}?inline_point_reads=false"))?;
+    let server = start_server(
+        &release.join("todo"),
+        &format!("{db}?inline_point_reads=false"),
+    )?;
     let tb = wrk(
         ADDR,
         "token GET /api/me, blocking-pool reads",
@@ -328,8 +300,60 @@ pub(crate) fn run() -> Result {
         10,
     )?;
     drop(server);
+    // The same token and session rows on the SQL servers, when named.
+    let mut servers = Vec::new();
+    for (label, var) in [
+        ("PostgreSQL", "PORTCULLIS_TEST_POSTGRES_URL"),
+        ("MariaDB", "PORTCULLIS_TEST_MYSQL_URL"),
+    ] {
+        let Ok(url) = std::env::var(var) else {
+            println!("load run: no {label} row, {var} is not set");
+            continue;
+        };
+        let server_db = crate::sql::fresh_database(&url, "portcullis_load_run")?;
+        seed(&cli, &server_db)?;
+        let server = start_server(&release.join("todo"), &server_db)?;
+        let (t, s) = log_in(ADDR, &login_body)?;
+        println!("==> load run: todo example on {label} (SeaORM), token and session rows");
+        let token_row = wrk(
+            ADDR,
+            "token GET /api/me",
+            "/api/me",
+            &[format!("Authentication-Token: {t}")],
+            None,
+            64,
+            10,
+        )?;
+        let session_row = wrk(
+            ADDR,
+            "session GET /api/me",
+            "/api/me",
+            &[format!("Cookie: session={s}")],
+            None,
+            64,
+            10,
+        )?;
+        drop(server);
+        servers.push((label, token_row, session_row));
+    }
+
+    // same four rows, so a change is compared with its past in one run.
+    let before = match std::env::var_os("PORTCULLIS_BENCH_BASELINE_TODO") {
+        Some(bin) => {
+            let server = start_server(Path::new(&bin), &db)?;
+            let (t, s) = log_in(ADDR, &login_body)?;
+            println!(
+                "==> load run: the baseline todo binary ({}), the same four rows",
+                Path::new(&bin).display()
+            );
+            let figures = measure(ADDR, &t, &s, &lua)?;
+            drop(server);
+            Some(figures)
+        }
+        None => None,
+    };
     // The actix-web build: the same settings, store and four rows.
-    let server = start_server(&root, "todo-actix", &db)?;
+    let server = start_server(&release.join("todo-actix"), &db)?;
     let (token_a, session_a) = log_in(ADDR, &login_body)?;
     println!("==> load run: todo-actix (release, SQLite), the same four rows");
     let actix = measure(ADDR, &token_a, &session_a, &lua)?;
@@ -383,6 +407,30 @@ pub(crate) fn run() -> Result {
         actix[2].rps / ours[2].rps,
         actix[3].rps / ours[3].rps
     );
+    for (label, t, s) in &servers {
+        println!(
+            "{label} / SQLite: token {:.0} / {:.0} req/s = {:.0}%, session {:.0} / {:.0} req/s = {:.0}% (p99 {} / {})",
+            t.rps,
+            ours[0].rps,
+            t.rps / ours[0].rps * 100.0,
+            s.rps,
+            ours[1].rps,
+            s.rps / ours[1].rps * 100.0,
+            t.p99,
+            s.p99
+        );
+    }
+    if let Some(b) = &before {
+        for (name, f) in [("axum", &ours), ("actix-web", &actix)] {
+            println!(
+                "{name} / baseline: token {:.2}, session {:.2}, anonymous {:.2}, login {:.2} (req/s ratios)",
+                f[0].rps / b[0].rps,
+                f[1].rps / b[1].rps,
+                f[2].rps / b[2].rps,
+                f[3].rps / b[3].rps
+            );
+        }
+    }
     println!(
         "inline point reads: token {:.0} vs {:.0} req/s ({:+.0}%), session {:.0} vs {:.0} req/s ({:+.0}%)",
         ours[0].rps,
@@ -392,6 +440,43 @@ pub(crate) fn run() -> Result {
         sb.rps,
         (ours[1].rps / sb.rps - 1.0) * 100.0
     );
+    Ok(())
+}
+
+/// Migrates `db` and makes the admin the load run logs in as.
+fn seed(cli: &Path, db: &str) -> Result {
+    for args in [
+        vec!["db", "migrate"],
+        vec![
+            "roles",
+            "create",
+            "admin",
+            "--permissions",
+            "admin-read,admin-write",
+        ],
+        vec![
+            "users",
+            "create",
+            "admin@example.com",
+            "--password",
+            PASSWORD,
+            "--active",
+            "--confirmed",
+            "--role",
+            "admin",
+        ],
+    ] {
+        let ok = Command::new(cli)
+            .args(&args)
+            .env("DATABASE_URL", db)
+            .env("SECRET_KEY", SECRET)
+            .env("SECURITY_PASSWORD_SALT", SALT)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return Err(format!("seeding failed: portcullis {}", args.join(" ")));
+        }
+    }
     Ok(())
 }
 
