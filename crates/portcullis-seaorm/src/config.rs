@@ -45,6 +45,10 @@ pub struct SeaOrmConfig {
     pub acquire_timeout: Duration,
     /// Apply the canonical migrations when opening (default `true`).
     pub migrate: bool,
+    /// PostgreSQL: keep users and sessions read per request in memory,
+    /// evicted by `LISTEN`/`NOTIFY` when any writer changes them (default
+    /// `true`; decision 0010). Ignored on other databases.
+    pub cache: bool,
 }
 
 impl SeaOrmConfig {
@@ -56,6 +60,7 @@ impl SeaOrmConfig {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             migrate: true,
+            cache: true,
         }
     }
 

@@ -1,6 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 mod attempts;
+#[cfg(feature = "postgres")]
+mod cache;
+#[cfg(not(feature = "postgres"))]
+#[path = "no_cache.rs"]
+mod cache;
 mod config;
 pub mod entity;
 mod error;

@@ -200,7 +200,7 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS portcullis_migrations (\
     version INTEGER NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at VARCHAR(64) NOT NULL)";
 
 /// An arbitrary constant naming Portcullis' PostgreSQL advisory lock.
-const PG_LOCK: i64 = 0x504f_5254_4355_4c4c; // "PORTCULL"
+pub(crate) const PG_LOCK: i64 = 0x504f_5254_4355_4c4c; // "PORTCULL"
 
 async fn lock<C: ConnectionTrait>(conn: &C) -> Result<()> {
     match conn.get_database_backend() {

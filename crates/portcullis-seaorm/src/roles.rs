@@ -72,6 +72,7 @@ impl SeaOrmStore {
         tx.execute(&q).await.db()?;
         let r = find(&tx, name, false).await?.ok_or_else(|| no_role(name))?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(role_from(r))
     }
 }
@@ -108,6 +109,7 @@ impl RoleStore for SeaOrmStore {
             .await?
             .ok_or_else(|| Error::internal("role vanished after insert"))?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(role_from(r))
     }
 
@@ -141,6 +143,7 @@ impl RoleStore for SeaOrmStore {
             .db()?;
         role::Entity::delete_by_id(r.id).exec(&tx).await.db()?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(true)
     }
 
@@ -167,6 +170,7 @@ impl RoleStore for SeaOrmStore {
             .map_err(|e| Error::internal("building the insert").with_source(e))?;
         tx.execute(&q).await.db()?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(true)
     }
 
@@ -181,6 +185,7 @@ impl RoleStore for SeaOrmStore {
             .db()?
             .rows_affected;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(n > 0)
     }
 

@@ -33,6 +33,28 @@ fn decode(m: session::Model, now: DateTime<Utc>) -> Option<SessionRecord> {
 }
 
 impl SeaOrmStore {
+    /// A live record from the table.
+    async fn read_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
+        let Some(m) = session::Entity::find_by_id(id.to_owned())
+            .one(self.db())
+            .await
+            .db()?
+        else {
+            return Ok(None);
+        };
+        if m.id != id {
+            return Ok(None);
+        }
+        Ok(decode(m, now))
+    }
+
+    /// After this store changed a session: the cache forgets it.
+    fn forget_session(&self, id: &str) {
+        if let Some(c) = self.cache() {
+            c.forget_session(id);
+        }
+    }
+
     fn session_insert(&self, r: &SessionRecord) -> Result<sea_orm::sea_query::InsertStatement> {
         let mut q = Query::insert();
         q.into_table(session::Entity)
@@ -73,6 +95,7 @@ impl SessionStore for SeaOrmStore {
                 .to_owned(),
         );
         self.db().execute(&q).await.db()?;
+        self.forget_session(&record.id);
         Ok(())
     }
 
@@ -90,24 +113,27 @@ impl SessionStore for SeaOrmStore {
         // MySQL counts changed rows, not matched ones: a write of identical
         // values reports 0. Identical values mean the record is there, so
         // ask again only in that case.
-        if self.db().execute(&q).await.db()?.rows_affected() == 1 {
+        let changed = self.db().execute(&q).await.db()?.rows_affected();
+        self.forget_session(&record.id);
+        if changed == 1 {
             return Ok(true);
         }
         Ok(self.load_session(&record.id, now).await?.is_some())
     }
 
     async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
-        let Some(m) = session::Entity::find_by_id(id.to_owned())
-            .one(self.db())
-            .await
-            .db()?
-        else {
-            return Ok(None);
+        let Some(cache) = self.cache() else {
+            return self.read_session(id, now).await;
         };
-        if m.id != id {
-            return Ok(None);
+        if let Some(r) = cache.session(id) {
+            return Ok((r.expires_at > now).then_some(r));
         }
-        Ok(decode(m, now))
+        let ticket = cache.ticket();
+        let found = self.read_session(id, now).await?;
+        if let Some(r) = &found {
+            cache.put_session(ticket, r);
+        }
+        Ok(found)
     }
 
     async fn delete_session(&self, id: &str) -> Result<()> {
@@ -115,6 +141,7 @@ impl SessionStore for SeaOrmStore {
             .exec(self.db())
             .await
             .db()?;
+        self.forget_session(id);
         Ok(())
     }
 
@@ -122,7 +149,9 @@ impl SessionStore for SeaOrmStore {
         let mut q = Query::delete();
         q.from_table(session::Entity)
             .and_where(Expr::col(session::Column::ExpiresAt).lte(time(self.backend(), Some(now))));
-        Ok(self.db().execute(&q).await.db()?.rows_affected())
+        let n = self.db().execute(&q).await.db()?.rows_affected();
+        self.flush_cache();
+        Ok(n)
     }
 
     async fn list_user_sessions(
@@ -147,6 +176,8 @@ impl SessionStore for SeaOrmStore {
         if let Some(k) = keep {
             q = q.filter(session::Column::Id.ne(k));
         }
-        Ok(q.exec(self.db()).await.db()?.rows_affected)
+        let n = q.exec(self.db()).await.db()?.rows_affected;
+        self.flush_cache();
+        Ok(n)
     }
 }

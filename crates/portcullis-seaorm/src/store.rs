@@ -10,6 +10,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+use crate::cache::Cache;
 use crate::config::{Dialect, SeaOrmConfig};
 use crate::error::DbResult;
 use crate::migrate::{self, MigrationReport, MigrationStatus};
@@ -21,6 +22,7 @@ pub struct SeaOrmStore {
     dialect: Dialect,
     clock: Arc<dyn Clock>,
     report: MigrationReport,
+    cache: Option<Cache>,
 }
 
 impl fmt::Debug for SeaOrmStore {
@@ -67,11 +69,17 @@ impl SeaOrmStore {
         } else {
             MigrationReport::default()
         };
+        let cache = if dialect == Dialect::Postgres && config.cache {
+            Cache::start(&db).await
+        } else {
+            None
+        };
         Ok(Self {
             db,
             dialect,
             clock,
             report,
+            cache,
         })
     }
 
@@ -94,6 +102,7 @@ impl SeaOrmStore {
             dialect,
             clock: Arc::new(SystemClock),
             report: MigrationReport::default(),
+            cache: None,
         })
     }
 
@@ -134,6 +143,38 @@ impl SeaOrmStore {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The PostgreSQL cache, when on (decision 0010).
+    pub(crate) fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
+    }
+
+    /// After this store wrote users or roles: nothing cached survives.
+    pub(crate) fn flush_cache(&self) {
+        if let Some(c) = &self.cache {
+            c.flush();
+        }
+    }
+
+    /// A user by a cache key (`u:…`, `t:…`), from the cache or `load`.
+    pub(crate) async fn cached_user(
+        &self,
+        key: String,
+        load: impl std::future::Future<Output = Result<Option<portcullis_core::User>>>,
+    ) -> Result<Option<portcullis_core::User>> {
+        let Some(c) = &self.cache else {
+            return load.await;
+        };
+        if let Some(u) = c.user(&key) {
+            return Ok(Some(u));
+        }
+        let ticket = c.ticket();
+        let found = load.await?;
+        if let Some(u) = &found {
+            c.put_user(ticket, key, u);
+        }
+        Ok(found)
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

@@ -246,21 +246,29 @@ impl UserStore for SeaOrmStore {
     }
 
     async fn find_user_by_uniquifier(&self, uniquifier: &str) -> Result<Option<User>> {
-        by_column(self.db(), user::Column::FsUniquifier, uniquifier, |m| {
+        let load = by_column(self.db(), user::Column::FsUniquifier, uniquifier, |m| {
             Some(&m.fs_uniquifier)
-        })
-        .await
+        });
+        self.cached_user(format!("u:{uniquifier}"), load).await
     }
 
     async fn find_user_by_token_uniquifier(&self, uid: &str) -> Result<Option<User>> {
-        match by_column(self.db(), user::Column::FsTokenUniquifier, uid, |m| {
-            m.fs_token_uniquifier.as_deref()
-        })
-        .await?
-        {
-            Some(u) => Ok(Some(u)),
-            None => self.find_user_by_uniquifier(uid).await,
-        }
+        let load = async {
+            match by_column(self.db(), user::Column::FsTokenUniquifier, uid, |m| {
+                m.fs_token_uniquifier.as_deref()
+            })
+            .await?
+            {
+                Some(u) => Ok(Some(u)),
+                None => {
+                    by_column(self.db(), user::Column::FsUniquifier, uid, |m| {
+                        Some(&m.fs_uniquifier)
+                    })
+                    .await
+                }
+            }
+        };
+        self.cached_user(format!("t:{uid}"), load).await
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
@@ -433,6 +441,7 @@ impl UserStore for SeaOrmStore {
         let mut u = user_from(m);
         u.roles = roles_of(&tx, id).await?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(u)
     }
 
@@ -455,6 +464,7 @@ impl UserStore for SeaOrmStore {
         apply(&tx, k, patch, now).await?;
         let u = load(&tx, id).await?.ok_or_else(not_found)?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(u)
     }
 
@@ -479,6 +489,7 @@ impl UserStore for SeaOrmStore {
             .db()?
             .rows_affected;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(n > 0)
     }
 
@@ -495,6 +506,7 @@ impl UserStore for SeaOrmStore {
             apply(&tx, k, patch, now).await?;
         }
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(was != active)
     }
 
@@ -540,6 +552,7 @@ impl UserStore for SeaOrmStore {
         }
         let u = load(&tx, id).await?.ok_or_else(not_found)?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(u)
     }
 
@@ -559,6 +572,7 @@ impl UserStore for SeaOrmStore {
         };
         apply(&tx, k, patch, now).await?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(true)
     }
 
@@ -576,6 +590,7 @@ impl UserStore for SeaOrmStore {
             .db()?;
         let u = load(&tx, id).await?.ok_or_else(not_found)?;
         tx.commit().await.db()?;
+        self.flush_cache();
         Ok(u)
     }
 }
