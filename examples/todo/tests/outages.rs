@@ -180,6 +180,31 @@ fn stores_going_away_answer_503_and_come_back() {
     assert_eq!(user.me(port), 200);
     let quick = Duration::from_secs(10);
 
+    // Load throughout both outages: four clients (token and session) in a
+    // loop; every answer must be 200 or 503, each within the deadline.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..4)
+        .map(|i| {
+            let who = if i % 2 == 0 {
+                bearer.clone()
+            } else {
+                user.clone()
+            };
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut seen = std::collections::BTreeMap::<u16, u32>::new();
+                let mut slowest = Duration::ZERO;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (r, took) = timed(|| who.clone().send(port, "GET", "/api/me", None));
+                    *seen.entry(r.status).or_default() += 1;
+                    slowest = slowest.max(took);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                (seen, slowest)
+            })
+        })
+        .collect();
+
     // Redis away: the session (kept in Redis) cannot be read — 503, not a
     // 401 that would log the browser out; a login cannot count its
     // attempt — 503. The token, checked against PostgreSQL, still works.
@@ -239,6 +264,21 @@ fn stores_going_away_answer_503_and_come_back() {
         Some(json!({"email": "during@example.com", "password": PW})),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut all = std::collections::BTreeMap::<u16, u32>::new();
+    for handle in load {
+        let (seen, slowest) = handle.join().unwrap();
+        assert!(slowest < quick, "a request under load took {slowest:?}");
+        for (status, n) in seen {
+            *all.entry(status).or_default() += n;
+        }
+    }
+    assert!(
+        all.keys().all(|s| matches!(s, 200 | 503)),
+        "only 200 or 503 under load: {all:?}"
+    );
+    eprintln!("answers under load: {all:?}");
+    assert!(all.contains_key(&503) && all.contains_key(&200), "{all:?}");
     drop(app);
     rt.block_on(scratch.drop_database()).unwrap();
 }
