@@ -200,6 +200,46 @@ fn three_instances_share_one_postgres_and_one_redis() {
         assert_eq!(second.me(port), 401, "other session on :{port}");
         assert_eq!(bearer.me(port), 401, "old token on :{port}");
     }
+
+    // The CLI deactivates the user: refused at the next request on every
+    // instance (with PostgreSQL's cache on, decision 0010).
+    let cli = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("portcullis"))
+        .filter(|p| p.exists());
+    match cli {
+        None => eprintln!(
+            "SKIPPED the CLI step: no portcullis binary beside the test (cargo test --workspace builds it)"
+        ),
+        Some(cli) => {
+            let mut third = Client::default();
+            let r = third.send(
+                a.port,
+                "POST",
+                "/login",
+                Some(json!({"email": "many@example.com", "password": "Another-Horse-Battery-7"})),
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            for port in [a.port, b.port] {
+                assert_eq!(third.me(port), 200);
+            }
+            let ok = std::process::Command::new(cli)
+                .args(["users", "deactivate", "many@example.com"])
+                .env("DATABASE_URL", scratch.url())
+                .env("SECRET_KEY", "instances-secret")
+                .env("SECURITY_PASSWORD_SALT", "instances-salt")
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "portcullis users deactivate");
+            for port in [a.port, b.port] {
+                assert_eq!(third.me(port), 401, "deactivated, on :{port}");
+            }
+        }
+    }
     drop((a, b, c));
     rt.block_on(scratch.drop_database()).unwrap();
 }
