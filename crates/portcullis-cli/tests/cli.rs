@@ -632,9 +632,9 @@ fn new_password_verifies(db: &Db, email: &str, password: &str) -> bool {
 /// migrate, roles, users, filters, and the same exit codes as on SQLite.
 async fn on_server(var: &str) {
     let Ok(server) = std::env::var(var) else {
-        eprintln!(
-            "SKIPPED: {var} is not set, so the CLI was not run against that server (.ci/run sets it)"
-        );
+        portcullis_testkit::skip(&format!(
+            "{var} is not set, so the CLI was not run against that server (.ci/run sets it)"
+        ));
         return;
     };
     let scratch = portcullis_seaorm::scratch::ScratchDb::create(&server)

@@ -12,7 +12,9 @@ const VAR: &str = "PORTCULLIS_TEST_REDIS_URL";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attempt_store_contract() {
     let Ok(url) = std::env::var(VAR) else {
-        eprintln!("SKIPPED: {VAR} is not set, so this test did not run against Redis");
+        portcullis_testkit::skip(&format!(
+            "{VAR} is not set, so this test did not run against Redis"
+        ));
         return;
     };
     let prefix = format!(
@@ -38,7 +40,9 @@ async fn a_server_that_is_down_is_unavailable() {
 #[tokio::test]
 async fn session_store_contract() {
     let Ok(url) = std::env::var(VAR) else {
-        eprintln!("SKIPPED: {VAR} is not set, so this test did not run against Redis");
+        portcullis_testkit::skip(&format!(
+            "{VAR} is not set, so this test did not run against Redis"
+        ));
         return;
     };
     let prefix = format!(

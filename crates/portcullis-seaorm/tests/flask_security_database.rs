@@ -333,9 +333,9 @@ async fn flask_security_made(url: &str, dialect: Dialect) {
 
 async fn adopt_on(var: &str, dialect: Dialect) {
     let Ok(server) = std::env::var(var) else {
-        eprintln!(
-            "SKIPPED: {var} is not set, so adoption was not tried on that server (.ci/run sets it)"
-        );
+        portcullis_testkit::skip(&format!(
+            "{var} is not set, so adoption was not tried on that server (.ci/run sets it)"
+        ));
         return;
     };
     let scratch = ScratchDb::create(&server).await.unwrap();

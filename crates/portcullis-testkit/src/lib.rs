@@ -2,6 +2,23 @@
 
 pub mod suite;
 
+/// The variable that turns a skipped server test into a failure (`.ci/run`
+/// sets it, so CI never passes a suite that did not run).
+pub const REQUIRE_SERVERS: &str = "PORTCULLIS_TEST_REQUIRE_SERVERS";
+
+/// Reports a test that cannot run here (its server's variable is unset):
+/// on the terminal itself, past the test harness's output capture, so a
+/// person sees it even when the test "passes". With
+/// [`REQUIRE_SERVERS`] set, panics instead: a skip is then a failure.
+#[allow(clippy::panic)]
+pub fn skip(why: &str) {
+    if std::env::var_os(REQUIRE_SERVERS).is_some() {
+        panic!("{why}; {REQUIRE_SERVERS} is set, so a skipped test is a failure");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+}
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

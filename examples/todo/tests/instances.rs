@@ -23,8 +23,8 @@ fn three_instances_share_one_postgres_and_one_redis() {
         std::env::var("PORTCULLIS_TEST_POSTGRES_URL"),
         std::env::var("PORTCULLIS_TEST_REDIS_URL"),
     ) else {
-        eprintln!(
-            "SKIPPED: PORTCULLIS_TEST_POSTGRES_URL and PORTCULLIS_TEST_REDIS_URL are needed (.ci/run sets them)"
+        portcullis_testkit::skip(
+            "PORTCULLIS_TEST_POSTGRES_URL and PORTCULLIS_TEST_REDIS_URL are needed (.ci/run sets them)",
         );
         return;
     };
@@ -210,8 +210,8 @@ fn three_instances_share_one_postgres_and_one_redis() {
         .map(|dir| dir.join("portcullis"))
         .filter(|p| p.exists());
     match cli {
-        None => eprintln!(
-            "SKIPPED the CLI step: no portcullis binary beside the test (cargo test --workspace builds it)"
+        None => portcullis_testkit::skip(
+            "the CLI step: no portcullis binary beside the test (cargo test --workspace builds it)",
         ),
         Some(cli) => {
             let mut third = Client::default();

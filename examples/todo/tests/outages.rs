@@ -124,8 +124,8 @@ fn stores_going_away_answer_503_and_come_back() {
         std::env::var("PORTCULLIS_TEST_POSTGRES_URL"),
         std::env::var("PORTCULLIS_TEST_REDIS_URL"),
     ) else {
-        eprintln!(
-            "SKIPPED: PORTCULLIS_TEST_POSTGRES_URL and PORTCULLIS_TEST_REDIS_URL are needed (.ci/run sets them)"
+        portcullis_testkit::skip(
+            "PORTCULLIS_TEST_POSTGRES_URL and PORTCULLIS_TEST_REDIS_URL are needed (.ci/run sets them)",
         );
         return;
     };

@@ -11,9 +11,9 @@ use portcullis_testkit::Harness;
 /// (with a message saying so) when the variable is not set.
 pub(crate) async fn on_server(var: &str) -> Option<(SeaOrmStore, ScratchDb)> {
     let Ok(server) = std::env::var(var) else {
-        eprintln!(
-            "SKIPPED: {var} is not set, so this test did not run against a real server (set {var}, e.g. as .ci/run does)"
-        );
+        portcullis_testkit::skip(&format!(
+            "{var} is not set, so this test did not run against a real server (set {var}, e.g. as .ci/run does)"
+        ));
         return None;
     };
     let db = ScratchDb::create(&server)

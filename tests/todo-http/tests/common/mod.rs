@@ -70,8 +70,8 @@ impl Drop for TempDir {
 pub async fn start_on(backend: Backend, extra: &[(&str, &str)]) -> Option<Server> {
     if let Backend::Mongo = backend {
         let Ok(base) = std::env::var("PORTCULLIS_TEST_MONGODB_URL") else {
-            eprintln!(
-                "SKIPPED: PORTCULLIS_TEST_MONGODB_URL is not set, so the HTTP suite did not run against MongoDB"
+            portcullis_testkit::skip(
+                "PORTCULLIS_TEST_MONGODB_URL is not set, so the HTTP suite did not run against MongoDB",
             );
             return None;
         };
@@ -90,9 +90,9 @@ pub async fn start_on(backend: Backend, extra: &[(&str, &str)]) -> Option<Server
         Backend::Sqlite | Backend::Mongo => None,
         Backend::Server(var) => {
             let Ok(url) = std::env::var(var) else {
-                eprintln!(
-                    "SKIPPED: {var} is not set, so the HTTP suite did not run against that server (.ci/run sets it)"
-                );
+                portcullis_testkit::skip(&format!(
+                    "{var} is not set, so the HTTP suite did not run against that server (.ci/run sets it)"
+                ));
                 return None;
             };
             Some(ScratchDb::create(&url).await.expect("scratch database"))

@@ -545,7 +545,9 @@ async fn two_instances_on_postgres_and_redis_share_one_budget() {
         std::env::var("PORTCULLIS_TEST_POSTGRES_URL"),
         std::env::var("PORTCULLIS_TEST_REDIS_URL"),
     ) else {
-        eprintln!("SKIPPED: PORTCULLIS_TEST_POSTGRES_URL and PORTCULLIS_TEST_REDIS_URL are needed");
+        portcullis_testkit::skip(
+            "PORTCULLIS_TEST_POSTGRES_URL and PORTCULLIS_TEST_REDIS_URL are needed",
+        );
         return;
     };
     let scratch = portcullis_seaorm::scratch::ScratchDb::create(&pg)
@@ -586,7 +588,7 @@ async fn two_instances_on_postgres_and_redis_share_one_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_in_redis_follow_the_user_across_instances() {
     let Ok(redis) = std::env::var("PORTCULLIS_TEST_REDIS_URL") else {
-        eprintln!("SKIPPED: PORTCULLIS_TEST_REDIS_URL is needed");
+        portcullis_testkit::skip("PORTCULLIS_TEST_REDIS_URL is needed");
         return;
     };
     let prefix = format!(
