@@ -310,51 +310,66 @@ async fn bad_input_is_always_a_4xx_envelope_on_postgres() {
     bad_input(Backend::Server("PORTCULLIS_TEST_POSTGRES_URL")).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_always_a_4xx_envelope_on_mysql() {
+    bad_input(Backend::Server("PORTCULLIS_TEST_MYSQL_URL")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_always_a_4xx_envelope_on_mongodb() {
+    bad_input(Backend::Mongo).await;
+}
+
 async fn bad_input(backend: Backend) {
     let Some(srv) = start_on(backend, &[("SECURITY_TOKEN_MAX_AGE", "1")]).await else {
         return;
     };
     let mut c = Client::default();
     let json_headers = [("Content-Type", "application/json")];
-    let mut cases: Vec<(&str, &str, Vec<u8>)> = vec![
-        ("malformed JSON", "/login", b"{not json".to_vec()),
-        ("a JSON array", "/login", b"[1,2,3]".to_vec()),
+    let mut cases: Vec<(&str, &str, Vec<u8>, u16)> = vec![
+        ("malformed JSON", "/login", b"{not json".to_vec(), 400),
+        ("a JSON array", "/login", b"[1,2,3]".to_vec(), 400),
         (
             "wrong types",
             "/login",
             br#"{"email": 42, "password": {"x": 1}}"#.to_vec(),
+            400,
         ),
-        ("missing fields", "/login", b"{}".to_vec()),
+        ("missing fields", "/login", b"{}".to_vec(), 400),
         (
             "unknown user",
             "/login",
             br#"{"email": "nobody@example.com", "password": "whatever-123"}"#.to_vec(),
+            400,
         ),
         (
             "register garbage",
             "/register",
             br#"{"email": ["a"], "password": null}"#.to_vec(),
+            400,
         ),
         (
             "reset garbage token",
             "/reset/garbage",
             br#"{"password": "Long-Enough-1", "password_confirm": "Long-Enough-1"}"#.to_vec(),
+            400,
         ),
         (
             "oversized body",
             "/login",
             format!(r#"{{"email": "{}"}}"#, "a".repeat(100_000)).into_bytes(),
+            413,
         ),
     ];
-    cases.push(("not UTF-8 form", "/login", vec![0xff, 0xfe, 0xfd]));
-    for (what, path, body) in &cases {
+    cases.push(("not UTF-8 form", "/login", vec![0xff, 0xfe, 0xfd], 400));
+    for (what, path, body, status) in &cases {
         let headers: &[(&str, &str)] = if *what == "not UTF-8 form" {
             &[("Content-Type", "application/x-www-form-urlencoded")]
         } else {
             &json_headers
         };
         let r = c.request(&srv, "POST", path, Some(body), headers).await;
-        assert!((400..500).contains(&r.status), "{what}: {}", r.status);
+        assert_eq!(r.status, *status, "{what}");
         let j = r.json();
         assert_eq!(j["meta"]["code"], r.status, "{what}");
         assert!(j["response"]["errors"].is_array(), "{what}");
@@ -427,6 +442,27 @@ async fn bad_input(backend: Backend) {
     assert_eq!(
         (r.status, r.json()["response"]["errors"][0].clone()),
         (400, json!("The CSRF token is missing."))
+    );
+    // A garbage token, and a well-formed one from another session.
+    let change = json!({"password": PW, "new_password": "X-New-Passw0rd-1", "new_password_confirm": "X-New-Passw0rd-1"});
+    let mut forged = u.clone();
+    forged
+        .cookies
+        .insert("XSRF-TOKEN".into(), "garbage.token.value".into());
+    let r = forged.post(&srv, "/change", change.clone()).await;
+    assert_eq!(
+        (r.status, r.json()["response"]["errors"][0].clone()),
+        (400, json!("The CSRF token is invalid."))
+    );
+    let mut stranger = Client::default();
+    stranger.get(&srv, "/login").await;
+    let theirs = stranger.cookies.get("XSRF-TOKEN").cloned().unwrap();
+    let mut mixed = u.clone();
+    mixed.cookies.insert("XSRF-TOKEN".into(), theirs);
+    let r = mixed.post(&srv, "/change", change).await;
+    assert_eq!(
+        (r.status, r.json()["response"]["errors"][0].clone()),
+        (400, json!("The CSRF tokens do not match."))
     );
     // Bad todo input.
     let r = u.post(&srv, "/api/todos", json!({"title": ""})).await;
