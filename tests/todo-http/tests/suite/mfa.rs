@@ -34,8 +34,18 @@ fn mfa_settings() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-async fn start() -> Server {
-    start_with(&mfa_settings(), None).await
+/// Tests a body (`async fn(Backend)`) on SQLite, PostgreSQL, MariaDB and
+/// MongoDB (the servers where `.ci/run` names them; skipped, loudly,
+/// elsewhere).
+macro_rules! on_every_backend {
+    ($body:ident: $($name:ident => $backend:expr),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $body($backend).await;
+            }
+        )*
+    };
 }
 
 /// A code of an authenticator key that this test has not used yet: the
@@ -93,9 +103,17 @@ fn field_error(r: &Resp, field: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn authenticator_two_factor_recovery_codes_and_rescue() {
-    let srv = start().await;
+on_every_backend!(authenticator_two_factor_recovery_codes_and_rescue:
+    authenticator_two_factor_recovery_codes_and_rescue_on_sqlite => Backend::Sqlite,
+    authenticator_two_factor_recovery_codes_and_rescue_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    authenticator_two_factor_recovery_codes_and_rescue_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    authenticator_two_factor_recovery_codes_and_rescue_on_mongodb => Backend::Mongo,
+);
+
+async fn authenticator_two_factor_recovery_codes_and_rescue(backend: Backend) {
+    let Some(srv) = start_on(backend, &mfa_settings()).await else {
+        return;
+    };
     let mut c = signup(&srv, "ada@example.com").await;
 
     // Set up the authenticator: key and QR values, then its code.
@@ -341,9 +359,17 @@ async fn login_needs_code(srv: &Server, c: &mut Client, email: &str) {
     assert_eq!(r.json()["response"]["tf_required"], true, "{:?}", r.json());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn email_and_sms_two_factor() {
-    let srv = start().await;
+on_every_backend!(email_and_sms_two_factor:
+    email_and_sms_two_factor_on_sqlite => Backend::Sqlite,
+    email_and_sms_two_factor_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    email_and_sms_two_factor_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    email_and_sms_two_factor_on_mongodb => Backend::Mongo,
+);
+
+async fn email_and_sms_two_factor(backend: Backend) {
+    let Some(srv) = start_on(backend, &mfa_settings()).await else {
+        return;
+    };
     let mut c = signup(&srv, "bob@example.com").await;
     let r = c.post(&srv, "/tf-setup", json!({"setup": "email"})).await;
     assert_eq!(r.status, 200, "{:?}", r.json());
@@ -426,9 +452,17 @@ async fn email_and_sms_two_factor() {
     srv.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unified_sign_in_codes_magic_link_and_setup() {
-    let srv = start().await;
+on_every_backend!(unified_sign_in_codes_magic_link_and_setup:
+    unified_sign_in_codes_magic_link_and_setup_on_sqlite => Backend::Sqlite,
+    unified_sign_in_codes_magic_link_and_setup_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    unified_sign_in_codes_magic_link_and_setup_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    unified_sign_in_codes_magic_link_and_setup_on_mongodb => Backend::Mongo,
+);
+
+async fn unified_sign_in_codes_magic_link_and_setup(backend: Backend) {
+    let Some(srv) = start_on(backend, &mfa_settings()).await else {
+        return;
+    };
     let mut carol = signup(&srv, "carol@example.com").await;
     carol.post(&srv, "/logout", json!({})).await;
 
@@ -622,9 +656,17 @@ fn wrong_email_code(right: &str) -> String {
     format!("{right}0")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unified_sign_in_with_two_factor_needs_the_second_factor() {
-    let srv = start().await;
+on_every_backend!(unified_sign_in_with_two_factor_needs_the_second_factor:
+    unified_sign_in_with_two_factor_needs_the_second_factor_on_sqlite => Backend::Sqlite,
+    unified_sign_in_with_two_factor_needs_the_second_factor_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    unified_sign_in_with_two_factor_needs_the_second_factor_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    unified_sign_in_with_two_factor_needs_the_second_factor_on_mongodb => Backend::Mongo,
+);
+
+async fn unified_sign_in_with_two_factor_needs_the_second_factor(backend: Backend) {
+    let Some(srv) = start_on(backend, &mfa_settings()).await else {
+        return;
+    };
     let mut c = signup(&srv, "dan@example.com").await;
     let r = c
         .post(&srv, "/tf-setup", json!({"setup": "authenticator"}))
@@ -731,9 +773,17 @@ async fn required_two_factor_sends_new_users_to_setup() {
     srv.finish().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_bad_input_is_a_4xx_envelope() {
-    let srv = start().await;
+on_every_backend!(every_bad_input_is_a_4xx_envelope:
+    every_bad_input_is_a_4xx_envelope_on_sqlite => Backend::Sqlite,
+    every_bad_input_is_a_4xx_envelope_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    every_bad_input_is_a_4xx_envelope_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    every_bad_input_is_a_4xx_envelope_on_mongodb => Backend::Mongo,
+);
+
+async fn every_bad_input_is_a_4xx_envelope(backend: Backend) {
+    let Some(srv) = start_on(backend, &mfa_settings()).await else {
+        return;
+    };
     let mut anon = Client::default();
     let denied = "You currently do not have permissions to access this page";
     for path in [
