@@ -450,3 +450,45 @@ async fn a_link_signed_for_one_purpose_is_refused_for_another() {
         [("", K::InvalidResetPasswordToken)]
     );
 }
+
+/// Every password hash and verification of register, change and reset runs
+/// on the configured CPU pool (argon2 off the async executor): the pool
+/// counts each one, so a flow that hashed inline would count fewer.
+#[tokio::test]
+async fn change_and_reset_hash_on_the_cpu_pool() {
+    use std::sync::atomic::Ordering;
+    let e = env(&[
+        ("SECURITY_CHANGEABLE", "true"),
+        ("SECURITY_RECOVERABLE", "true"),
+    ]);
+    let u = e.user("pool@example.com").await;
+    let jobs = || e.cpu.0.load(Ordering::SeqCst);
+    let before = jobs();
+    e.security
+        .change_password(&u, change(PASSWORD, NEW, NEW), &ClientInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        jobs() - before,
+        2,
+        "verify the current password, hash the new one"
+    );
+    e.security
+        .send_reset_instructions(Some("pool@example.com"), &Default::default())
+        .await
+        .unwrap();
+    let token = e.token_from_mail("pool@example.com", "/reset/");
+    let before = jobs();
+    e.security
+        .reset_password(
+            &token,
+            ResetPasswordForm {
+                password: secret("Third-Passphrase-Here-7"),
+                password_confirm: secret("Third-Passphrase-Here-7"),
+            },
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs() - before, 1, "hash the new password");
+}

@@ -494,3 +494,19 @@ async fn auto_login_after_confirm() {
             .is_some()
     );
 }
+
+/// Registration hashes the password on the configured CPU pool.
+#[tokio::test]
+async fn register_hashes_on_the_cpu_pool() {
+    use std::sync::atomic::Ordering;
+    let e = env(&[("SECURITY_REGISTERABLE", "true")]);
+    let before = e.cpu.0.load(Ordering::SeqCst);
+    e.security
+        .register(
+            form("pooled@example.com", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.cpu.0.load(Ordering::SeqCst) - before, 1, "one hash");
+}
