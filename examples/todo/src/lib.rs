@@ -240,38 +240,8 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
     }
     loader = loader.vars(vars);
     // Secrets: required in release builds unless explicitly waived, and loud either way.
-    let has =
-        |k: &str, l: &ConfigLoader| l.clone().build().map_or_else(|e| !e.concerns(k), |_| true);
-    let secrets = [
-        "SECRET_KEY",
-        "SECURITY_PASSWORD_SALT",
-        "SECURITY_TOTP_SECRETS",
-    ];
-    if secrets.iter().any(|k| !has(k, &loader)) {
-        let allowed = cfg!(debug_assertions)
-            || std::env::var("TODO_DANGER_ALLOW_DEV_SECRETS").is_ok_and(|v| v == "1");
-        if !allowed {
-            return Err("SECRET_KEY, SECURITY_PASSWORD_SALT and SECURITY_TOTP_SECRETS must be set in a release build (or set TODO_DANGER_ALLOW_DEV_SECRETS=1 to run with the public development values)".into());
-        }
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("******************************************************************");
-            eprintln!("* WARNING: SECRET_KEY / SECURITY_PASSWORD_SALT / TOTP_SECRETS are  *");
-            eprintln!("* not all set: using PUBLIC development values. Anyone can forge   *");
-            eprintln!("* sessions and tokens and read authenticator keys.                 *");
-            eprintln!("* Set them before this serves anyone but you.                      *");
-            eprintln!("******************************************************************");
-        }
-        if !has("SECRET_KEY", &loader) {
-            loader = loader.set("SECRET_KEY", DEV_SECRET_KEY);
-        }
-        if !has("SECURITY_PASSWORD_SALT", &loader) {
-            loader = loader.set("SECURITY_PASSWORD_SALT", DEV_PASSWORD_SALT);
-        }
-        if !has("SECURITY_TOTP_SECRETS", &loader) {
-            loader = loader.set("SECURITY_TOTP_SECRETS", DEV_TOTP_SECRETS);
-        }
-    }
+    let waiver = std::env::var("TODO_DANGER_ALLOW_DEV_SECRETS").ok();
+    loader = dev_secrets(loader, !cfg!(debug_assertions), waiver.as_deref())?;
     let (security, extras) = loader.build().map_err(|e| e.to_string())?;
     let get = |k: &str| extras.get(k).map(text);
     let bind = get("BIND").unwrap_or_else(|| "127.0.0.1:8000".into());
@@ -390,6 +360,48 @@ pub struct Parts {
     pub portcullis: Portcullis,
     /// The todo list.
     pub todos: todos::Todos,
+}
+
+/// Fills the secrets that are not set with the public development values:
+/// refused in a `release` build unless `waiver` (the value of
+/// `TODO_DANGER_ALLOW_DEV_SECRETS`) is `"1"`, and loud either way.
+fn dev_secrets(
+    mut loader: ConfigLoader,
+    release: bool,
+    waiver: Option<&str>,
+) -> Result<ConfigLoader, String> {
+    let has =
+        |k: &str, l: &ConfigLoader| l.clone().build().map_or_else(|e| !e.concerns(k), |_| true);
+    let secrets = [
+        "SECRET_KEY",
+        "SECURITY_PASSWORD_SALT",
+        "SECURITY_TOTP_SECRETS",
+    ];
+    if secrets.iter().any(|k| !has(k, &loader)) {
+        let allowed = !release || waiver == Some("1");
+        if !allowed {
+            return Err("SECRET_KEY, SECURITY_PASSWORD_SALT and SECURITY_TOTP_SECRETS must be set in a release build (or set TODO_DANGER_ALLOW_DEV_SECRETS=1 to run with the public development values)".into());
+        }
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("******************************************************************");
+            eprintln!("* WARNING: SECRET_KEY / SECURITY_PASSWORD_SALT / TOTP_SECRETS are  *");
+            eprintln!("* not all set: using PUBLIC development values. Anyone can forge   *");
+            eprintln!("* sessions and tokens and read authenticator keys.                 *");
+            eprintln!("* Set them before this serves anyone but you.                      *");
+            eprintln!("******************************************************************");
+        }
+        if !has("SECRET_KEY", &loader) {
+            loader = loader.set("SECRET_KEY", DEV_SECRET_KEY);
+        }
+        if !has("SECURITY_PASSWORD_SALT", &loader) {
+            loader = loader.set("SECURITY_PASSWORD_SALT", DEV_PASSWORD_SALT);
+        }
+        if !has("SECURITY_TOTP_SECRETS", &loader) {
+            loader = loader.set("SECURITY_TOTP_SECRETS", DEV_TOTP_SECRETS);
+        }
+    }
+    Ok(loader)
 }
 
 /// Builds the app's parts; `mailer` and `sms` replace the configured ones
@@ -538,4 +550,39 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn bare() -> ConfigLoader {
+        ConfigLoader::new().vars(DEFAULTS.iter().copied())
+    }
+
+    #[test]
+    fn a_release_build_refuses_the_development_secrets() {
+        let refused = dev_secrets(bare(), true, None).err().unwrap();
+        assert!(refused.contains("must be set in a release build"), "{refused}");
+        assert!(dev_secrets(bare(), true, Some("yes")).is_err(), "only 1 waives");
+        // Waived, or a debug build: the public values, loudly.
+        for (release, waiver) in [(true, Some("1")), (false, None)] {
+            let (config, _) = dev_secrets(bare(), release, waiver)
+                .unwrap()
+                .build()
+                .unwrap();
+            assert_eq!(config.secret_keys()[0].expose(), DEV_SECRET_KEY);
+        }
+        // Secrets that are set are used, in any build.
+        let set = bare()
+            .set("SECRET_KEY", "a-real-secret-key-of-enough-length")
+            .set("SECURITY_PASSWORD_SALT", "a-real-salt")
+            .set("SECURITY_TOTP_SECRETS", r#"{"1": "a-real-totp-secret"}"#);
+        let (config, _) = dev_secrets(set, true, None).unwrap().build().unwrap();
+        assert_eq!(
+            config.secret_keys()[0].expose(),
+            "a-real-secret-key-of-enough-length"
+        );
+    }
 }
