@@ -346,7 +346,7 @@ async fn auto_login_after_reset() {
         ("SECURITY_RECOVERABLE", "true"),
         ("SECURITY_AUTO_LOGIN_AFTER_RESET", "true"),
     ]);
-    e.user("al@example.com").await;
+    let before = e.user("al@example.com").await;
     e.security
         .send_reset_instructions(Some("al@example.com"), &Default::default())
         .await
@@ -364,7 +364,29 @@ async fn auto_login_after_reset() {
         )
         .await
         .unwrap();
-    assert!(done.login.is_some());
+    // Logged in as that user, with the new password, in a new session
+    // (the reset rotated the uniquifier, ending the ones before).
+    let auto = done.login.expect("logged in after the reset");
+    assert_eq!(auto.user.id, before.id);
+    assert_ne!(auto.user.fs_uniquifier, before.fs_uniquifier);
+    assert!(
+        e.security
+            .load_session_user(&auto.user.fs_uniquifier)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        e.security
+            .load_session_user(&before.fs_uniquifier)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    e.security
+        .login(login("al@example.com", NEW), &ClientInfo::default())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
