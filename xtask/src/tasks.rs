@@ -347,6 +347,7 @@ pub(crate) fn conformance(args: &[String]) -> Result {
         Some(b) => vec![b],
         None => return Err(format!("name a backend: {} or all", names.join(", "))),
     };
+    let mut tests = Vec::new();
     for name in wanted {
         let backend = BACKENDS
             .iter()
@@ -365,17 +366,32 @@ pub(crate) fn conformance(args: &[String]) -> Result {
                 continue;
             }
             Some(var) => {
-                println!("conformance {name}: on the server {var} names, a fresh database per test")
+                println!(
+                    "conformance {name} ({}): on the server {var} names, a fresh database per test",
+                    backend.krate
+                )
             }
-            None => println!("conformance {name}: needs nothing (a fresh store per test)"),
+            None => println!(
+                "conformance {name} ({}): needs nothing (a fresh store per test)",
+                backend.krate
+            ),
         }
-        // `--workspace` with a test name unique in the workspace: the
-        // features the workspace build resolved, so nothing is rebuilt.
-        run(
-            &format!("conformance suite on {name} ({})", backend.krate),
-            cargo().args(["test", "--workspace", "--test", backend.test]),
-        )?;
+        tests.push(backend.test);
     }
+    if tests.is_empty() {
+        return Ok(());
+    }
+    // One cargo for every suite: one feature resolution, so what a
+    // selection of test targets rebuilds is rebuilt once, not per backend.
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"]);
+    for t in &tests {
+        cmd.args(["--test", t]);
+    }
+    run(
+        &format!("conformance suites: {}", tests.join(", ")),
+        &mut cmd,
+    )?;
     Ok(())
 }
 
