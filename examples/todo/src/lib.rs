@@ -564,8 +564,14 @@ mod tests {
     #[test]
     fn a_release_build_refuses_the_development_secrets() {
         let refused = dev_secrets(bare(), true, None).err().unwrap();
-        assert!(refused.contains("must be set in a release build"), "{refused}");
-        assert!(dev_secrets(bare(), true, Some("yes")).is_err(), "only 1 waives");
+        assert!(
+            refused.contains("must be set in a release build"),
+            "{refused}"
+        );
+        assert!(
+            dev_secrets(bare(), true, Some("yes")).is_err(),
+            "only 1 waives"
+        );
         // Waived, or a debug build: the public values, loudly.
         for (release, waiver) in [(true, Some("1")), (false, None)] {
             let (config, _) = dev_secrets(bare(), release, waiver)
