@@ -67,6 +67,44 @@ fn parse(url: &str) -> Result<Url> {
     })
 }
 
+impl Url {
+    /// `scheme://user[:password]@host[:port]/db` on the same server.
+    fn with_db(&self, scheme: &str, db: &str) -> String {
+        let auth = match (self.user.is_empty(), self.password.is_empty()) {
+            (true, _) => String::new(),
+            (false, true) => format!("{}@", self.user),
+            (false, false) => format!("{}:{}@", self.user, self.password),
+        };
+        let port = self
+            .port
+            .as_ref()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        format!("{scheme}://{auth}{}{port}/{db}", self.host)
+    }
+
+    /// The MariaDB/MySQL client, connected to this server (and `db`).
+    fn mysql_client(&self, db: Option<&str>) -> Command {
+        let client = if Command::new("mariadb").arg("--version").output().is_ok() {
+            "mariadb"
+        } else {
+            "mysql"
+        };
+        let mut c = Command::new(client);
+        c.args(["-h", &self.host, "-u", &self.user, "-N", "-B"]);
+        if let Some(p) = &self.port {
+            c.args(["-P", p, "--protocol=TCP"]);
+        }
+        if !self.password.is_empty() {
+            c.env("MYSQL_PWD", &self.password);
+        }
+        if let Some(db) = db {
+            c.arg(db);
+        }
+        c
+    }
+}
+
 fn scratch_name() -> String {
     format!("portcullis_migcheck_{}", std::process::id())
 }
@@ -80,14 +118,7 @@ fn postgres(url: &str) -> Result {
         )
     };
     let db = scratch_name();
-    let u = parse(url)?;
-    let auth = match (u.user.is_empty(), u.password.is_empty()) {
-        (true, _) => String::new(),
-        (false, true) => format!("{}@", u.user),
-        (false, false) => format!("{}:{}@", u.user, u.password),
-    };
-    let port = u.port.as_ref().map(|p| format!(":{p}")).unwrap_or_default();
-    let scratch_url = format!("postgresql://{auth}{}{port}/{db}", u.host);
+    let scratch_url = parse(url)?.with_db("postgresql", &db);
     admin(&format!("DROP DATABASE IF EXISTS {db}"))?;
     admin(&format!("CREATE DATABASE {db}"))?;
     let result = (|| {
@@ -141,27 +172,9 @@ fn postgres(url: &str) -> Result {
 fn mysql(url: &str) -> Result {
     let files = files("mysql")?;
     let u = parse(url)?;
-    let client = if Command::new("mariadb").arg("--version").output().is_ok() {
-        "mariadb"
-    } else {
-        "mysql"
-    };
-    let base = |db: Option<&str>| {
-        let mut c = Command::new(client);
-        c.args(["-h", &u.host, "-u", &u.user, "-N", "-B"]);
-        if let Some(p) = &u.port {
-            c.args(["-P", p, "--protocol=TCP"]);
-        }
-        if !u.password.is_empty() {
-            c.env("MYSQL_PWD", &u.password);
-        }
-        if let Some(db) = db {
-            c.arg(db);
-        }
-        c
-    };
+    let base = |db: Option<&str>| u.mysql_client(db);
     let db = scratch_name();
-    let admin = |sql: &str| exec(client, base(None).args(["-e", sql]));
+    let admin = |sql: &str| exec("mysql", base(None).args(["-e", sql]));
     admin(&format!("DROP DATABASE IF EXISTS {db}"))?;
     admin(&format!("CREATE DATABASE {db}"))?;
     let result = (|| {
@@ -247,12 +260,6 @@ pub(crate) fn sql_migrations(args: &[String]) -> Result {
 /// server `url` names (dropped first if it exists); its URL.
 pub(crate) fn fresh_database(url: &str, name: &str) -> Result<String> {
     let u = parse(url)?;
-    let auth = match (u.user.is_empty(), u.password.is_empty()) {
-        (true, _) => String::new(),
-        (false, true) => format!("{}@", u.user),
-        (false, false) => format!("{}:{}@", u.user, u.password),
-    };
-    let port = u.port.as_ref().map(|p| format!(":{p}")).unwrap_or_default();
     let scheme = url.split("://").next().unwrap_or_default();
     if scheme.starts_with("postgres") {
         for sql in [
@@ -265,24 +272,8 @@ pub(crate) fn fresh_database(url: &str, name: &str) -> Result<String> {
             )?;
         }
     } else {
-        let client = if Command::new("mariadb").arg("--version").output().is_ok() {
-            "mariadb"
-        } else {
-            "mysql"
-        };
-        let mut c = Command::new(client);
-        c.args(["-h", &u.host, "-u", &u.user, "-N", "-B"]);
-        if let Some(p) = &u.port {
-            c.args(["-P", p, "--protocol=TCP"]);
-        }
-        if !u.password.is_empty() {
-            c.env("MYSQL_PWD", &u.password);
-        }
-        c.args([
-            "-e",
-            &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"),
-        ]);
-        exec(client, &mut c)?;
+        let sql = format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}");
+        exec("mysql", u.mysql_client(None).args(["-e", &sql]))?;
     }
-    Ok(format!("{scheme}://{auth}{}{port}/{name}", u.host))
+    Ok(u.with_db(scheme, name))
 }

@@ -74,14 +74,18 @@ fn from_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
+/// A self-reconnecting connection to the server `url` names.
+pub(crate) async fn connect(url: &str) -> Result<ConnectionManager> {
+    let client = redis::Client::open(url)
+        .map_err(|e| Error::new(ErrorKind::Config, "not a Redis URL").with_source(e))?;
+    client.get_connection_manager().await.map_err(map)
+}
+
 impl RedisAttempts {
     /// Connects to the server `url` names (`redis://host:port/db`,
     /// `rediss://` for TLS is not compiled in).
     pub async fn open(url: &str) -> Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|e| Error::new(ErrorKind::Config, "not a Redis URL").with_source(e))?;
-        let conn = client.get_connection_manager().await.map_err(map)?;
-        Ok(Self::new(conn))
+        Ok(Self::new(connect(url).await?))
     }
 
     /// Over an existing connection manager.

@@ -16,7 +16,7 @@ use redis::Script;
 use redis::aio::ConnectionManager;
 use serde_json::{Map, Value};
 
-use crate::{from_ms, map};
+use crate::{connect, from_ms, map};
 
 /// Writes a record: `create` when the id is free, `update` when a live
 /// record has it, `save` always. 1 when written.
@@ -130,10 +130,7 @@ impl fmt::Debug for RedisSessions {
 impl RedisSessions {
     /// Connects to the server `url` names (`redis://host:port/db`).
     pub async fn open(url: &str) -> Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|e| Error::new(ErrorKind::Config, "not a Redis URL").with_source(e))?;
-        let conn = client.get_connection_manager().await.map_err(map)?;
-        Ok(Self::new(conn))
+        Ok(Self::new(connect(url).await?))
     }
 
     /// Over an existing connection manager.
