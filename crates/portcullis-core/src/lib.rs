@@ -23,5 +23,5 @@ pub use self::messages::{Message, MessageKey, Messages};
 pub use self::models::{Role, User, WebAuthnCredential};
 pub use self::store::{
     Capabilities, Datastore, NewRole, NewUser, NewWebAuthn, RoleStore, UserFilter, UserPatch,
-    UserStore, WebAuthnStore,
+    UserStore, WebAuthnStore, WebAuthnUse,
 };

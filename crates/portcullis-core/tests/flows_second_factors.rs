@@ -71,7 +71,7 @@ async fn setup_state_tokens_round_trip_expire_and_refuse_garbage() {
         .await
         .unwrap();
     assert_eq!(stored.tf_primary_method.as_deref(), Some("authenticator"));
-    assert!(e.security.tf_required(&stored, None));
+    assert!(e.security.tf_required(&stored, None).await.unwrap());
     // After SECURITY_TWO_FACTOR_SETUP_WITHIN (30 minutes) the token has expired.
     e.clock.advance(1801.0);
     let err = e.security.tf_read_setup_token(&tf).unwrap_err();

@@ -71,6 +71,13 @@ pub(crate) enum Endpoint {
     UsVerifyLink,
     Unlock,
     UserSessions,
+    WanRegister,
+    WanRegisterToken,
+    WanSignin,
+    WanSigninToken,
+    WanDelete,
+    WanVerify,
+    WanVerifyToken,
 }
 
 impl Portcullis {
@@ -84,14 +91,20 @@ impl Portcullis {
                 .filter(|t| !t.is_empty() && !t.contains('/'))
         };
         let (tf, us) = (c.two_factor, c.unified_signin);
-        let mf = c.multi_factor_recovery_codes && tf;
+        let mf = c.multi_factor_recovery_codes && (tf || c.webauthn);
+        let wan = c.webauthn;
+        let wan_verify = wan && c.freshness.num_seconds() >= 0 && !c.wan_allow_as_verify.is_empty();
         let login_path: &str = if us && c.us_signin_replaces_login {
             ""
         } else {
             &c.login_url
         };
         let own_sessions = c.user_sessions && self.session_store().is_some();
-        let exact: [(bool, &str, Endpoint); 25] = [
+        let exact: [(bool, &str, Endpoint); 29] = [
+            (wan, &c.wan_register_url, Endpoint::WanRegister),
+            (wan, &c.wan_signin_url, Endpoint::WanSignin),
+            (wan, &c.wan_delete_url, Endpoint::WanDelete),
+            (wan_verify, &c.wan_verify_url, Endpoint::WanVerify),
             (own_sessions, &c.user_sessions_url, Endpoint::UserSessions),
             (
                 us && c.us_signin_replaces_login,
@@ -149,7 +162,10 @@ impl Portcullis {
         if let Some((_, _, e)) = exact.iter().find(|(on, url, _)| *on && *url == path) {
             return Some((*e, None));
         }
-        let tokened: [(bool, &str, Endpoint); 6] = [
+        let tokened: [(bool, &str, Endpoint); 9] = [
+            (wan, &c.wan_register_url, Endpoint::WanRegisterToken),
+            (wan, &c.wan_signin_url, Endpoint::WanSigninToken),
+            (wan_verify, &c.wan_verify_url, Endpoint::WanVerifyToken),
             (
                 !c.danger_disable_attempt_limits,
                 &c.unlock_url,
@@ -244,6 +260,13 @@ impl Portcullis {
                 Some(a) => self.user_sessions(req, session, &call.form, a).await,
                 None => Ok(self.unauthenticated(self.api_mechanisms())),
             },
+            Endpoint::WanRegister
+            | Endpoint::WanRegisterToken
+            | Endpoint::WanSignin
+            | Endpoint::WanSigninToken
+            | Endpoint::WanDelete
+            | Endpoint::WanVerify
+            | Endpoint::WanVerifyToken => self.wan(call, session).await,
             _ => self.mfa(call, session).await,
         }
     }
@@ -268,7 +291,10 @@ impl Portcullis {
             Endpoint::TfSetupToken
             | Endpoint::UsSetupToken
             | Endpoint::UsSigninSendCode
-            | Endpoint::UsVerifySendCode => &[Method::POST],
+            | Endpoint::UsVerifySendCode
+            | Endpoint::WanRegisterToken
+            | Endpoint::WanSigninToken
+            | Endpoint::WanVerifyToken => &[Method::POST],
             Endpoint::Logout => &[Method::GET, Method::POST],
             _ => &[Method::GET, Method::POST],
         };
@@ -322,6 +348,11 @@ impl Portcullis {
                 | Endpoint::UsSetup
                 | Endpoint::UsSetupToken
                 | Endpoint::UserSessions
+                | Endpoint::WanRegister
+                | Endpoint::WanRegisterToken
+                | Endpoint::WanDelete
+                | Endpoint::WanVerify
+                | Endpoint::WanVerifyToken
         );
         if needs_auth && auth.is_none() {
             return Ok(Err(Box::new(self.unauthenticated(api))));
@@ -348,6 +379,7 @@ impl Portcullis {
                     | Endpoint::MfRecovery
                     | Endpoint::UsSigninSendCode
                     | Endpoint::UsVerifyLink
+                    | Endpoint::WanSignin
             );
         if anonymous_only && auth.is_some() {
             let msg = self
@@ -672,8 +704,9 @@ impl Portcullis {
                 }
             }
             (Endpoint::Verify, false) => {
+                let wan = self.wan_verify_available(auth.as_ref()).await?;
                 let user = auth.as_ref().map(|a| &a.user);
-                Ok(self.ok(session, user, true, json!({"has_webauthn_verify_credential": false, "oauth_enabled": false, "oauth_providers": []})))
+                Ok(self.ok(session, user, true, json!({"has_webauthn_verify_credential": wan, "oauth_enabled": false, "oauth_providers": []})))
             }
             (Endpoint::Verify, true) => {
                 let Some(a) = auth else {
@@ -902,6 +935,9 @@ impl Portcullis {
         let prefix = c.url_prefix.as_deref().unwrap_or("").trim_end_matches('/');
         match view {
             ".login" | "security.login" => format!("{prefix}{}", c.login_url),
+            ".wan_register" | "security.wan_register" => {
+                format!("{prefix}{}", c.wan_register_url)
+            }
             v if v.starts_with('/') && v.starts_with(&format!("{prefix}/")) => v.to_owned(),
             v if v.starts_with('/')
                 && [

@@ -14,6 +14,7 @@ mod rule;
 pub mod session;
 mod user_sessions;
 mod web;
+mod webauthn;
 
 pub use self::auth::{Mechanism, RequestAuth};
 pub use self::body::{BODY_TIMEOUT, BodyRefused, read_body};

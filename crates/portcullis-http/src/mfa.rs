@@ -8,7 +8,7 @@ use portcullis_core::config::RedirectBehavior;
 use portcullis_core::events::AuthnVia;
 use portcullis_core::flows::{
     Authenticated, CodeDelivery, HalfLoginBudget, LoginStep, PendingFactor, PendingLogin,
-    PendingState, TfRescue, TfSetupStarted,
+    PendingState, TF_WEBAUTHN, TfRescue, TfSetupStarted,
 };
 use portcullis_core::{FlowError, FormErrors, Message, MessageKey, SecretString, User};
 use serde_json::{Map, Value, json};
@@ -34,7 +34,12 @@ fn via(method: &str) -> AuthnVia {
 
 impl Portcullis {
     /// A 200 envelope with `csrf_token`, `extra`, and `user: {}` when asked.
-    fn answer(&self, session: &mut SessionState, include_user: bool, extra: Value) -> HttpResponse {
+    pub(crate) fn answer(
+        &self,
+        session: &mut SessionState,
+        include_user: bool,
+        extra: Value,
+    ) -> HttpResponse {
         let mut body = extra.as_object().cloned().unwrap_or_default();
         if include_user {
             body.insert("user".into(), json!({}));
@@ -129,7 +134,7 @@ impl Portcullis {
 
     /// A half-login kept in the session under Flask-Security's keys, and
     /// what the client must do next.
-    fn tf_pending(&self, session: &mut SessionState, p: &PendingLogin) -> HttpResponse {
+    pub(crate) fn tf_pending(&self, session: &mut SessionState, p: &PendingLogin) -> HttpResponse {
         session.set_pending(p);
         match p.state {
             PendingState::SetupFromLogin => self.answer(
@@ -149,6 +154,15 @@ impl Portcullis {
                     .render(&MessageKey::FailedToSendCode.into());
                 HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &msg)
             }
+            PendingState::Ready if p.method.as_deref() == Some(TF_WEBAUTHN) => {
+                let c = self.security().config();
+                let url = self.security().path(&c.wan_signin_url);
+                self.answer(
+                    session,
+                    false,
+                    json!({"tf_required": true, "tf_signin_url": url, "tf_state": "ready", "tf_method": TF_WEBAUTHN}),
+                )
+            }
             PendingState::Ready => {
                 let method = p.method.as_deref().unwrap_or_default();
                 self.answer(
@@ -162,7 +176,7 @@ impl Portcullis {
 
     /// A completed login: the session, the validity cookie when asked for,
     /// the envelope with (when `?include_auth_token`) the auth token.
-    async fn tf_finish_login(
+    pub(crate) async fn tf_finish_login(
         &self,
         req: &HttpRequest<'_>,
         session: &mut SessionState,
@@ -339,7 +353,7 @@ impl Portcullis {
         let Some(user) = user else {
             return Ok(self.tf_illegal(session));
         };
-        let methods = s.tf_setup_methods(&user);
+        let methods = s.tf_setup_methods(&user).await?;
         if !post {
             return Ok(self.answer(
                 session,
@@ -354,7 +368,8 @@ impl Portcullis {
         if !which.as_ref().is_some_and(|w| methods.contains(w)) {
             return Ok(self.form_errors(&FormErrors::field("which", MessageKey::NotAValidChoice)));
         }
-        match s.second_factor_ready(&user, req.client).await {
+        let which = which.unwrap_or_default();
+        match s.second_factor_ready(&user, &which, req.client).await {
             Ok((method, delivery)) => {
                 let pending = PendingLogin {
                     user: user.fs_uniquifier.clone(),
@@ -838,7 +853,7 @@ impl Portcullis {
             Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
         };
         let validity = req.cookie(&c.two_factor_validity_cookie_name);
-        if s.tf_required(&user, validity.as_deref())
+        if s.tf_required(&user, validity.as_deref()).await?
             && c.us_mfa_required.iter().any(|m| m == "email")
         {
             if spa {
@@ -904,6 +919,10 @@ impl Portcullis {
             return None;
         }
         Some(if resp["tf_select"] == json!(true) {
+            self.security().path(&c.two_factor_select_url)
+        } else if resp["tf_method"] == json!(TF_WEBAUTHN) {
+            self.security().path(&c.wan_signin_url)
+        } else if resp["tf_select"] == json!(true) {
             self.security().path(&c.two_factor_select_url)
         } else if resp["tf_state"] == json!("setup_from_login") {
             self.security().path(&c.two_factor_setup_url)

@@ -1,7 +1,6 @@
 //! `WebAuthnStore` for the memory store.
 
-use chrono::{DateTime, Utc};
-use portcullis_core::{Error, NewWebAuthn, Result, WebAuthnCredential, WebAuthnStore};
+use portcullis_core::{Error, NewWebAuthn, Result, WebAuthnCredential, WebAuthnStore, WebAuthnUse};
 
 use crate::MemoryStore;
 
@@ -67,21 +66,16 @@ impl WebAuthnStore for MemoryStore {
             .collect())
     }
 
-    async fn record_webauthn_use(
-        &self,
-        id: i64,
-        sign_count: i64,
-        backup_state: bool,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    async fn record_webauthn_use(&self, id: i64, used: &WebAuthnUse) -> Result<()> {
         let mut inner = self.write()?;
         let c = inner
             .credentials
             .get_mut(&id)
             .ok_or_else(|| Error::not_found("no such credential"))?;
-        c.sign_count = sign_count;
-        c.backup_state = backup_state;
-        c.lastuse_datetime = portcullis_core::store::to_micros(at);
+        c.sign_count = used.sign_count;
+        c.backup_state = used.backup_state;
+        c.device_type.clone_from(&used.device_type);
+        c.lastuse_datetime = portcullis_core::store::to_micros(used.at);
         Ok(())
     }
 

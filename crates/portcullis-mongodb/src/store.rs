@@ -11,6 +11,7 @@ use portcullis_core::store::{SessionRecord, SessionStore, new_uniquifier};
 use portcullis_core::{
     Capabilities, Clock, Datastore, Error, NewRole, NewUser, NewWebAuthn, Result, Role, RoleStore,
     SystemClock, User, UserFilter, UserPatch, UserStore, WebAuthnCredential, WebAuthnStore,
+    WebAuthnUse,
 };
 
 use crate::config::MongoConfig;
@@ -498,15 +499,13 @@ impl WebAuthnStore for MongoStore {
         .collect()
     }
 
-    async fn record_webauthn_use(
-        &self,
-        id: i64,
-        sign_count: i64,
-        backup_state: bool,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        let mut set = doc! {"sign_count": sign_count, "backup_state": backup_state};
-        put_time(&mut set, "lastuse_datetime", Some(at));
+    async fn record_webauthn_use(&self, id: i64, used: &WebAuthnUse) -> Result<()> {
+        let mut set = doc! {
+            "sign_count": used.sign_count,
+            "backup_state": used.backup_state,
+            "device_type": &used.device_type,
+        };
+        put_time(&mut set, "lastuse_datetime", Some(used.at));
         let r = self
             .coll("web_authn")
             .update_one(doc! {"_id": id}, doc! {"$set": set})

@@ -1,8 +1,7 @@
 //! `WebAuthnStore` over SeaORM.
 
-use chrono::{DateTime, Utc};
 use portcullis_core::models::asa_list;
-use portcullis_core::{Error, NewWebAuthn, Result, WebAuthnCredential, WebAuthnStore};
+use portcullis_core::{Error, NewWebAuthn, Result, WebAuthnCredential, WebAuthnStore, WebAuthnUse};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 
@@ -110,13 +109,7 @@ impl WebAuthnStore for SeaOrmStore {
             .collect())
     }
 
-    async fn record_webauthn_use(
-        &self,
-        id: i64,
-        sign_count: i64,
-        backup_state: bool,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    async fn record_webauthn_use(&self, id: i64, used: &WebAuthnUse) -> Result<()> {
         let k = key(id).ok_or_else(|| Error::not_found("no such credential"))?;
         let db = self.db();
         if web_authn::Entity::find_by_id(k)
@@ -129,11 +122,12 @@ impl WebAuthnStore for SeaOrmStore {
         }
         let mut q = Query::update();
         q.table(web_authn::Entity)
-            .value(web_authn::Column::SignCount, count(sign_count))
-            .value(web_authn::Column::BackupState, backup_state)
+            .value(web_authn::Column::SignCount, count(used.sign_count))
+            .value(web_authn::Column::BackupState, used.backup_state)
+            .value(web_authn::Column::DeviceType, used.device_type.clone())
             .value(
                 web_authn::Column::LastuseDatetime,
-                time(self.backend(), Some(at)),
+                time(self.backend(), Some(used.at)),
             )
             .and_where(Expr::col(web_authn::Column::Id).eq(k));
         db.execute(&q).await.db()?;

@@ -1,8 +1,7 @@
 //! `WebAuthnStore` on SQLite.
 
-use chrono::{DateTime, Utc};
 use portcullis_core::models::asa_list;
-use portcullis_core::{Error, NewWebAuthn, Result, WebAuthnCredential, WebAuthnStore};
+use portcullis_core::{Error, NewWebAuthn, Result, WebAuthnCredential, WebAuthnStore, WebAuthnUse};
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::SqlResult;
@@ -68,17 +67,13 @@ impl WebAuthnStore for SqliteStore {
         .await
     }
 
-    async fn record_webauthn_use(
-        &self,
-        id: i64,
-        sign_count: i64,
-        backup_state: bool,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        let at = fmt_time(at);
+    async fn record_webauthn_use(&self, id: i64, used: &WebAuthnUse) -> Result<()> {
+        let at = fmt_time(used.at);
+        let (sign_count, backup_state) = (used.sign_count, used.backup_state);
+        let device_type = used.device_type.clone();
         self.write(move |tx| {
             let n = tx
-                .execute("UPDATE web_authn SET sign_count = ?1, backup_state = ?2, lastuse_datetime = ?3 WHERE id = ?4", params![sign_count, backup_state, at, id])
+                .execute("UPDATE web_authn SET sign_count = ?1, backup_state = ?2, device_type = ?3, lastuse_datetime = ?4 WHERE id = ?5", params![sign_count, backup_state, device_type, at, id])
                 .sql()?;
             if n == 0 { Err(Error::not_found("no such credential")) } else { Ok(()) }
         })

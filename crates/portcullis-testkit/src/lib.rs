@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod suite;
+pub mod webauthn;
 
 /// The variable that turns a skipped server test into a failure (`.ci/run`
 /// sets it, so CI never passes a suite that did not run).

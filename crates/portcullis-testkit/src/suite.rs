@@ -1418,19 +1418,25 @@ pub async fn webauthn_record_use_and_delete(store: Store) {
         .create_webauthn(u.id, credential(b"use", "key"))
         .await
         .unwrap();
-    store
-        .record_webauthn_use(c.id, 42, true, at(1_800_000_000, 5))
-        .await
-        .unwrap();
+    let used = portcullis_core::WebAuthnUse {
+        sign_count: 42,
+        backup_state: true,
+        device_type: "multi_device".into(),
+        at: at(1_800_000_000, 5),
+    };
+    store.record_webauthn_use(c.id, &used).await.unwrap();
     let f = store.find_webauthn(b"use").await.unwrap().unwrap();
     assert_eq!(
-        (f.sign_count, f.backup_state, f.lastuse_datetime),
-        (42, true, at(1_800_000_000, 5))
+        (
+            f.sign_count,
+            f.backup_state,
+            f.device_type.as_str(),
+            f.lastuse_datetime
+        ),
+        (42, true, "multi_device", at(1_800_000_000, 5))
     );
     assert_kind!(
-        store
-            .record_webauthn_use(c.id + 1000, 1, false, at(1, 0))
-            .await,
+        store.record_webauthn_use(c.id + 1000, &used).await,
         NotFound
     );
     assert!(store.delete_webauthn(c.id).await.unwrap());

@@ -9,6 +9,7 @@ use portcullis_core::store::{email_key, new_uniquifier, to_micros};
 use portcullis_core::{
     Capabilities, Datastore, Error, NewRole, NewUser, NewWebAuthn, Result, Role, RoleStore,
     SecretString, User, UserFilter, UserPatch, UserStore, WebAuthnCredential, WebAuthnStore,
+    WebAuthnUse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -560,7 +561,7 @@ impl WebAuthnStore for JsonFileStore {
     async fn list_webauthn(&self, _: i64) -> Result<Vec<WebAuthnCredential>> {
         Ok(Vec::new())
     }
-    async fn record_webauthn_use(&self, _: i64, _: i64, _: bool, _: DateTime<Utc>) -> Result<()> {
+    async fn record_webauthn_use(&self, _: i64, _: &WebAuthnUse) -> Result<()> {
         Err(no_webauthn())
     }
     async fn delete_webauthn(&self, _: i64) -> Result<bool> {

@@ -15,3 +15,5 @@ mod common;
 mod http;
 #[path = "suite/mfa.rs"]
 mod mfa;
+#[path = "suite/webauthn.rs"]
+mod webauthn;

@@ -420,6 +420,14 @@ settings! {
     // ---- WebAuthn ----
     /// Enable WebAuthn.
     webauthn: bool = false => "SECURITY_WEBAUTHN",
+    /// Registration path (+ `/<state>`).
+    wan_register_url: String = s("/wan-register") => "SECURITY_WAN_REGISTER_URL",
+    /// Sign-in path (+ `/<state>`).
+    wan_signin_url: String = s("/wan-signin") => "SECURITY_WAN_SIGNIN_URL",
+    /// Deletion path.
+    wan_delete_url: String = s("/wan-delete") => "SECURITY_WAN_DELETE_URL",
+    /// Re-authentication path (+ `/<state>`).
+    wan_verify_url: String = s("/wan-verify") => "SECURITY_WAN_VERIFY_URL",
     /// Relying-party name.
     wan_rp_name: String = s("My Flask App") => "SECURITY_WAN_RP_NAME",
     /// Lifetime of registration state.
@@ -434,6 +442,16 @@ settings! {
     wan_allow_user_hints: bool = true => "SECURITY_WAN_ALLOW_USER_HINTS",
     /// Maximum credential-name length.
     wan_name_max_length: usize = 64 => "SECURITY_WAN_NAME_MAX_LENGTH",
+    /// Unicode categories allowed in credential names (prefix match).
+    wan_name_allowed_chars: Vec<String> = list(&["L", "N", "Pc", "Pd", "Zs"]) => "SECURITY_WAN_NAME_ALLOWED_CHARS",
+    /// Credential usages `/wan-verify` accepts.
+    wan_allow_as_verify: Vec<String> = list(&["first", "secondary"]) => "SECURITY_WAN_ALLOW_AS_VERIFY",
+    /// Browser timeout of a registration (milliseconds).
+    wan_register_timeout: u32 = 60000 => "SECURITY_WAN_REGISTER_TIMEOUT",
+    /// Browser timeout of a sign-in or verification (milliseconds).
+    wan_signin_timeout: u32 = 60000 => "SECURITY_WAN_SIGNIN_TIMEOUT",
+    /// Where a browser goes after registering a key.
+    wan_post_register_view: String = s(".wan_register") => "SECURITY_WAN_POST_REGISTER_VIEW",
 
     // ---- attempt limits (Portcullis' own; Flask-Security has none) ----
     /// Turns every attempt limit off. Only for tests that hammer one

@@ -117,6 +117,11 @@ pub mod attempt_keys {
         format!("pc:used:{user_id}:{scope}")
     }
 
+    /// A WebAuthn ceremony's challenge, once accepted.
+    pub fn wan_challenge(challenge: &str) -> String {
+        format!("pc:wan:{}", digest(&[challenge]))
+    }
+
     /// The step of the last code sent to a user by a method.
     pub fn code_sent(user_id: i64, scope: &str) -> String {
         format!("pc:sent:{user_id}:{scope}")

@@ -347,7 +347,7 @@ impl Security {
         via: AuthnVia,
         client: &ClientInfo,
     ) -> Result<(Option<Authenticated>, bool)> {
-        if self.tf_required(user, None) {
+        if self.tf_required(user, None).await? {
             return Ok((None, true));
         }
         let a = self

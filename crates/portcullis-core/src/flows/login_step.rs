@@ -86,7 +86,7 @@ impl Security {
         validity: Option<&str>,
         client: &ClientInfo,
     ) -> Result<LoginStep, FlowError> {
-        if !self.tf_required(&user, validity) {
+        if !self.tf_required(&user, validity).await? {
             let done = self
                 .complete_login(user, vec![via], remember, client)
                 .await?;
@@ -107,7 +107,7 @@ impl Security {
         remember: bool,
         client: &ClientInfo,
     ) -> Result<PendingLogin, FlowError> {
-        let methods = self.tf_setup_methods(user);
+        let methods = self.tf_setup_methods(user).await?;
         let mut pending = PendingLogin {
             user: user.fs_uniquifier.clone(),
             remember,
@@ -120,7 +120,8 @@ impl Security {
         match methods.len() {
             0 => {}
             1 => {
-                let (method, delivery) = self.second_factor_ready(user, client).await?;
+                let (method, delivery) =
+                    self.second_factor_ready(user, &methods[0], client).await?;
                 pending.state = PendingState::Ready;
                 pending.delivery = delivery;
                 pending.method = Some(method);
@@ -133,14 +134,20 @@ impl Security {
         Ok(pending)
     }
 
-    /// A half-login moving to [`PendingState::Ready`] (from the start, or
-    /// once the user chose at `/tf-select`): the user's method, and its
-    /// code sent for email and SMS within the send budget.
+    /// A half-login moving to [`PendingState::Ready`] with `method` (one
+    /// of [`tf_setup_methods`](Self::tf_setup_methods), from the start or
+    /// chosen at `/tf-select`): the code plugin's method is the user's
+    /// primary one, its code sent for email and SMS within the send budget;
+    /// `webauthn` sends nothing.
     pub async fn second_factor_ready(
         &self,
         user: &User,
+        method: &str,
         client: &ClientInfo,
     ) -> Result<(String, CodeDelivery), FlowError> {
+        if method == super::two_factor::TF_WEBAUTHN {
+            return Ok((method.to_owned(), CodeDelivery::NotNeeded));
+        }
         let method = user.tf_primary_method.clone().unwrap_or_default();
         let delivery = self.send_login_code(user, &method, client).await?;
         Ok((method, delivery))

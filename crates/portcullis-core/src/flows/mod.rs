@@ -30,6 +30,7 @@ mod tokens;
 mod two_factor;
 mod unified;
 mod username;
+mod webauthn;
 
 pub use self::confirm::Confirmed;
 pub use self::cpu::{CpuPool, InlineCpu, Job, run_on};
@@ -43,6 +44,9 @@ pub use self::register::{RegisterForm, Registered};
 pub use self::service::{Security, SecurityBuilder};
 pub use self::tokens::TokenAuth;
 pub use self::two_factor::{
-    AuthenticatorSetup, PendingFactor, TF_METHODS, TfRescue, TfSetupStarted,
+    AuthenticatorSetup, PendingFactor, TF_METHODS, TF_WEBAUTHN, TfRescue, TfSetupStarted,
 };
 pub use self::unified::{LinkRefused, UsSetupStarted, UsSignedIn};
+pub use self::webauthn::{
+    RelyingParty, USAGE_FIRST, USAGE_SECONDARY, WanAsserted, WanOptions, WanPurpose,
+};

@@ -44,6 +44,7 @@ struct Inner {
     tf_setup: UrlSafeTimedSerializer,
     tf_validity: UrlSafeTimedSerializer,
     us_setup: UrlSafeTimedSerializer,
+    wan: UrlSafeTimedSerializer,
     password_policy: PasswordPolicy,
     username_policy: UsernamePolicy,
     confirm: UrlSafeTimedSerializer,
@@ -181,6 +182,7 @@ impl SecurityBuilder {
                 tf_setup: config.serializer(TokenKind::TfSetup)?,
                 tf_validity: config.serializer(TokenKind::TfValidity)?,
                 us_setup: config.serializer(TokenKind::UsSetup)?,
+                wan: config.serializer(TokenKind::Wan)?,
                 unlock: UrlSafeTimedSerializer::new(&config.secret_keys(), &config.unlock_salt)
                     .map_err(|_| Error::new(ErrorKind::Config, "SECRET_KEY is needed"))?,
                 attempts: self
@@ -318,6 +320,10 @@ impl Security {
 
     pub(crate) fn us_setup_serializer(&self) -> &UrlSafeTimedSerializer {
         &self.inner.us_setup
+    }
+
+    pub(crate) fn wan_serializer(&self) -> &UrlSafeTimedSerializer {
+        &self.inner.wan
     }
 
     pub(crate) fn sms(&self) -> Option<&dyn SmsSender> {

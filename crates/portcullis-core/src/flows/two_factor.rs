@@ -100,6 +100,9 @@ pub enum TfRescue {
 /// The methods Flask-Security's two-factor code plugin knows.
 pub const TF_METHODS: [&str; 3] = ["email", "authenticator", "sms"];
 
+/// The second-factor method of Flask-Security's WebAuthn plugin.
+pub const TF_WEBAUTHN: &str = "webauthn";
+
 impl Security {
     /// Flask-Security's `calc_username`: the username when usernames are on
     /// and set, else the email.
@@ -110,26 +113,40 @@ impl Security {
         }
     }
 
-    /// The two-factor methods `user` has set up (the code plugin's
-    /// `get_setup_methods`: the primary method when a secret is stored).
-    pub fn tf_setup_methods(&self, user: &User) -> Vec<String> {
-        match (&user.tf_primary_method, &user.tf_totp_secret) {
-            (Some(m), Some(s)) if !m.is_empty() && !s.expose().is_empty() => vec![m.clone()],
-            _ => Vec::new(),
+    /// The second factors `user` has set up, from every plugin: the code
+    /// plugin's (with two-factor on, the primary method when a secret is
+    /// stored), then WebAuthn's (`webauthn` when WebAuthn is on and the user
+    /// has a key with usage `secondary`).
+    pub async fn tf_setup_methods(&self, user: &User) -> crate::Result<Vec<String>> {
+        let mut methods = Vec::new();
+        if self.config().two_factor
+            && let (Some(m), Some(s)) = (&user.tf_primary_method, &user.tf_totp_secret)
+            && !m.is_empty()
+            && !s.expose().is_empty()
+        {
+            methods.push(m.clone());
         }
+        if self
+            .wan_has(user, &[super::webauthn::USAGE_SECONDARY])
+            .await?
+        {
+            methods.push(TF_WEBAUTHN.to_owned());
+        }
+        Ok(methods)
     }
 
-    /// `check_tf_required`: with two-factor on, a user who has a second
-    /// factor (or everyone, with `SECURITY_TWO_FACTOR_REQUIRED`) must give
-    /// it, unless `validity` is their valid "remember this device" token and
-    /// `SECURITY_TWO_FACTOR_ALWAYS_VALIDATE` is off.
-    pub fn tf_required(&self, user: &User, validity: Option<&str>) -> bool {
+    /// `check_tf_required`: with two-factor or WebAuthn on, a user who has
+    /// a second factor (or everyone, with `SECURITY_TWO_FACTOR_REQUIRED`)
+    /// must give it, unless `validity` is their valid "remember this
+    /// device" token and `SECURITY_TWO_FACTOR_ALWAYS_VALIDATE` is off.
+    pub async fn tf_required(&self, user: &User, validity: Option<&str>) -> crate::Result<bool> {
         let c = self.config();
-        if !c.two_factor {
-            return false;
+        if !(c.two_factor || c.webauthn) {
+            return Ok(false);
         }
-        (c.two_factor_required || !self.tf_setup_methods(user).is_empty())
-            && (c.two_factor_always_validate || !self.tf_validity_ok(user, validity))
+        let required = c.two_factor && c.two_factor_required;
+        Ok((required || !self.tf_setup_methods(user).await?.is_empty())
+            && (c.two_factor_always_validate || !self.tf_validity_ok(user, validity)))
     }
 
     /// The choices `/tf-setup` offers: the enabled methods, and `disable`

@@ -50,7 +50,7 @@ pub use self::types::{
     NewRole, NewUser, NewWebAuthn, UserFilter, UserPatch, email_key, new_uniquifier,
 };
 pub use self::user::UserStore;
-pub use self::webauthn::WebAuthnStore;
+pub use self::webauthn::{WebAuthnStore, WebAuthnUse};
 
 /// What a backend can do beyond the required minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,19 @@ use super::types::NewWebAuthn;
 use crate::Result;
 use crate::models::WebAuthnCredential;
 
+/// What an assertion changes in a stored credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebAuthnUse {
+    /// The authenticator's new signature counter.
+    pub sign_count: i64,
+    /// Whether the credential is backed up now.
+    pub backup_state: bool,
+    /// `single_device` or `multi_device`.
+    pub device_type: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
 /// Storing WebAuthn credentials.
 #[async_trait::async_trait]
 pub trait WebAuthnStore: Send + Sync {
@@ -20,15 +33,9 @@ pub trait WebAuthnStore: Send + Sync {
     /// A user's credentials, ordered by id.
     async fn list_webauthn(&self, user_id: i64) -> Result<Vec<WebAuthnCredential>>;
 
-    /// Records a use: new sign count, backup state and last-use time.
-    /// `NotFound` for no credential.
-    async fn record_webauthn_use(
-        &self,
-        id: i64,
-        sign_count: i64,
-        backup_state: bool,
-        at: DateTime<Utc>,
-    ) -> Result<()>;
+    /// Records a use: new sign count, backup state, device type and
+    /// last-use time. `NotFound` for no credential.
+    async fn record_webauthn_use(&self, id: i64, used: &WebAuthnUse) -> Result<()>;
 
     /// Deletes a credential; `false` when there was none.
     async fn delete_webauthn(&self, id: i64) -> Result<bool>;

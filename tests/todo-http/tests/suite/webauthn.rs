@@ -1,0 +1,605 @@
+//! WebAuthn (`/wan-*`) on the todo example over real TCP, driven by a
+//! software authenticator: passkeys, security keys as a second factor,
+//! re-authentication, deletion, and every refusal an attacker can provoke.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common;
+
+use common::*;
+use portcullis_testkit::webauthn::{SoftAuthenticator, SoftCredential};
+use serde_json::{Value, json};
+
+const PW: &str = "Correct-Horse-Battery-9";
+
+fn wan_settings() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("SECURITY_WEBAUTHN", "true"),
+        ("SECURITY_WAN_RP_NAME", "todo-test"),
+        ("SECURITY_MULTI_FACTOR_RECOVERY_CODES", "true"),
+        ("SECURITY_TOTP_SECRETS", TOTP_SECRETS),
+    ]
+}
+
+macro_rules! on_every_backend {
+    ($body:ident: $($name:ident => $backend:expr),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $body($backend).await;
+            }
+        )*
+    };
+}
+
+fn origin(srv: &Server) -> String {
+    format!("http://{}", srv.addr)
+}
+
+async fn signup(srv: &Server, email: &str) -> Client {
+    let mut c = Client::default();
+    let r = c
+        .post(
+            srv,
+            "/register",
+            json!({"email": email, "password": PW, "password_confirm": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    if let Some(link) = srv.outbox.link_to(email, "/confirm/") {
+        assert_eq!(c.get(srv, &path_of(&link)).await.status, 302);
+    }
+    let r = c
+        .post(srv, "/login", json!({"email": email, "password": PW}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    c
+}
+
+fn credential_error(r: &Resp) -> String {
+    let j = r.json();
+    j["response"]["field_errors"]["credential"][0]
+        .as_str()
+        .or_else(|| j["response"]["errors"][0].as_str())
+        .unwrap_or_else(|| panic!("no error: {j}"))
+        .to_owned()
+}
+
+/// Registers a key called `name` with `usage` for the logged-in client.
+async fn register_key(
+    srv: &Server,
+    c: &mut Client,
+    auth: &SoftAuthenticator,
+    name: &str,
+    usage: &str,
+) -> SoftCredential {
+    let r = c
+        .post(srv, "/wan-register", json!({"name": name, "usage": usage}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let resp = r.json()["response"].clone();
+    assert!(resp.get("user").is_none());
+    let options = resp["credential_options"].clone();
+    assert_eq!(options["rp"]["name"], "todo-test");
+    assert_eq!(options["rp"]["id"], "127.0.0.1");
+    assert_eq!(options["extensions"], json!({"credProps": true}));
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    let (cred, text) = auth.register(&options);
+    let r = c
+        .post(
+            srv,
+            &format!("/wan-register/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    cred
+}
+
+/// `/wan-signin` then `/wan-signin/<state>` with `cred`.
+async fn passkey_signin(
+    srv: &Server,
+    c: &mut Client,
+    auth: &SoftAuthenticator,
+    cred: &mut SoftCredential,
+    identity: Option<&str>,
+) -> Resp {
+    let body = match identity {
+        Some(i) => json!({ "identity": i }),
+        None => json!({}),
+    };
+    let r = c.post(srv, "/wan-signin", body).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let resp = r.json()["response"].clone();
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    let text = auth.assert(cred, &resp["credential_options"]);
+    c.post(
+        srv,
+        &format!("/wan-signin/{state}?include_auth_token"),
+        json!({ "credential": text }),
+    )
+    .await
+}
+
+on_every_backend!(passkey_lifecycle:
+    passkey_lifecycle_on_sqlite => Backend::Sqlite,
+    passkey_lifecycle_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    passkey_lifecycle_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    passkey_lifecycle_on_mongodb => Backend::Mongo,
+);
+
+/// Register a passkey, sign in with it (with and without an identity
+/// hint), re-authenticate, delete it.
+async fn passkey_lifecycle(backend: Backend) {
+    let Some(srv) = start_on(backend, &wan_settings()).await else {
+        return;
+    };
+    let mut c = signup(&srv, "ada@example.com").await;
+    let mut auth = SoftAuthenticator::new(&origin(&srv));
+    auth.user_verified = true;
+    let mut key = register_key(&srv, &mut c, &auth, "My Key", "first").await;
+
+    let r = c.get(&srv, "/wan-register").await;
+    assert_eq!(r.status, 200);
+    let listed = r.json()["response"]["registered_credentials"].clone();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["name"], "My Key");
+    assert_eq!(listed[0]["usage"], "first");
+    assert_eq!(listed[0]["discoverable"], true);
+    assert_eq!(listed[0]["transports"], json!(["usb"]));
+    assert_eq!(listed[0]["device_type"], "single_device");
+    // The same name again is refused.
+    let r = c
+        .post(
+            &srv,
+            "/wan-register",
+            json!({"name": "My Key", "usage": "first"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["response"]["field_errors"]["name"][0],
+        "My Key is already associated with a passkey."
+    );
+
+    // Log out; sign in with the passkey alone (discoverable: no identity).
+    assert_eq!(c.post(&srv, "/logout", json!({})).await.status, 200);
+    assert_eq!(c.get(&srv, "/api/me").await.status, 401);
+    let r = c.get(&srv, "/wan-signin").await;
+    assert_eq!(r.json()["response"]["is_secondary"], false);
+    let r = passkey_signin(&srv, &mut c, &auth, &mut key, None).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let resp = r.json()["response"].clone();
+    assert_eq!(resp["tf_required"], false);
+    assert_eq!(resp["post_login_url"], "/");
+    assert!(resp["user"]["authentication_token"].is_string());
+    let me = c.get(&srv, "/api/me").await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["email"], "ada@example.com");
+
+    // With an identity hint the options name the key.
+    let mut other = Client::default();
+    let r = other
+        .post(&srv, "/wan-signin", json!({"identity": "ada@example.com"}))
+        .await;
+    let allowed = r.json()["response"]["credential_options"]["allowCredentials"].clone();
+    assert_eq!(allowed.as_array().unwrap().len(), 1, "{allowed}");
+    // An unknown identity gets options naming no key (nothing revealed).
+    let r = other
+        .post(
+            &srv,
+            "/wan-signin",
+            json!({"identity": "nobody@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let none = &r.json()["response"]["credential_options"];
+    assert!(
+        none.get("allowCredentials").is_none_or(|a| a == &json!([])),
+        "{none}"
+    );
+    let r = passkey_signin(&srv, &mut other, &auth, &mut key, Some("ada@example.com")).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+
+    // The counter and last use were recorded.
+    let listed =
+        c.get(&srv, "/wan-register").await.json()["response"]["registered_credentials"].clone();
+    assert_eq!(listed[0]["name"], "My Key");
+
+    // Re-authenticate with the key.
+    let r = c.get(&srv, "/verify").await;
+    assert_eq!(r.json()["response"]["has_webauthn_verify_credential"], true);
+    let r = c.post(&srv, "/wan-verify", json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let resp = r.json()["response"].clone();
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    let text = auth.assert(&mut key, &resp["credential_options"]);
+    let r = c
+        .post(
+            &srv,
+            &format!("/wan-verify/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+
+    // Delete it: a wrong name is refused, the right one removes it.
+    let r = c.post(&srv, "/wan-delete", json!({"name": "Nope"})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["response"]["field_errors"]["name"][0],
+        "Nope not registered with current user."
+    );
+    let r = c.post(&srv, "/wan-delete", json!({"name": "My Key"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let listed =
+        c.get(&srv, "/wan-register").await.json()["response"]["registered_credentials"].clone();
+    assert_eq!(listed, json!([]));
+    // A deleted key signs in no one.
+    let mut third = Client::default();
+    let r = passkey_signin(&srv, &mut third, &auth, &mut key, None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(credential_error(&r), "Unregistered passkey.");
+    srv.finish().await;
+}
+
+on_every_backend!(security_key_as_second_factor:
+    security_key_as_second_factor_on_sqlite => Backend::Sqlite,
+    security_key_as_second_factor_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    security_key_as_second_factor_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    security_key_as_second_factor_on_mongodb => Backend::Mongo,
+);
+
+/// A user whose only second factor is a security key is asked for it
+/// after the password; recovery codes work in its place.
+async fn security_key_as_second_factor(backend: Backend) {
+    let Some(srv) = start_on(backend, &wan_settings()).await else {
+        return;
+    };
+    let mut c = signup(&srv, "bo@example.com").await;
+    let auth = SoftAuthenticator::new(&origin(&srv));
+    let mut key = register_key(&srv, &mut c, &auth, "yubi", "secondary").await;
+    let r = c.get(&srv, "/mf-recovery-codes").await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let r = c.post(&srv, "/mf-recovery-codes", json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let codes: Vec<String> = r.json()["response"]["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(c.post(&srv, "/logout", json!({})).await.status, 200);
+
+    // A secondary key is no passkey.
+    let mut thief = Client::default();
+    let r = passkey_signin(&srv, &mut thief, &auth, &mut key, None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        credential_error(&r),
+        "Passkey not registered for this use (first or secondary)"
+    );
+
+    // The password alone is not enough.
+    let r = c
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "bo@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let resp = r.json()["response"].clone();
+    assert_eq!(resp["tf_required"], true, "{resp}");
+    assert_eq!(resp["tf_state"], "ready");
+    assert_eq!(resp["tf_method"], "webauthn");
+    assert_eq!(resp["tf_signin_url"], "/wan-signin");
+    assert_eq!(c.get(&srv, "/api/me").await.status, 401);
+    let r = c.get(&srv, "/wan-signin").await;
+    assert_eq!(r.json()["response"]["is_secondary"], true);
+    let r = c.post(&srv, "/wan-signin", json!({})).await;
+    let resp = r.json()["response"].clone();
+    assert_eq!(resp["is_secondary"], true);
+    let allowed = &resp["credential_options"]["allowCredentials"];
+    assert_eq!(allowed.as_array().unwrap().len(), 1, "{allowed}");
+    assert_eq!(
+        resp["credential_options"]["userVerification"],
+        "discouraged"
+    );
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    let text = auth.assert(&mut key, &resp["credential_options"]);
+    let r = c
+        .post(
+            &srv,
+            &format!("/wan-signin/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["response"]["tf_required"], false);
+    assert_eq!(
+        c.get(&srv, "/api/me").await.json()["email"],
+        "bo@example.com"
+    );
+    assert_eq!(c.post(&srv, "/logout", json!({})).await.status, 200);
+
+    // Without the key: a recovery code, once.
+    let r = c
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "bo@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.json()["response"]["tf_method"], "webauthn");
+    let r = c
+        .post(&srv, "/mf-recovery", json!({"code": codes[0]}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(
+        c.get(&srv, "/api/me").await.json()["email"],
+        "bo@example.com"
+    );
+    srv.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_answer_is_a_4xx() {
+    let mut settings = wan_settings();
+    settings.push(("SECURITY_WAN_SIGNIN_WITHIN", "1"));
+    let srv = start_with(&settings, None).await;
+    let mut c = signup(&srv, "cy@example.com").await;
+    let auth = SoftAuthenticator::new(&origin(&srv));
+    let mut key = register_key(&srv, &mut c, &auth, "key", "first").await;
+    let mut eve = signup(&srv, "eve@example.com").await;
+    let mut eve_key = register_key(&srv, &mut eve, &auth, "evekey", "first").await;
+
+    // Registration: garbage, a wrong origin, a wrong relying party, a
+    // tampered state, a replayed answer.
+    let start = |c: &mut Client, name: &'static str| {
+        let srv = &srv;
+        let mut c = c.clone();
+        async move {
+            let r = c
+                .post(
+                    srv,
+                    "/wan-register",
+                    json!({"name": name, "usage": "first"}),
+                )
+                .await;
+            let resp = r.json()["response"].clone();
+            (
+                c,
+                resp["credential_options"].clone(),
+                resp["wan_state"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (mut c2, options, state) = start(&mut c, "k2").await;
+    for garbage in [
+        json!("not json"),
+        json!("{}"),
+        json!(
+            r#"{"id":"x","rawId":"eA","type":"public-key","response":{"attestationObject":"AAAA","clientDataJSON":"AAAA"}}"#
+        ),
+        json!(42),
+        json!(null),
+    ] {
+        let r = c2
+            .post(
+                &srv,
+                &format!("/wan-register/{state}"),
+                json!({ "credential": garbage }),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{garbage}: {:?}", r.json());
+    }
+    let mut liar = auth.clone();
+    liar.origin = "http://evil.example".into();
+    let (_, text) = liar.register(&options);
+    let r = c2
+        .post(
+            &srv,
+            &format!("/wan-register/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        credential_error(&r).starts_with("Could not verify passkey: "),
+        "{:?}",
+        r.json()
+    );
+    let (mut c2, options, state) = start(&mut c2, "k3").await;
+    let mut liar = auth.clone();
+    liar.rp_id_override = Some("evil.example".into());
+    let (_, text) = liar.register(&options);
+    let r = c2
+        .post(
+            &srv,
+            &format!("/wan-register/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.json());
+    let (mut c2, options, state) = start(&mut c2, "k4").await;
+    let (_, text) = auth.register(&options);
+    let r = c2
+        .post(
+            &srv,
+            &format!("/wan-register/{state}x"),
+            json!({ "credential": &text }),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["response"]["errors"][0],
+        "Input not appropriate for requested API"
+    );
+    // Another user cannot use this user's registration state.
+    let r = eve
+        .post(
+            &srv,
+            &format!("/wan-register/{state}"),
+            json!({ "credential": &text }),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.json());
+    let r = c2
+        .post(
+            &srv,
+            &format!("/wan-register/{state}"),
+            json!({ "credential": &text }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+
+    // Sign-in: a replayed state and answer, a wrong origin, a counter gone
+    // backwards, an expired state.
+    let mut anon = Client::default();
+    let r = anon.post(&srv, "/wan-signin", json!({})).await;
+    let resp = r.json()["response"].clone();
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    let text = auth.assert(&mut key, &resp["credential_options"]);
+    let path = format!("/wan-signin/{state}");
+    let r = anon.post(&srv, &path, json!({ "credential": &text })).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let mut replayer = Client::default();
+    let r = replayer
+        .post(&srv, &path, json!({ "credential": &text }))
+        .await;
+    assert!(
+        matches!(r.status, 400..=499),
+        "{}: {:?}",
+        r.status,
+        r.json()
+    );
+    assert_eq!(replayer.get(&srv, "/api/me").await.status, 401);
+
+    let mut liar = auth.clone();
+    liar.origin = "http://evil.example".into();
+    let r = passkey_signin(&srv, &mut replayer, &liar, &mut key, None).await;
+    assert_eq!(r.status, 400);
+    assert!(credential_error(&r).starts_with("Could not verify passkey: "));
+
+    let mut cloned = key.clone();
+    cloned.counter -= 2;
+    let r = passkey_signin(&srv, &mut replayer, &auth, &mut cloned, None).await;
+    assert_eq!(r.status, 400, "a counter gone backwards: {:?}", r.json());
+    assert_eq!(replayer.get(&srv, "/api/me").await.status, 401);
+
+    let r = replayer.post(&srv, "/wan-signin", json!({})).await;
+    let resp = r.json()["response"].clone();
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let text = auth.assert(&mut key, &resp["credential_options"]);
+    let r = replayer
+        .post(
+            &srv,
+            &format!("/wan-signin/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["response"]["errors"][0],
+        "Passkey operations must be completed within 1 second. Please start over."
+    );
+
+    // Re-authentication with another user's key (GHSA-f66q-9rf6-8795).
+    let r = c.post(&srv, "/wan-verify", json!({})).await;
+    let resp = r.json()["response"].clone();
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    let text = auth.assert(&mut eve_key, &resp["credential_options"]);
+    let r = c
+        .post(
+            &srv,
+            &format!("/wan-verify/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.json());
+    assert_eq!(credential_error(&r), "Credential user handle didn't match");
+    // Anonymous: 401 everywhere a user is needed.
+    let mut anon = Client::default();
+    for path in ["/wan-register", "/wan-delete", "/wan-verify"] {
+        assert_eq!(anon.get(&srv, path).await.status, 401, "{path}");
+    }
+    assert_eq!(
+        anon.post(&srv, "/wan-register/x", json!({})).await.status,
+        401
+    );
+    // A GET to a state path is not allowed.
+    assert_eq!(anon.get(&srv, "/wan-signin/x").await.status, 405);
+    srv.finish().await;
+}
+
+/// `credential_options` carry what a browser needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_are_what_browsers_take() {
+    let srv = start_with(&wan_settings(), None).await;
+    let mut c = signup(&srv, "di@example.com").await;
+    let r = c
+        .post(
+            &srv,
+            "/wan-register",
+            json!({"name": "k", "usage": "first"}),
+        )
+        .await;
+    let o: Value = r.json()["response"]["credential_options"].clone();
+    for k in [
+        "challenge",
+        "rp",
+        "user",
+        "pubKeyCredParams",
+        "timeout",
+        "authenticatorSelection",
+    ] {
+        assert!(o.get(k).is_some(), "{k} missing: {o}");
+    }
+    assert_eq!(o["timeout"], 60000);
+    assert_eq!(o["user"]["name"], "di@example.com");
+    assert_eq!(o["authenticatorSelection"]["residentKey"], "preferred");
+    assert_eq!(
+        o["authenticatorSelection"]["authenticatorAttachment"],
+        "cross-platform"
+    );
+    assert!(
+        o["pubKeyCredParams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["alg"] == -7)
+    );
+    let r = c
+        .post(
+            &srv,
+            "/wan-register",
+            json!({"name": "<b>x</b>", "usage": "first"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = c
+        .post(
+            &srv,
+            "/wan-register",
+            json!({"name": "k", "usage": "third"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["response"]["field_errors"]["usage"][0],
+        "Not a valid choice."
+    );
+    let r = c
+        .post(&srv, "/wan-register", json!({"usage": "first"}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["response"]["field_errors"]["name"][0],
+        "Nickname for new passkey is required."
+    );
+    let long = "a".repeat(65);
+    let r = c.post(&srv, "/wan-register", json!({"name": long})).await;
+    assert_eq!(r.status, 400);
+    srv.finish().await;
+}
