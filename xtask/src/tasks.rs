@@ -423,7 +423,7 @@ pub(crate) fn interop(args: &[String]) -> Result {
             };
             let venv = root.join("target/interop-venv");
             let py = venv.join("bin/python");
-            let ready = venv.join(".flask-security-5.9.2");
+            let ready = venv.join(".flask-security-5.9.2-soft-webauthn");
             if !ready.exists() {
                 run(
                     "create the interop venv",
@@ -436,6 +436,7 @@ pub(crate) fn interop(args: &[String]) -> Result {
                         "install",
                         "--quiet",
                         "flask-security[fsqla,common,mfa]==5.9.2",
+                        "soft-webauthn==0.1.3",
                     ])
                     .status();
                 if !pip.is_ok_and(|s| s.success()) {
@@ -491,5 +492,65 @@ pub(crate) fn interop(args: &[String]) -> Result {
             .arg(root.join("xtask/interop/check_adopted_db.py"))
             .arg(&adopted)
             .arg(fixtures.join("flask_security_fsqla_v3.json")),
+    )?;
+    webauthn_interop(&root, &python, &out_dir)
+}
+
+/// WebAuthn keys both ways: Flask-Security registers (py_webauthn and a
+/// software authenticator), Portcullis signs in with them; Portcullis
+/// registers into that database, Flask-Security signs in.
+fn webauthn_interop(root: &std::path::Path, python: &str, out_dir: &std::path::Path) -> Result {
+    let script = root.join("xtask/interop/wan_interop.py");
+    let fs_dir = out_dir.join("wan-fs");
+    let _ = std::fs::remove_dir_all(&fs_dir);
+    std::fs::create_dir_all(&fs_dir).map_err(|e| e.to_string())?;
+    let fs_db = fs_dir.join("flask_security_webauthn.sqlite");
+    let fs_meta = fs_dir.join("flask_security_webauthn.json");
+    run(
+        "Flask-Security 5.9.2 registers a security key and a passkey",
+        Command::new(python)
+            .arg(&script)
+            .arg("fs-registers")
+            .arg(&fs_db)
+            .arg(&fs_meta),
+    )?;
+    run(
+        "Portcullis signs in with the keys Flask-Security registered",
+        cargo()
+            .args([
+                "test",
+                "--quiet",
+                "--workspace",
+                "--test",
+                "flask_security_webauthn",
+            ])
+            .env("PORTCULLIS_WAN_FIXTURE_DIR", &fs_dir),
+    )?;
+    let pc_db = out_dir.join("wan-portcullis.sqlite");
+    let pc_keys = out_dir.join("wan-portcullis.json");
+    std::fs::copy(&fs_db, &pc_db).map_err(|e| e.to_string())?;
+    run(
+        "Portcullis registers keys into the Flask-Security database",
+        cargo()
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "portcullis-sqlite",
+                "--example",
+                "wan_register",
+                "--",
+            ])
+            .arg(&pc_db)
+            .arg(&fs_meta)
+            .arg(&pc_keys),
+    )?;
+    run(
+        "Flask-Security 5.9.2 signs in with the keys Portcullis registered",
+        Command::new(python)
+            .arg(&script)
+            .arg("fs-signs-in")
+            .arg(&pc_db)
+            .arg(&pc_keys),
     )
 }

@@ -2,6 +2,8 @@
 //! tests: it answers `credential_options` as a browser with a security key
 //! or passkey would, and can be told to lie (another origin or relying
 //! party, an old counter) so refusals can be tested.
+// A test double: an OpenSSL failure here is a broken test machine.
+#![allow(clippy::expect_used)]
 
 use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
@@ -26,6 +28,34 @@ pub struct SoftCredential {
     /// [`SoftAuthenticator::counts`]).
     pub counter: u32,
     key: PKey<Private>,
+}
+
+impl SoftCredential {
+    /// A credential another authenticator created (its P-256 private key
+    /// as PKCS#8 PEM), to sign with here.
+    pub fn from_pem(
+        id: Vec<u8>,
+        private_key_pem: &str,
+        user_handle: Vec<u8>,
+        rp_id: &str,
+        counter: u32,
+    ) -> Option<Self> {
+        let key = PKey::private_key_from_pem(private_key_pem.as_bytes()).ok()?;
+        Some(Self {
+            id,
+            user_handle,
+            rp_id: rp_id.to_owned(),
+            counter,
+            key,
+        })
+    }
+
+    /// The private key as PKCS#8 PEM (for another authenticator to sign
+    /// with).
+    pub fn private_key_pem(&self) -> String {
+        let pem = self.key.private_key_to_pem_pkcs8().expect("pem");
+        String::from_utf8(pem).expect("ascii")
+    }
 }
 
 impl std::fmt::Debug for SoftCredential {
