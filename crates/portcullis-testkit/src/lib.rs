@@ -147,6 +147,7 @@ macro_rules! conformance_tests {
             webauthn_duplicates_are_already_exists,
             webauthn_record_use_and_delete,
             webauthn_for_missing_user_is_not_found,
+            webauthn_flask_security_key_signs_in,
             sessions_keep_their_contract,
             attempts_keep_their_contract,
         );

@@ -1780,3 +1780,147 @@ pub async fn attempt_store_contract(
     }
     assert_eq!(won, 1, "one claim of a step succeeds");
 }
+
+/// A key Flask-Security 5.9.2 registered (py_webauthn, soft-webauthn on
+/// `http://localhost`; `portcullis-sqlite/tests/fixtures/webauthn`): its
+/// stored bytes exactly as in its `web_authn` row, and its private half.
+mod flask_security_key {
+    pub(super) const CREDENTIAL_ID: &str =
+        "5F141A883C00B93D5C6A9C964AB171E165C94FB254808F2F0C2C902234BA4F85";
+    pub(super) const PUBLIC_KEY: &str = "A501020326200121582076C34D16378B589059F5834E6C7216A056B33BF0773CA100BA04E109915866012258201AFBACD89FCDA1B61B5BB9C63F3EE51A9F9E8EAB949F37EFA2174224F2859880";
+    pub(super) const USER_HANDLE: &str = "ec143d3d1b554dbfa03a93c629076676";
+    pub(super) const PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgWjWY8xCusiZJc6bH
+CTqM/XTASon8pF9/UEu9sDuEnJGhRANCAAR2w00WN4tYkFn1g05schagVrM78Hc8
+oQC6BOEJkVhmARr7rNifzaG2G1u5xj8+5Rqfno6rlJ8376IXQiTyhZiA
+-----END PRIVATE KEY-----
+";
+
+    pub(super) fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+}
+
+/// A key stored as Flask-Security stores it signs in through Portcullis'
+/// ceremony on this store: the second factor of its user, with its counter,
+/// backup state, device type and last use recorded, and a counter that
+/// goes backwards refused.
+pub async fn webauthn_flask_security_key_signs_in(store: Store) {
+    use portcullis_core::flows::{ClientInfo, RelyingParty, WanPurpose};
+    use portcullis_core::{ConfigLoader, NewWebAuthn, Security};
+
+    use crate::webauthn::{SoftAuthenticator, SoftCredential};
+    use flask_security_key as fs;
+
+    if skip_without_webauthn(&store).await {
+        return;
+    }
+    let mut new = NewUser::new("kim@example.com", None);
+    new.fs_webauthn_user_handle = Some(fs::USER_HANDLE.into());
+    let user = store.create_user(new).await.expect("create_user");
+    let created = at(1_700_000_000, 0);
+    let stored = store
+        .create_webauthn(
+            user.id,
+            NewWebAuthn {
+                credential_id: fs::hex(fs::CREDENTIAL_ID),
+                public_key: fs::hex(fs::PUBLIC_KEY),
+                name: "key-secondary".into(),
+                sign_count: 0,
+                usage: "secondary".into(),
+                device_type: "single_device".into(),
+                backup_state: false,
+                transports: vec!["usb".into()],
+                extensions: Some(r#"{"credProps": {"rk": true}}"#.into()),
+            },
+        )
+        .await
+        .expect("create_webauthn");
+    assert_eq!(
+        stored.public_key,
+        fs::hex(fs::PUBLIC_KEY),
+        "COSE key bytes kept"
+    );
+    // Last used long ago, so the sign-in's use shows.
+    let long_ago = portcullis_core::WebAuthnUse {
+        sign_count: 0,
+        backup_state: false,
+        device_type: "single_device".into(),
+        at: created,
+    };
+    store
+        .record_webauthn_use(stored.id, &long_ago)
+        .await
+        .expect("record_webauthn_use");
+    let (config, _) = ConfigLoader::new()
+        .vars([
+            ("SECRET_KEY", "conformance"),
+            ("SECURITY_PASSWORD_SALT", "conformance"),
+            ("SECURITY_WEBAUTHN", "true"),
+            ("SECURITY_DANGER_DISABLE_ATTEMPT_LIMITS", "true"),
+        ])
+        .build()
+        .expect("settings");
+    let s = Security::builder(config)
+        .store(store.clone())
+        .mailer(Arc::new(portcullis_mail::MemoryOutbox::new()))
+        .build()
+        .expect("security");
+    let rp = RelyingParty::from_host("localhost", false).expect("rp");
+    let client = ClientInfo::default();
+    let auth = SoftAuthenticator::new(&rp.origin);
+    let mut key = SoftCredential::from_pem(
+        fs::hex(fs::CREDENTIAL_ID),
+        fs::PRIVATE_KEY,
+        fs::USER_HANDLE.as_bytes().to_vec(),
+        "localhost",
+        0,
+    )
+    .expect("the key");
+    let methods = s.tf_setup_methods(&user).await.expect("methods");
+    assert_eq!(methods, ["webauthn"], "the key is the user's second factor");
+    let options = s
+        .wan_start_signin(Some(&user), &["secondary"], &rp)
+        .await
+        .expect("options");
+    let text = auth.assert(&mut key, &options.credential_options);
+    let done = s
+        .wan_finish_signin(
+            &options.state,
+            Some(&text),
+            WanPurpose::Secondary(&user),
+            &rp,
+            &client,
+        )
+        .await
+        .expect("the Flask-Security key signs in");
+    assert_eq!(done.user.id, user.id);
+    let after = store
+        .find_webauthn(&fs::hex(fs::CREDENTIAL_ID))
+        .await
+        .expect("find")
+        .expect("still there");
+    assert_eq!(after.sign_count, 1);
+    assert_eq!(after.device_type, "single_device");
+    assert!(after.lastuse_datetime > created);
+    // The same counter again (a cloned key) is refused.
+    key.counter = 0;
+    let options = s
+        .wan_start_signin(Some(&user), &["secondary"], &rp)
+        .await
+        .expect("options");
+    let text = auth.assert(&mut key, &options.credential_options);
+    let refused = s
+        .wan_finish_signin(
+            &options.state,
+            Some(&text),
+            WanPurpose::Secondary(&user),
+            &rp,
+            &client,
+        )
+        .await;
+    assert!(refused.is_err(), "a counter that did not grow is refused");
+}
