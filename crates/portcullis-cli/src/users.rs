@@ -45,7 +45,8 @@ pub(crate) enum UsersCmd {
         /// Email, username or #id.
         user: String,
     },
-    /// End every session and token and clear second factors; keeps the password.
+    /// End every session and token, clear second factors and remove
+    /// WebAuthn keys; keeps the password.
     #[command(alias = "reset_access")]
     ResetAccess {
         /// Email, username or #id.
@@ -147,6 +148,21 @@ pub(crate) fn describe(u: &User) -> Value {
         "last_login_at": u.current_login_at.map(|t| t.to_rfc3339()),
         "two_factor": u.tf_primary_method,
         "has_password": u.password.is_some(),
+    })
+}
+
+/// A WebAuthn key as `users show` lists it (never its public key).
+fn describe_key(k: &portcullis_core::WebAuthnCredential) -> Value {
+    json!({
+        "name": k.name,
+        "usage": k.usage,
+        "credential_id": portcullis_core::crypto::encoding::urlsafe_encode(&k.credential_id),
+        "transports": k.transports,
+        "sign_count": k.sign_count,
+        "device_type": k.device_type,
+        "backup_state": k.backup_state,
+        "created_at": k.create_datetime.to_rfc3339(),
+        "last_used_at": k.lastuse_datetime.to_rfc3339(),
     })
 }
 
@@ -315,7 +331,7 @@ pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
             let r = store.reset_user_access(u.id).await?;
             Ok(Output::new(
                 format!(
-                    "reset access for {}: sessions and tokens ended, second factors cleared",
+                    "reset access for {}: sessions and tokens ended, second factors and WebAuthn keys removed",
                     r.email
                 ),
                 describe(&r),
@@ -413,7 +429,13 @@ pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
         }
         UsersCmd::Show { user } => {
             let u = find(store.as_ref(), user).await?;
-            let d = describe(&u);
+            let mut d = describe(&u);
+            let keys = if store.capabilities().webauthn {
+                store.list_webauthn(u.id).await?
+            } else {
+                Vec::new()
+            };
+            d["webauthn"] = keys.iter().map(describe_key).collect();
             Ok(Output::new(
                 serde_json::to_string_pretty(&d).unwrap_or_default(),
                 d,

@@ -566,6 +566,32 @@ fn adopts_and_manages_a_flask_security_database() {
     assert_eq!(codes, 0, "the recovery codes are gone");
 }
 
+#[test]
+fn shows_and_removes_the_keys_flask_security_registered() {
+    let db = Db::new();
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../portcullis-sqlite/tests/fixtures/webauthn/flask_security_webauthn.sqlite");
+    std::fs::copy(fixture, db.dir.join("test.db")).unwrap();
+    ok(&db.run(&["db", "migrate"]));
+    let kim = db.json(&["users", "show", "kim@example.com"]);
+    let keys = kim["webauthn"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{kim}");
+    assert_eq!(keys[0]["name"], "key-secondary");
+    assert_eq!(keys[0]["usage"], "secondary");
+    assert_eq!(keys[0]["transports"], serde_json::json!(["usb"]));
+    assert!(keys[0].get("public_key").is_none());
+    let human = db.run(&["users", "show", "kim@example.com"]).stdout;
+    assert!(human.contains("key-secondary"), "{human}");
+    let r = db.run(&["users", "reset-access", "kim@example.com"]);
+    ok(&r);
+    assert!(r.stdout.contains("WebAuthn keys removed"), "{}", r.stdout);
+    let kim = db.json(&["users", "show", "kim@example.com"]);
+    assert_eq!(kim["webauthn"], serde_json::json!([]));
+    // Lee's passkey is untouched.
+    let lee = db.json(&["users", "show", "lee@example.com"]);
+    assert_eq!(lee["webauthn"][0]["usage"], "first");
+}
+
 /// Runs `f` with the test database's store (outside the CLI).
 fn with_store<T, F: std::future::Future<Output = T>>(
     db: &Db,
