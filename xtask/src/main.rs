@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     let result = match cmd {
         "ci" => tasks::ci(rest),
         "interop" => tasks::interop(rest),
+        "browser" => tasks::browser(rest),
         "bench" => tasks::bench(rest),
         "conformance" => tasks::conformance(rest),
         "sql-migrations" => sql::sql_migrations(rest),

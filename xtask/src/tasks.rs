@@ -554,3 +554,52 @@ fn webauthn_interop(root: &std::path::Path, python: &str, out_dir: &std::path::P
             .arg(&pc_keys),
     )
 }
+
+/// Passkeys and security keys in Debian's Chromium, driven by Playwright
+/// with Chromium's virtual authenticator, against the todo example's HTML
+/// pages (`xtask/browser/passkeys_in_chromium.py`).
+pub(crate) fn browser(args: &[String]) -> Result {
+    let require = args.iter().any(|a| a == "--require");
+    let skip = |why: String| -> Result {
+        println!("browser: SKIPPED — {why}");
+        if require { Err(why) } else { Ok(()) }
+    };
+    let root = root();
+    let chromium =
+        std::env::var("PORTCULLIS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return skip(format!(
+            "no Chromium at {chromium} (apt-get install chromium chromium-driver, or set PORTCULLIS_CHROMIUM)"
+        ));
+    }
+    let Some(system) = find_python() else {
+        return skip("no python3 on PATH for Playwright".into());
+    };
+    let venv = root.join("target/browser-venv");
+    let py = venv.join("bin/python");
+    let ready = venv.join(".playwright-1.65.2");
+    if !ready.exists() {
+        run(
+            "create the browser venv",
+            Command::new(&system).args(["-m", "venv"]).arg(&venv),
+        )?;
+        let pip = Command::new(&py)
+            .args(["-m", "pip", "install", "--quiet", "playwright==1.65.2"])
+            .status();
+        if !pip.is_ok_and(|s| s.success()) {
+            return skip("pip could not install playwright (is PyPI reachable?)".into());
+        }
+        std::fs::write(&ready, b"").map_err(|e| e.to_string())?;
+    }
+    run(
+        "build the todo example",
+        cargo().args(["build", "--quiet", "--workspace", "--bins"]),
+    )?;
+    run(
+        "passkeys and security keys in Chromium",
+        Command::new(&py)
+            .arg(root.join("xtask/browser/passkeys_in_chromium.py"))
+            .arg(root.join("target/debug/todo"))
+            .arg(&chromium),
+    )
+}

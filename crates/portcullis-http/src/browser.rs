@@ -191,6 +191,36 @@ impl Portcullis {
                 vec![json!({"name": "end", "type": "hidden", "value": "others", "label": ""})],
                 "End all other sessions",
             ),
+            Endpoint::WanRegister => (
+                "wan_register.html",
+                "Register WebAuthn Credential",
+                {
+                    let mut f = vec![field("name", "text", "Nickname", "off")];
+                    if c.wan_allow_as_first_factor {
+                        f.push(json!({"name": "usage", "type": "select", "label": "Usage", "options": [
+                            {"value": "secondary", "label": "Use as a secondary authentication factor"},
+                            {"value": "first", "label": "Use as a first authentication factor"},
+                        ]}));
+                    }
+                    f
+                },
+                "Start",
+            ),
+            Endpoint::WanSignin => (
+                "wan_signin.html",
+                "Sign In Using WebAuthn",
+                vec![
+                    field("identity", "text", "Email Address", "username webauthn"),
+                    field("remember", "checkbox", "Remember Me", ""),
+                ],
+                "Start",
+            ),
+            Endpoint::WanVerify => (
+                "wan_verify.html",
+                "Reauthenticate Using WebAuthn",
+                vec![],
+                "Start",
+            ),
             _ => return None,
         })
     }
@@ -244,6 +274,13 @@ impl Portcullis {
                 form_errors.extend(list.iter().cloned());
             }
         }
+        if matches!(
+            endpoint,
+            Endpoint::WanRegister | Endpoint::WanSignin | Endpoint::WanVerify
+        ) && let Some(e) = req.query("error")
+        {
+            form_errors.push(json!(e));
+        }
         let csrf = self
             .csrf()
             .token(session, self.security().now_secs())
@@ -275,6 +312,104 @@ impl Portcullis {
             r = r.with_cookie(name, &csrf, &c.csrf_cookie, false);
         }
         r
+    }
+
+    /// The WebAuthn pages: the start forms, the page whose script runs the
+    /// browser's ceremony and posts its answer, and where each answer
+    /// leads (a refusal back to the start page with the message). `None`
+    /// for other endpoints and the answers the general rules handle.
+    fn wan_browser(
+        &self,
+        endpoint: Endpoint,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        form: &FormData,
+        resp: &HttpResponse,
+        body: Option<&Value>,
+    ) -> Option<HttpResponse> {
+        let c = self.security().config();
+        let s = self.security();
+        let status = resp.status.as_u16();
+        let start = match endpoint {
+            Endpoint::WanRegister | Endpoint::WanRegisterToken | Endpoint::WanDelete => {
+                Endpoint::WanRegister
+            }
+            Endpoint::WanSignin | Endpoint::WanSigninToken => Endpoint::WanSignin,
+            Endpoint::WanVerify | Endpoint::WanVerifyToken => Endpoint::WanVerify,
+            _ => return None,
+        };
+        let start_url = s.path(match start {
+            Endpoint::WanRegister => &c.wan_register_url,
+            Endpoint::WanSignin => &c.wan_signin_url,
+            _ => &c.wan_verify_url,
+        });
+        let refused = |b: Option<&Value>| {
+            let text = b
+                .and_then(|b| b["errors"].as_array())
+                .map(|e| {
+                    e.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            HttpResponse::redirect(&with_query(&start_url, &[("error", &text)]))
+        };
+        let get = |k: &str| body.and_then(|b| b.get(k)).cloned();
+        match (endpoint, status) {
+            (_, 400) if endpoint != start => Some(refused(body)),
+            (Endpoint::WanRegister, 200) if req.method != Method::POST => {
+                let list = get("registered_credentials").unwrap_or_else(|| json!([]));
+                let extra = Map::from_iter([
+                    ("registered_credentials".to_owned(), list),
+                    ("delete_action".to_owned(), json!(s.path(&c.wan_delete_url))),
+                ]);
+                Some(self.render_page_with(start, req, session, form, None, vec![], extra))
+            }
+            (Endpoint::WanRegister | Endpoint::WanSignin | Endpoint::WanVerify, 200)
+                if req.method == Method::POST =>
+            {
+                let state = get("wan_state")?;
+                let options = get("credential_options")?;
+                let extra = Map::from_iter([
+                    ("credential_options".to_owned(), json!(options.to_string())),
+                    (
+                        "wan_response_action".to_owned(),
+                        json!(format!(
+                            "{start_url}/{}",
+                            state.as_str().unwrap_or_default()
+                        )),
+                    ),
+                    (
+                        "wan_ceremony".to_owned(),
+                        json!(if start == Endpoint::WanRegister {
+                            "create"
+                        } else {
+                            "get"
+                        }),
+                    ),
+                    (
+                        "remember".to_owned(),
+                        get("remember").unwrap_or(json!(false)),
+                    ),
+                ]);
+                Some(self.render_page_with(start, req, session, form, None, vec![], extra))
+            }
+            (Endpoint::WanRegisterToken, 200) => Some(HttpResponse::redirect(
+                &self.view(&c.wan_post_register_view),
+            )),
+            (Endpoint::WanDelete, 200) => Some(HttpResponse::redirect(&start_url)),
+            (Endpoint::WanSigninToken, 200) => Some(match self.tf_next_page(resp) {
+                Some(page) => HttpResponse::redirect(&page),
+                None => HttpResponse::redirect(&self.next_or(req, form, &c.post_login_view)),
+            }),
+            (Endpoint::WanVerifyToken, 200) => Some(HttpResponse::redirect(&self.next_or(
+                req,
+                form,
+                c.post_verify_view.as_deref().unwrap_or(&c.post_login_view),
+            ))),
+            _ => None,
+        }
     }
 
     /// A safe `next` (query or form), else `fallback`.
@@ -343,6 +478,9 @@ impl Portcullis {
         }
         let resp = self.dispatch(endpoint, token, req, session).await?;
         let body = resp.json().map(|j| j["response"].clone());
+        if let Some(page) = self.wan_browser(endpoint, req, session, &form, &resp, body.as_ref()) {
+            return Ok(page);
+        }
         let email = form.raw("email").and_then(Value::as_str).map(str::to_owned);
         Ok(match resp.status.as_u16() {
             302 => resp,

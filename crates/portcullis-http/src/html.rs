@@ -35,6 +35,9 @@ pub const PAGES: &[&str] = &[
     "us_verify.html",
     "us_setup.html",
     "user_sessions.html",
+    "wan_register.html",
+    "wan_signin.html",
+    "wan_verify.html",
 ];
 
 /// Renders the pages.

@@ -49,6 +49,8 @@ const DEFAULTS: &[(&str, &str)] = &[
         r#"["password","email","authenticator"]"#,
     ),
     ("SECURITY_MULTI_FACTOR_RECOVERY_CODES", "true"),
+    ("SECURITY_WEBAUTHN", "true"),
+    ("SECURITY_WAN_RP_NAME", "todo"),
     ("SECURITY_TOTP_ISSUER", "todo"),
     ("SECURITY_EMAIL_SENDER", "no-reply@example.com"),
     ("SECURITY_REDIRECT_BEHAVIOR", "spa"),
