@@ -206,6 +206,101 @@ def mfa_scenarios(base):
     yield "POST /us-signin password", shape(*v.call("POST", "/us-signin", {"identity": ADMIN["email"], "passcode": ADMIN["password"]}))
 
 
+def b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64e(b):
+    return base64.urlsafe_b64encode(b).decode("ascii").rstrip("=")
+
+
+def soft_options(options):
+    """py_webauthn's JSON options as soft-webauthn's (binary) arguments."""
+    pk = dict(options)
+    pk["challenge"] = b64d(options["challenge"])
+    if "user" in pk:
+        pk["user"] = dict(pk["user"], id=b64d(pk["user"]["id"]))
+    return {"publicKey": pk}
+
+
+def soft_credential(cred):
+    """soft-webauthn's answer as the JSON text a browser posts."""
+    out = {"id": b64e(cred["rawId"]), "rawId": b64e(cred["rawId"]), "type": "public-key",
+           "response": {k: b64e(v) for k, v in cred["response"].items() if v is not None}}
+    if "attestationObject" in cred["response"]:
+        out["response"]["transports"] = ["usb"]
+        out["extensions"] = json.dumps({"credProps": {"rk": True}})
+    return json.dumps(out)
+
+
+def wan_scenarios(base):
+    """WebAuthn (/wan-*) with a software authenticator (PyPI soft-webauthn):
+    a passkey and a security key for the seeded admin, removed at the end."""
+    from soft_webauthn import SoftWebauthnDevice
+
+    anon = Client(base)
+    for path in ("/wan-register", "/wan-delete", "/wan-verify"):
+        yield f"GET {path} anonymous", shape(*anon.call("GET", path))
+    yield "GET /wan-signin anonymous", shape(*anon.call("GET", "/wan-signin"))
+    yield "POST /wan-signin anonymous", shape(*anon.call("POST", "/wan-signin", {}))
+    yield "POST /wan-signin/<garbage>", shape(*anon.call("POST", "/wan-signin/garbage", {"credential": "x"}))
+    s = Client(base)
+    s.call("GET", "/login")
+    s.call("POST", "/login", ADMIN)
+    yield "GET /wan-register", shape(*s.call("GET", "/wan-register"))
+    yield "POST /wan-register no name", shape(*s.call("POST", "/wan-register", {}))
+    yield "POST /wan-register bad usage", shape(*s.call("POST", "/wan-register", {"name": "k1", "usage": "third"}))
+    st, payload, h = s.call("POST", "/wan-register", {"name": "k1", "usage": "first"})
+    yield "POST /wan-register first", shape(st, payload, h)
+    state = payload["response"]["wan_state"]
+    options = payload["response"]["credential_options"]
+    yield "POST /wan-register/<state> garbage", shape(*s.call("POST", f"/wan-register/{state}", {"credential": "{}"}))
+    yield "POST /wan-register/<garbage>", shape(*s.call("POST", "/wan-register/garbage", {"credential": "{}"}))
+    passkey = SoftWebauthnDevice()
+    cred = passkey.create(soft_options(options), base)
+    yield "POST /wan-register/<state> ok", shape(*s.call("POST", f"/wan-register/{state}", {"credential": soft_credential(cred)}))
+    yield "GET /wan-register listed", shape(*s.call("GET", "/wan-register"))
+    yield "POST /wan-register name in use", shape(*s.call("POST", "/wan-register", {"name": "k1", "usage": "first"}))
+    yield "GET /verify with a key", shape(*s.call("GET", "/verify"))
+    yield "GET /wan-verify", shape(*s.call("GET", "/wan-verify"))
+    st, payload, h = s.call("POST", "/wan-verify", {})
+    yield "POST /wan-verify", shape(st, payload, h)
+    state, options = payload["response"]["wan_state"], payload["response"]["credential_options"]
+    assertion = passkey.get(soft_options(options), base)
+    yield "POST /wan-verify/<state> ok", shape(*s.call("POST", f"/wan-verify/{state}", {"credential": soft_credential(assertion)}))
+    yield "POST /wan-signin while logged in", shape(*s.call("POST", "/wan-signin", {}))
+    s.call("POST", "/logout", {})
+    p = Client(base)
+    st, payload, h = p.call("POST", "/wan-signin", {"identity": ADMIN["email"]})
+    yield "POST /wan-signin identity", shape(st, payload, h)
+    state, options = payload["response"]["wan_state"], payload["response"]["credential_options"]
+    assertion = passkey.get(soft_options(options), base)
+    yield "POST /wan-signin/<state> passkey", shape(*p.call("POST", f"/wan-signin/{state}?include_auth_token", {"credential": soft_credential(assertion)}))
+    yield "GET /api/me after passkey", {"status": p.call("GET", "/api/me")[0]}
+    st, payload, h = p.call("POST", "/wan-register", {"name": "k2", "usage": "secondary"})
+    state, options = payload["response"]["wan_state"], payload["response"]["credential_options"]
+    key = SoftWebauthnDevice()
+    cred = key.create(soft_options(options), base)
+    yield "POST /wan-register/<state> secondary", shape(*p.call("POST", f"/wan-register/{state}", {"credential": soft_credential(cred)}))
+    p.call("POST", "/logout", {})
+    t = Client(base)
+    t.call("GET", "/login")
+    yield "POST /login with a security key", shape(*t.call("POST", "/login", ADMIN))
+    yield "GET /api/me before the key", {"status": t.call("GET", "/api/me")[0]}
+    yield "GET /wan-signin second factor", shape(*t.call("GET", "/wan-signin"))
+    st, payload, h = t.call("POST", "/wan-signin", {})
+    yield "POST /wan-signin second factor", shape(st, payload, h)
+    state, options = payload["response"]["wan_state"], payload["response"]["credential_options"]
+    yield "POST /wan-signin/<state> wrong key", shape(*t.call("POST", f"/wan-signin/{state}", {"credential": soft_credential(passkey.get(soft_options(options), base))}))
+    assertion = key.get(soft_options(options), base)
+    yield "POST /wan-signin/<state> security key", shape(*t.call("POST", f"/wan-signin/{state}", {"credential": soft_credential(assertion)}))
+    yield "GET /api/me after the key", {"status": t.call("GET", "/api/me")[0]}
+    yield "POST /wan-delete unknown", shape(*t.call("POST", "/wan-delete", {"name": "nope"}))
+    yield "POST /wan-delete k1", shape(*t.call("POST", "/wan-delete", {"name": "k1"}))
+    yield "POST /wan-delete k2", shape(*t.call("POST", "/wan-delete", {"name": "k2"}))
+    yield "GET /wan-register empty", shape(*t.call("GET", "/wan-register"))
+
+
 def scenarios(base):
     """Yields (name, shape) for one server, in order."""
     n = uuid.uuid4().hex[:8]
@@ -267,8 +362,8 @@ def scenarios(base):
     yield "GET /api/me after logout", {"status": s.call("GET", "/api/me")[0]}
 
 
-ref = list(scenarios(REF)) + list(mfa_scenarios(REF))
-ours = list(scenarios(OURS)) + list(mfa_scenarios(OURS))
+ref = list(scenarios(REF)) + list(mfa_scenarios(REF)) + list(wan_scenarios(REF))
+ours = list(scenarios(OURS)) + list(mfa_scenarios(OURS)) + list(wan_scenarios(OURS))
 rows, unexpected = [], 0
 for (name, a), (_, b) in zip(ref, ours):
     same = a == b

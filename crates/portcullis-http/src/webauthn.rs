@@ -80,7 +80,7 @@ impl Portcullis {
         if !call.post {
             let creds = s.wan_credentials(&a.user).await?;
             let list: Vec<Value> = creds.iter().map(Security::wan_credential_json).collect();
-            return Ok(self.answer(session, true, json!({"registered_credentials": list})));
+            return Ok(self.answer(session, false, json!({"registered_credentials": list})));
         }
         let mut errors = FormErrors::new();
         let name = call.form.string("name", &mut errors);
@@ -122,7 +122,7 @@ impl Portcullis {
             )
             .await
         {
-            Ok(_) => Ok(self.answer(session, true, json!({}))),
+            Ok(_) => Ok(self.answer(session, false, json!({}))),
             Err(e) => self.flow_error(e),
         }
     }
@@ -143,7 +143,7 @@ impl Portcullis {
             return Ok(HttpResponse::error(StatusCode::NOT_FOUND, "Not Found"));
         }
         if !call.post {
-            return Ok(self.answer(session, true, json!({"is_secondary": secondary})));
+            return Ok(self.answer(session, false, json!({"is_secondary": secondary})));
         }
         let mut errors = FormErrors::new();
         let identity = call.form.string("identity", &mut errors);
@@ -260,7 +260,7 @@ impl Portcullis {
             return Ok(*r);
         }
         if !call.post {
-            return Ok(self.answer(session, true, json!({})));
+            return Ok(self.answer(session, false, json!({})));
         }
         let mut errors = FormErrors::new();
         let name = call.form.string("name", &mut errors);
@@ -268,7 +268,7 @@ impl Portcullis {
             return Ok(self.form_errors(&errors));
         }
         match self.security().wan_delete(&a.user, name.as_deref()).await {
-            Ok(_) => Ok(self.answer(session, true, json!({}))),
+            Ok(_) => Ok(self.answer(session, false, json!({}))),
             Err(e) => self.flow_error(e),
         }
     }
@@ -285,7 +285,7 @@ impl Portcullis {
             return Ok(self.unauthenticated(self.api_mechanisms()));
         };
         if !call.post {
-            return Ok(self.answer(session, true, json!({})));
+            return Ok(self.answer(session, false, json!({})));
         }
         let s = self.security();
         let usages: Vec<&str> = s

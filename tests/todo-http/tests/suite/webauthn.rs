@@ -603,3 +603,92 @@ async fn options_are_what_browsers_take() {
     assert_eq!(r.status, 400);
     srv.finish().await;
 }
+
+/// `WAN_ALLOW_AS_FIRST_FACTOR`, `WAN_ALLOW_USER_HINTS` and
+/// `WAN_ALLOW_AS_VERIFY` off: keys are second factors only, discoverable
+/// ones are required, and neither passkey sign-in nor `/wan-verify` exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_that_narrow_what_keys_do() {
+    let mut settings = wan_settings();
+    settings.extend([
+        ("SECURITY_WAN_ALLOW_AS_FIRST_FACTOR", "false"),
+        ("SECURITY_WAN_ALLOW_USER_HINTS", "false"),
+        ("SECURITY_WAN_ALLOW_AS_VERIFY", "[]"),
+    ]);
+    let srv = start_with(&settings, None).await;
+    let mut c = signup(&srv, "ed@example.com").await;
+    let r = c
+        .post(
+            &srv,
+            "/wan-register",
+            json!({"name": "k", "usage": "first"}),
+        )
+        .await;
+    let o = r.json()["response"]["credential_options"].clone();
+    assert_eq!(o["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(o["authenticatorSelection"]["requireResidentKey"], true);
+    let state = r.json()["response"]["wan_state"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, text) = SoftAuthenticator::new(&origin(&srv)).register(&o);
+    let r = c
+        .post(
+            &srv,
+            &format!("/wan-register/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let listed =
+        c.get(&srv, "/wan-register").await.json()["response"]["registered_credentials"].clone();
+    assert_eq!(listed[0]["usage"], "secondary", "usage forced to secondary");
+    assert_eq!(c.post(&srv, "/wan-verify", json!({})).await.status, 404);
+    let mut anon = Client::default();
+    assert_eq!(anon.get(&srv, "/wan-signin").await.status, 404);
+    assert_eq!(anon.post(&srv, "/wan-signin", json!({})).await.status, 404);
+    srv.finish().await;
+}
+
+/// A passkey that verified its user is two factors
+/// (`WAN_ALLOW_AS_MULTI_FACTOR`); one that did not, or with the setting
+/// off, still needs the user's second factor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_verifying_passkey_is_two_factors() {
+    for multi in [true, false] {
+        let mut settings = wan_settings();
+        if !multi {
+            settings.push(("SECURITY_WAN_ALLOW_AS_MULTI_FACTOR", "false"));
+        }
+        let srv = start_with(&settings, None).await;
+        let mut c = signup(&srv, "fa@example.com").await;
+        let mut verifying = SoftAuthenticator::new(&origin(&srv));
+        verifying.user_verified = true;
+        let mut passkey = register_key(&srv, &mut c, &verifying, "passkey", "first").await;
+        let key_auth = SoftAuthenticator::new(&origin(&srv));
+        let _key = register_key(&srv, &mut c, &key_auth, "key", "secondary").await;
+        assert_eq!(c.post(&srv, "/logout", json!({})).await.status, 200);
+
+        let mut p = Client::default();
+        let r = passkey_signin(&srv, &mut p, &verifying, &mut passkey, None).await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        let resp = r.json()["response"].clone();
+        if multi {
+            assert_eq!(resp["tf_required"], false, "{resp}");
+            assert_eq!(p.get(&srv, "/api/me").await.status, 200);
+        } else {
+            assert_eq!(resp["tf_required"], true, "{resp}");
+            assert_eq!(resp["tf_method"], "webauthn");
+            assert_eq!(p.get(&srv, "/api/me").await.status, 401);
+        }
+        // Without user verification the key is one factor only.
+        let mut presence_only = verifying.clone();
+        presence_only.user_verified = false;
+        let mut q = Client::default();
+        let r = passkey_signin(&srv, &mut q, &presence_only, &mut passkey, None).await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        assert_eq!(r.json()["response"]["tf_required"], true);
+        assert_eq!(q.get(&srv, "/api/me").await.status, 401);
+        srv.finish().await;
+    }
+}
