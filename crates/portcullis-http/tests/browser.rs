@@ -117,7 +117,7 @@ async fn login_by_form_with_inline_errors_and_safe_next() {
         .await,
     );
     assert!(
-        page.contains("<form method=\"post\" action=\"/login\">")
+        page.contains("<form id=\"security-form\" method=\"post\" action=\"/login\">")
             && page.contains(r#"name="email""#)
             && page.contains(r#"href="/register""#)
     );

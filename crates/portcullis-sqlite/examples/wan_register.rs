@@ -7,7 +7,12 @@
 //! `secondary` key and a passkey for the one with a `first` key, through
 //! Portcullis' own ceremonies and a software authenticator on
 //! `http://localhost`, and writes their private halves to OUT.json.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::sync::Arc;
 

@@ -122,7 +122,7 @@ async fn register_log_in_and_out_by_form_with_inline_errors_and_a_safe_next() {
     register(&srv, &mut b, "bea@example.com").await;
     let login = page(&b.get(&srv, "/login?next=/api/me").await);
     assert!(
-        login.contains(r#"<form method="post" action="/login">"#)
+        login.contains(r#"<form id="security-form" method="post" action="/login">"#)
             && login.contains(r#"name="email""#)
             && login.contains(r#"href="/register""#),
         "{login}"

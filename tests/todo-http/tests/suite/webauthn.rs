@@ -692,3 +692,71 @@ async fn a_user_verifying_passkey_is_two_factors() {
         srv.finish().await;
     }
 }
+
+/// With an authenticator app and a security key, `/tf-select` offers both;
+/// choosing the key leads to `/wan-signin`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tf_select_offers_the_key_beside_a_code_method() {
+    let mut settings = wan_settings();
+    settings.extend([
+        ("SECURITY_TWO_FACTOR", "true"),
+        (
+            "SECURITY_TWO_FACTOR_ENABLED_METHODS",
+            r#"["authenticator"]"#,
+        ),
+    ]);
+    let srv = start_with(&settings, None).await;
+    let mut c = signup(&srv, "gi@example.com").await;
+    let r = c
+        .post(&srv, "/tf-setup", json!({"setup": "authenticator"}))
+        .await;
+    let resp = r.json()["response"].clone();
+    let b32 = resp["tf_authr_b32key"].as_str().unwrap().to_owned();
+    let state = resp["tf_state_token"].as_str().unwrap().to_owned();
+    let code = portcullis_core::crypto::Totp::from_base32(&b32)
+        .unwrap()
+        .code_at(now());
+    let r = c
+        .post(&srv, &format!("/tf-setup/{state}"), json!({ "code": code }))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let auth = SoftAuthenticator::new(&origin(&srv));
+    let mut key = register_key(&srv, &mut c, &auth, "key", "secondary").await;
+    assert_eq!(c.post(&srv, "/logout", json!({})).await.status, 200);
+
+    let r = c
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "gi@example.com", "password": PW}),
+        )
+        .await;
+    let resp = r.json()["response"].clone();
+    assert_eq!(resp["tf_select"], true, "{resp}");
+    assert_eq!(
+        resp["tf_setup_methods"],
+        json!(["authenticator", "webauthn"])
+    );
+    let r = c
+        .post(&srv, "/tf-select", json!({"which": "webauthn"}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let resp = r.json()["response"].clone();
+    assert_eq!(resp["tf_method"], "webauthn");
+    assert_eq!(resp["tf_signin_url"], "/wan-signin");
+    let r = c.post(&srv, "/wan-signin", json!({})).await;
+    let resp = r.json()["response"].clone();
+    assert_eq!(resp["is_secondary"], true);
+    let state = resp["wan_state"].as_str().unwrap().to_owned();
+    let text = auth.assert(&mut key, &resp["credential_options"]);
+    let r = c
+        .post(
+            &srv,
+            &format!("/wan-signin/{state}"),
+            json!({ "credential": text }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(c.get(&srv, "/api/me").await.status, 200);
+    srv.finish().await;
+}
