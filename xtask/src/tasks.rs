@@ -591,9 +591,12 @@ pub(crate) fn browser(args: &[String]) -> Result {
         }
         std::fs::write(&ready, b"").map_err(|e| e.to_string())?;
     }
+    // The test build makes target/debug/todo with the workspace's test
+    // feature set: after `cargo test --workspace` this is a no-op, where a
+    // plain `cargo build` would rebuild the world with other features.
     run(
         "build the todo example",
-        cargo().args(["build", "--quiet", "--workspace", "--bins"]),
+        cargo().args(["test", "--quiet", "--workspace", "--no-run"]),
     )?;
     run(
         "passkeys and security keys in Chromium",
