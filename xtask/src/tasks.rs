@@ -421,32 +421,18 @@ pub(crate) fn interop(args: &[String]) -> Result {
             let Some(system) = find_python() else {
                 return skip("no python3 on PATH; install Python 3 (or set PORTCULLIS_PYTHON to a Python with flask-security 5.9.2)".into());
             };
-            let venv = root.join("target/interop-venv");
-            let py = venv.join("bin/python");
-            let ready = venv.join(".flask-security-5.9.2-soft-webauthn");
-            if !ready.exists() {
-                run(
-                    "create the interop venv",
-                    Command::new(&system).args(["-m", "venv"]).arg(&venv),
-                )?;
-                let pip = Command::new(&py)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "flask-security[fsqla,common,mfa]==5.9.2",
-                        "soft-webauthn==0.1.3",
-                    ])
-                    .status();
-                if !pip.is_ok_and(|s| s.success()) {
+            let packages = [
+                "flask-security[fsqla,common,mfa]==5.9.2",
+                "soft-webauthn==0.1.3",
+            ];
+            match venv(&system, &root.join("target/interop-venv"), &packages)? {
+                Some(py) => py.display().to_string(),
+                None => {
                     return skip(
                         "pip could not install flask-security 5.9.2 (is PyPI reachable?)".into(),
                     );
                 }
-                std::fs::write(&ready, b"").map_err(|e| e.to_string())?;
             }
-            py.display().to_string()
         }
     };
     println!("==> Portcullis writes hashes, tokens and TOTP secrets");
@@ -555,6 +541,31 @@ fn webauthn_interop(root: &std::path::Path, python: &str, out_dir: &std::path::P
     )
 }
 
+/// The Python of a venv at `dir` holding `packages` (exact pins), made
+/// once: a marker file names what was installed, so a changed list
+/// installs again. `None` when pip could not install them.
+fn venv(system: &str, dir: &Path, packages: &[&str]) -> Result<Option<PathBuf>> {
+    let py = dir.join("bin/python");
+    let marker = dir.join(".installed");
+    let want = packages.join("\n");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == want) {
+        return Ok(Some(py));
+    }
+    run(
+        &format!("create the venv {}", dir.display()),
+        Command::new(system).args(["-m", "venv"]).arg(dir),
+    )?;
+    let pip = Command::new(&py)
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(packages)
+        .status();
+    if !pip.is_ok_and(|s| s.success()) {
+        return Ok(None);
+    }
+    std::fs::write(&marker, want).map_err(|e| e.to_string())?;
+    Ok(Some(py))
+}
+
 /// Passkeys and security keys in Debian's Chromium, driven by Playwright
 /// with Chromium's virtual authenticator, against the todo example's HTML
 /// pages (`xtask/browser/passkeys_in_chromium.py`).
@@ -575,22 +586,14 @@ pub(crate) fn browser(args: &[String]) -> Result {
     let Some(system) = find_python() else {
         return skip("no python3 on PATH for Playwright".into());
     };
-    let venv = root.join("target/browser-venv");
-    let py = venv.join("bin/python");
-    let ready = venv.join(".playwright-1.65.2");
-    if !ready.exists() {
-        run(
-            "create the browser venv",
-            Command::new(&system).args(["-m", "venv"]).arg(&venv),
-        )?;
-        let pip = Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "playwright==1.65.2"])
-            .status();
-        if !pip.is_ok_and(|s| s.success()) {
-            return skip("pip could not install playwright (is PyPI reachable?)".into());
-        }
-        std::fs::write(&ready, b"").map_err(|e| e.to_string())?;
-    }
+    let Some(py) = venv(
+        &system,
+        &root.join("target/browser-venv"),
+        &["playwright==1.65.2"],
+    )?
+    else {
+        return skip("pip could not install playwright (is PyPI reachable?)".into());
+    };
     // The test build makes target/debug/todo with the workspace's test
     // feature set: after `cargo test --workspace` this is a no-op, where a
     // plain `cargo build` would rebuild the world with other features.

@@ -2,8 +2,10 @@
 //! ceremonies themselves are core's (`Security::wan_*`).
 
 use http::StatusCode;
-use portcullis_core::flows::{LoginStep, RelyingParty, USAGE_FIRST, USAGE_SECONDARY, WanPurpose};
-use portcullis_core::{FormErrors, MessageKey, Security, User};
+use portcullis_core::flows::{
+    LoginStep, RelyingParty, USAGE_FIRST, USAGE_SECONDARY, WanOptions, WanPurpose,
+};
+use portcullis_core::{FlowError, FormErrors, MessageKey, Security, User};
 use serde_json::{Value, json};
 
 use crate::auth::RequestAuth;
@@ -88,17 +90,10 @@ impl Portcullis {
         if !errors.is_empty() {
             return Ok(self.form_errors(&errors));
         }
-        match s
+        let started = s
             .wan_start_register(&a.user, name.as_deref(), usage.as_deref(), rp)
-            .await
-        {
-            Ok(o) => Ok(self.answer(
-                session,
-                false,
-                json!({"credential_options": o.credential_options, "wan_state": o.state}),
-            )),
-            Err(e) => self.flow_error(e),
-        }
+            .await;
+        self.wan_options(session, started)
     }
 
     /// `POST /wan-register/<state>`: the browser's new credential.
@@ -294,14 +289,8 @@ impl Portcullis {
             .iter()
             .map(String::as_str)
             .collect();
-        match s.wan_start_signin(Some(&a.user), &usages, rp).await {
-            Ok(o) => Ok(self.answer(
-                session,
-                false,
-                json!({"credential_options": o.credential_options, "wan_state": o.state}),
-            )),
-            Err(e) => self.flow_error(e),
-        }
+        let started = s.wan_start_signin(Some(&a.user), &usages, rp).await;
+        self.wan_options(session, started)
     }
 
     /// `POST /wan-verify/<state>`: re-authentication by a key of the
@@ -329,6 +318,22 @@ impl Portcullis {
             .await
         {
             Ok(paa) => Ok(self.reauthenticated(call.req, session, a, paa)),
+            Err(e) => self.flow_error(e),
+        }
+    }
+
+    /// The first half of a ceremony: `credential_options` and `wan_state`.
+    fn wan_options(
+        &self,
+        session: &mut SessionState,
+        started: Result<WanOptions, FlowError>,
+    ) -> Answer {
+        match started {
+            Ok(o) => Ok(self.answer(
+                session,
+                false,
+                json!({"credential_options": o.credential_options, "wan_state": o.state}),
+            )),
             Err(e) => self.flow_error(e),
         }
     }

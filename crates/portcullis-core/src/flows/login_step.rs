@@ -86,14 +86,17 @@ impl Security {
         validity: Option<&str>,
         client: &ClientInfo,
     ) -> Result<LoginStep, FlowError> {
-        if !self.tf_required(&user, validity).await? {
+        // One look at the user's methods (a store read, with WebAuthn)
+        // serves both the decision and the half-login.
+        let methods = self.tf_setup_methods(&user).await?;
+        if !self.tf_due(&user, &methods, validity) {
             let done = self
                 .complete_login(user, vec![via], remember, client)
                 .await?;
             return Ok(LoginStep::Done(done));
         }
         Ok(LoginStep::SecondFactor(
-            self.start_second_factor(&user, remember, client).await?,
+            self.half_login(&user, methods, remember, client).await?,
         ))
     }
 
@@ -108,6 +111,17 @@ impl Security {
         client: &ClientInfo,
     ) -> Result<PendingLogin, FlowError> {
         let methods = self.tf_setup_methods(user).await?;
+        self.half_login(user, methods, remember, client).await
+    }
+
+    /// The half-login for `user`, whose set-up second factors are `methods`.
+    async fn half_login(
+        &self,
+        user: &User,
+        methods: Vec<String>,
+        remember: bool,
+        client: &ClientInfo,
+    ) -> Result<PendingLogin, FlowError> {
         let mut pending = PendingLogin {
             user: user.fs_uniquifier.clone(),
             remember,

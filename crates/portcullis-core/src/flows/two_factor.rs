@@ -140,13 +140,20 @@ impl Security {
     /// must give it, unless `validity` is their valid "remember this
     /// device" token and `SECURITY_TWO_FACTOR_ALWAYS_VALIDATE` is off.
     pub async fn tf_required(&self, user: &User, validity: Option<&str>) -> crate::Result<bool> {
+        let methods = self.tf_setup_methods(user).await?;
+        Ok(self.tf_due(user, &methods, validity))
+    }
+
+    /// [`tf_required`](Self::tf_required) for a user whose set-up methods
+    /// are already known.
+    pub(crate) fn tf_due(&self, user: &User, methods: &[String], validity: Option<&str>) -> bool {
         let c = self.config();
         if !(c.two_factor || c.webauthn) {
-            return Ok(false);
+            return false;
         }
         let required = c.two_factor && c.two_factor_required;
-        Ok((required || !self.tf_setup_methods(user).await?.is_empty())
-            && (c.two_factor_always_validate || !self.tf_validity_ok(user, validity)))
+        (required || !methods.is_empty())
+            && (c.two_factor_always_validate || !self.tf_validity_ok(user, validity))
     }
 
     /// The choices `/tf-setup` offers: the enabled methods, and `disable`

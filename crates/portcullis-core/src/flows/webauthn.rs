@@ -460,7 +460,9 @@ impl Security {
         let c = self.config();
         let within = c.wan_signin_within;
         let state = self.wan_read_state(token, within)?;
-        let challenge = state["challenge"].as_str().unwrap_or_default().to_owned();
+        let Some(challenge) = state["challenge"].as_str().map(str::to_owned) else {
+            return Err(FormErrors::form(MessageKey::ApiError).into());
+        };
         let mut ceremony: AuthenticationState =
             serde_json::from_value(state["ceremony"].clone())
                 .map_err(|_| FormErrors::form(MessageKey::ApiError))?;

@@ -379,3 +379,18 @@ pub fn mailed_code(srv: &Server, to: &str) -> String {
         .unwrap_or_else(|| panic!("no code in {text}"))
         .to_owned()
 }
+
+/// Tests a body (`async fn(Backend)`) on SQLite, PostgreSQL, MariaDB and
+/// MongoDB (the servers where `.ci/run` names them; skipped, loudly,
+/// elsewhere).
+#[macro_export]
+macro_rules! on_every_backend {
+    ($body:ident: $($name:ident => $backend:expr),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $body($backend).await;
+            }
+        )*
+    };
+}

@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use crate::on_every_backend;
 use common::*;
 use portcullis_core::crypto::Totp;
 use serde_json::{Value, json};
@@ -32,20 +33,6 @@ fn mfa_settings() -> Vec<(&'static str, &'static str)> {
             r#"{"httponly": true, "secure": false, "samesite": "Strict"}"#,
         ),
     ]
-}
-
-/// Tests a body (`async fn(Backend)`) on SQLite, PostgreSQL, MariaDB and
-/// MongoDB (the servers where `.ci/run` names them; skipped, loudly,
-/// elsewhere).
-macro_rules! on_every_backend {
-    ($body:ident: $($name:ident => $backend:expr),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $body($backend).await;
-            }
-        )*
-    };
 }
 
 /// A code of an authenticator key that this test has not used yet: the

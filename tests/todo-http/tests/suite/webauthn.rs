@@ -5,6 +5,7 @@
 
 use crate::common;
 
+use crate::on_every_backend;
 use common::*;
 use portcullis_testkit::webauthn::{SoftAuthenticator, SoftCredential};
 use serde_json::{Value, json};
@@ -18,17 +19,6 @@ fn wan_settings() -> Vec<(&'static str, &'static str)> {
         ("SECURITY_MULTI_FACTOR_RECOVERY_CODES", "true"),
         ("SECURITY_TOTP_SECRETS", TOTP_SECRETS),
     ]
-}
-
-macro_rules! on_every_backend {
-    ($body:ident: $($name:ident => $backend:expr),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $body($backend).await;
-            }
-        )*
-    };
 }
 
 fn origin(srv: &Server) -> String {
