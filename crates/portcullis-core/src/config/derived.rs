@@ -42,6 +42,17 @@ impl SecurityConfig {
             .map_err(|_| ConfigError::new("SECRET_KEY", missing_secret_key()))
     }
 
+    /// The remember-me cookie's attributes (`REMEMBER_COOKIE_*`).
+    pub fn remember_cookie_options(&self) -> super::CookieOptions {
+        super::CookieOptions {
+            samesite: self.remember_cookie_samesite.clone(),
+            httponly: self.remember_cookie_httponly,
+            secure: self.remember_cookie_secure,
+            path: self.remember_cookie_path.clone(),
+            domain: self.remember_cookie_domain.clone(),
+        }
+    }
+
     /// The auth-token issuer (`remember` salt, `SECURITY_TOKEN_MAX_AGE`).
     pub fn auth_token_issuer(&self) -> Result<AuthTokenIssuer, ConfigError> {
         Ok(AuthTokenIssuer::new(

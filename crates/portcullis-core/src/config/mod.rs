@@ -23,6 +23,7 @@
 mod derived;
 mod settings;
 mod types;
+mod unread;
 mod validate;
 mod value;
 
@@ -37,6 +38,7 @@ pub use self::types::{
     BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, Rate, RedirectBehavior,
     SingleHashSetting,
 };
+pub use self::unread::{Unread, flask_security_defaults, unread};
 pub use self::value::FromSetting;
 use crate::messages::MessageKey;
 
@@ -185,16 +187,25 @@ impl ConfigLoader {
                 }
                 continue;
             }
+            // Flask-Security's own default means Portcullis' default.
+            if unread::is_default(key, value) && config.reset_setting(key) {
+                continue;
+            }
             match config.apply_setting(key, value) {
                 Some(Ok(())) => {}
                 Some(Err(e)) => problems.push((key.clone(), e)),
-                None => problems.push((
+                None if unread::is_default(key, value) => {}
+                None => match unread::unread(key) {
+                    Some(Unread::Refused(why)) => problems.push((key.clone(), why.to_owned())),
+                    Some(why) => config.unread.push((key.clone(), why)),
+                    None => problems.push((
                     key.clone(),
                     match suggest(key) {
-                        Some(s) => format!("not a setting Portcullis knows (did you mean {s}?)"),
-                        None => "not a setting Portcullis knows".to_owned(),
+                        Some(s) => format!("neither a Portcullis nor a Flask-Security setting (did you mean {s}?)"),
+                        None => "neither a Portcullis nor a Flask-Security setting".to_owned(),
                     },
                 )),
+                },
             }
         }
         if !problems.is_empty() {
@@ -225,7 +236,9 @@ fn suggest(key: &str) -> Option<&'static str> {
     }
     SecurityConfig::KEYS
         .iter()
-        .map(|k| (distance(key, k), *k))
+        .copied()
+        .chain(unread::unread_keys())
+        .map(|k| (distance(key, k), k))
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, k)| k)

@@ -11,6 +11,7 @@ use super::types::{
     BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, Rate, RedirectBehavior,
     SingleHashSetting,
 };
+use super::unread::Unread;
 use super::value::FromSetting;
 use crate::messages::Messages;
 
@@ -34,6 +35,11 @@ macro_rules! settings {
             )*
             /// Message overrides (`SECURITY_MSG_<KEY> = ["text", "category"]`).
             pub messages: Messages,
+            /// Flask-Security settings that were given a value other than
+            /// Flask-Security's default but that Portcullis does not read,
+            /// with the reason (filled by [`ConfigLoader`](super::ConfigLoader);
+            /// the service logs them in one warning when it is built).
+            pub unread: Vec<(String, Unread)>,
         }
 
         impl Default for SecurityConfig {
@@ -41,6 +47,7 @@ macro_rules! settings {
                 Self {
                     $( $field: $default, )*
                     messages: Messages::default(),
+                    unread: Vec::new(),
                 }
             }
         }
@@ -48,6 +55,18 @@ macro_rules! settings {
         impl SecurityConfig {
             /// Every setting name this struct reads.
             pub const KEYS: &'static [&'static str] = &[$($key),*];
+
+            /// Puts Portcullis' default back for one setting (which is
+            /// Flask-Security's, except where Portcullis cannot do what
+            /// Flask-Security's default names, such as the `des_crypt` in
+            /// its `SECURITY_PASSWORD_SCHEMES`); `false` when `key` is not
+            /// a setting.
+            pub(crate) fn reset_setting(&mut self, key: &str) -> bool {
+                match key {
+                    $( $key => { self.$field = Self::default().$field; true } )*
+                    _ => false,
+                }
+            }
 
             /// Applies one setting; `None` when `key` is not a setting.
             pub(crate) fn apply_setting(&mut self, key: &str, value: &Value) -> Option<Result<(), String>> {
@@ -82,6 +101,20 @@ settings! {
     wtf_csrf_enabled: bool = true => "WTF_CSRF_ENABLED",
     /// Lifetime of a CSRF token in seconds (`None`: the session's).
     wtf_csrf_time_limit: Option<TimeDelta> = Some(secs(3600)) => "WTF_CSRF_TIME_LIMIT",
+    /// Flask-Login's remember-me cookie: its name.
+    remember_cookie_name: String = s("remember_token") => "REMEMBER_COOKIE_NAME",
+    /// How long a remember-me cookie lasts.
+    remember_cookie_duration: TimeDelta = secs(365 * 86400) => "REMEMBER_COOKIE_DURATION",
+    /// Send the remember-me cookie over HTTPS only.
+    remember_cookie_secure: bool = false => "REMEMBER_COOKIE_SECURE",
+    /// Hide the remember-me cookie from scripts.
+    remember_cookie_httponly: bool = true => "REMEMBER_COOKIE_HTTPONLY",
+    /// The remember-me cookie's `SameSite` (`None`: not sent).
+    remember_cookie_samesite: Option<String> = None => "REMEMBER_COOKIE_SAMESITE",
+    /// The remember-me cookie's `Domain`.
+    remember_cookie_domain: Option<String> = None => "REMEMBER_COOKIE_DOMAIN",
+    /// The remember-me cookie's `Path`.
+    remember_cookie_path: String = s("/") => "REMEMBER_COOKIE_PATH",
 
     // ---- core ----
     /// Prefix for every Portcullis URL.
@@ -94,6 +127,10 @@ settings! {
     user_identity_attributes: Vec<IdentityAttribute> = vec![IdentityAttribute { attr: IdentityAttr::Email, case_insensitive: true }] => "SECURITY_USER_IDENTITY_ATTRIBUTES",
     /// Mechanisms Portcullis' own authenticated endpoints accept.
     api_enabled_methods: Vec<String> = list(&["session", "token"]) => "SECURITY_API_ENABLED_METHODS",
+    /// How many reverse proxies in front of the app rewrite
+    /// `X-Forwarded-For`, `-Proto` and `-Host` (werkzeug's `ProxyFix`
+    /// counts); 0, the default, believes none of them (Portcullis' own).
+    trusted_proxy_hops: usize = 0 => "SECURITY_TRUSTED_PROXY_HOPS",
     /// Default for `remember` on login forms.
     default_remember_me: bool = false => "SECURITY_DEFAULT_REMEMBER_ME",
     /// Realm in `WWW-Authenticate` for HTTP Basic.
@@ -272,6 +309,13 @@ settings! {
     send_password_reset_notice_email: bool = true => "SECURITY_SEND_PASSWORD_RESET_NOTICE_EMAIL",
     /// Subject of the reset mail.
     email_subject_password_reset: String = s("Password reset instructions") => "SECURITY_EMAIL_SUBJECT_PASSWORD_RESET",
+    /// Passwordless login (Flask-Security's legacy feature): `/login` mails
+    /// a link that logs the user in.
+    passwordless: bool = false => "SECURITY_PASSWORDLESS",
+    /// Lifetime of a passwordless login link.
+    login_within: TimeDelta = secs(86400) => "SECURITY_LOGIN_WITHIN",
+    /// Subject of the passwordless login mail.
+    email_subject_passwordless: String = s("Login instructions") => "SECURITY_EMAIL_SUBJECT_PASSWORDLESS",
     /// Subject of the reset notice.
     email_subject_password_notice: String = s("Your password has been reset") => "SECURITY_EMAIL_SUBJECT_PASSWORD_NOTICE",
     /// Log in after a reset (deprecated in Flask-Security).

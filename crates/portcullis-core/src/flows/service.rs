@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::cpu::{CpuPool, InlineCpu, run_on};
 use super::limits::AccountLockHook;
 use super::tokens::LinkKind;
-use crate::config::BreachedCheck;
+use crate::config::{BreachedCheck, Unread};
 use crate::events::{Event, EventHooks, NoHooks};
 use crate::mail::{Email, MailKind, Mailer, SmsSender};
 use crate::messages::Messages;
@@ -143,6 +143,7 @@ impl SecurityBuilder {
     pub fn build(self) -> Result<Security> {
         let config = self.config;
         config.validate()?;
+        warn_unread(&config);
         let store = self
             .store
             .ok_or_else(|| Error::new(ErrorKind::Config, "Security needs a datastore"))?;
@@ -217,6 +218,28 @@ pub(crate) fn human(d: TimeDelta) -> String {
         (s, "second")
     };
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One warning naming every Flask-Security setting that was set but has
+/// no effect here.
+fn warn_unread(config: &SecurityConfig) {
+    if config.unread.is_empty() {
+        return;
+    }
+    let list = config
+        .unread
+        .iter()
+        .map(|(key, why)| match why {
+            Unread::NotYet(what) => format!("{key} (not in Portcullis yet: {what})"),
+            Unread::Flask(what) | Unread::Refused(what) => {
+                format!("{key} (no meaning here: {what})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    tracing::warn!(
+        "these Flask-Security settings are set but have no effect in Portcullis: {list}"
+    );
 }
 
 impl Security {

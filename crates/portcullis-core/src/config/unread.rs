@@ -1,0 +1,319 @@
+//! Flask-Security settings Portcullis recognises but does not read.
+//!
+//! Every one of Flask-Security 5.9's 255 `SECURITY_*` keys is either a
+//! field of [`SecurityConfig`](super::SecurityConfig) or listed here, so an
+//! app's existing settings load. Set to Flask-Security's own default, an
+//! unread key changes nothing and says nothing. Set to anything else:
+//!
+//! - a [`Unread::NotYet`] or [`Unread::Flask`] key starts the app and is
+//!   named in one warning ([`SecurityConfig::unread`](super::SecurityConfig::unread));
+//! - a [`Unread::Refused`] key stops the build, because ignoring it would
+//!   leave the app weaker than its settings say.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+/// Why a Flask-Security setting has no effect in Portcullis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// A feature Portcullis does not have yet (the text names it).
+    NotYet(&'static str),
+    /// Flask or Python machinery with no Portcullis counterpart (the text
+    /// says what to do instead, if anything).
+    Flask(&'static str),
+    /// Ignoring a non-default value would weaken security: refused.
+    Refused(&'static str),
+}
+
+const TEMPLATE: Unread = Unread::NotYet(
+    "template overrides by Flask-Security path (Portcullis's pages and mails are overridden through its template directory)",
+);
+const OAUTH: Unread = Unread::NotYet("social (OAuth) login");
+const REFRESH: Unread = Unread::NotYet("refresh tokens");
+
+/// The unread keys, sorted.
+const TABLE: &[(&str, Unread)] = &[
+    (
+        "SECURITY_ANONYMOUS_USER_DISABLED",
+        Unread::Flask("Flask-Login's anonymous user; adapters give handlers an optional user"),
+    ),
+    ("SECURITY_BLUEPRINT_NAME", Unread::Flask("Flask blueprints")),
+    (
+        "SECURITY_CHANGE_EMAIL_CONFIRM_URL",
+        Unread::Flask(
+            "defined but unused by Flask-Security; the confirmation link is SECURITY_CHANGE_EMAIL_URL/<token>",
+        ),
+    ),
+    ("SECURITY_CHANGE_EMAIL_EMAIL_TEMPLATE", TEMPLATE),
+    ("SECURITY_CHANGE_EMAIL_TEMPLATE", TEMPLATE),
+    ("SECURITY_CHANGE_PASSWORD_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_CHANGE_SALT",
+        Unread::Flask("unused by Flask-Security"),
+    ),
+    ("SECURITY_CHANGE_USERNAME_EMAIL_TEMPLATE", TEMPLATE),
+    ("SECURITY_CHANGE_USERNAME_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_CLI_ROLES_NAME",
+        Unread::Flask("Flask's CLI groups; the `portcullis` binary has `roles`"),
+    ),
+    (
+        "SECURITY_CLI_USERS_NAME",
+        Unread::Flask("Flask's CLI groups; the `portcullis` binary has `users`"),
+    ),
+    (
+        "SECURITY_DATETIME_FACTORY",
+        Unread::Flask("a Python callable; stores keep naive UTC as Flask-Security's default does"),
+    ),
+    (
+        "SECURITY_DEPRECATED_HASHING_SCHEMES",
+        Unread::Flask(
+            "passlib contexts for token-embedded hashes, which Flask-Security 5 no longer makes",
+        ),
+    ),
+    ("SECURITY_EMAIL_TEMPLATE_CONFIRM", TEMPLATE),
+    ("SECURITY_EMAIL_TEMPLATE_PASSWORDLESS", TEMPLATE),
+    ("SECURITY_EMAIL_TEMPLATE_PASSWORD_CHANGE_NOTICE", TEMPLATE),
+    ("SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET", TEMPLATE),
+    ("SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET_NOTICE", TEMPLATE),
+    (
+        "SECURITY_EMAIL_VALIDATOR_ARGS",
+        Unread::NotYet(
+            "arguments to Python's email_validator (Portcullis checks syntax and IDNA; no deliverability lookup)",
+        ),
+    ),
+    (
+        "SECURITY_FLASH_MESSAGES",
+        Unread::NotYet("flashed messages on the next page"),
+    ),
+    ("SECURITY_FORGOT_PASSWORD_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_HASHING_SCHEMES",
+        Unread::Flask(
+            "passlib contexts for token-embedded hashes, which Flask-Security 5 no longer makes",
+        ),
+    ),
+    ("SECURITY_I18N_DIRNAME", Unread::NotYet("translations")),
+    ("SECURITY_I18N_DOMAIN", Unread::Flask("gettext's domain")),
+    (
+        "SECURITY_JOIN_USER_ROLES",
+        Unread::Flask("SQLAlchemy eager loading; the stores load roles with the user"),
+    ),
+    ("SECURITY_LOGIN_USER_TEMPLATE", TEMPLATE),
+    ("SECURITY_LOGOUT_USER_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+        Unread::Refused(
+            "recovery codes encrypted at rest are not supported yet: new codes would be stored in clear and the stored encrypted ones would not validate",
+        ),
+    ),
+    ("SECURITY_MULTI_FACTOR_RECOVERY_CODES_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODE_TTL",
+        Unread::Refused(
+            "recovery codes encrypted at rest are not supported yet, so their time to live could not be enforced",
+        ),
+    ),
+    ("SECURITY_MULTI_FACTOR_RECOVERY_TEMPLATE", TEMPLATE),
+    ("SECURITY_OAUTH_BUILTIN_PROVIDERS", OAUTH),
+    ("SECURITY_OAUTH_ENABLE", OAUTH),
+    ("SECURITY_OAUTH_RESPONSE_URL", OAUTH),
+    ("SECURITY_OAUTH_START_URL", OAUTH),
+    ("SECURITY_OAUTH_VERIFY_RESPONSE_URL", OAUTH),
+    ("SECURITY_OAUTH_VERIFY_START_URL", OAUTH),
+    (
+        "SECURITY_PASSWORD_HASH_OPTIONS",
+        Unread::Refused(
+            "deprecated per-scheme hash arguments; ignoring them could hash with less work than asked: set SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
+        ),
+    ),
+    ("SECURITY_POST_OAUTH_LOGIN_VIEW", OAUTH),
+    ("SECURITY_POST_OAUTH_VERIFY_VIEW", OAUTH),
+    ("SECURITY_REFRESH_TOKEN", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_CLEANUP_EXPIRED", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_CLEANUP_REVOKED", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_COOKIE", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_COOKIE_NAME", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_MAX_AGE", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_MAX_IDLE", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_SALT", REFRESH),
+    ("SECURITY_REFRESH_TOKEN_URL", REFRESH),
+    ("SECURITY_REGISTER_EMAIL_EXISTING_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_REGISTER_EMAIL_EXISTING_USERNAME_TEMPLATE",
+        TEMPLATE,
+    ),
+    ("SECURITY_REGISTER_EMAIL_TEMPLATE", TEMPLATE),
+    ("SECURITY_REGISTER_USER_TEMPLATE", TEMPLATE),
+    ("SECURITY_RESET_PASSWORD_TEMPLATE", TEMPLATE),
+    ("SECURITY_SEND_CONFIRMATION_TEMPLATE", TEMPLATE),
+    ("SECURITY_SEND_LOGIN_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_STATIC_FOLDER",
+        Unread::Flask("Flask's static files; Portcullis's pages carry their script inline"),
+    ),
+    (
+        "SECURITY_STATIC_FOLDER_URL",
+        Unread::Flask("Flask's static files; Portcullis's pages carry their script inline"),
+    ),
+    (
+        "SECURITY_SUBDOMAIN",
+        Unread::Flask(
+            "Flask blueprint subdomains; mount the adapter's routes on the host you want",
+        ),
+    ),
+    (
+        "SECURITY_TOKEN_EXPIRE_TIMESTAMP",
+        Unread::Refused(
+            "a per-user auth-token expiry is not supported, so tokens would outlive it: use SECURITY_TOKEN_MAX_AGE",
+        ),
+    ),
+    ("SECURITY_TWO_FACTOR_EMAIL_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_TWO_FACTOR_IMPLEMENTATIONS",
+        Unread::Flask(
+            "Python plugin classes; Portcullis has the code and WebAuthn second factors built in",
+        ),
+    ),
+    ("SECURITY_TWO_FACTOR_RESCUE_EMAIL_TEMPLATE", TEMPLATE),
+    ("SECURITY_TWO_FACTOR_SELECT_TEMPLATE", TEMPLATE),
+    ("SECURITY_TWO_FACTOR_SETUP_TEMPLATE", TEMPLATE),
+    ("SECURITY_TWO_FACTOR_VERIFY_CODE_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_USERNAME_NORMALIZE_FORM",
+        Unread::Flask(
+            "replaced in Flask-Security 5.9.2 by SECURITY_USERNAME_ALLOWED_CHARS and SECURITY_INPUT_NORMALIZE_FORM",
+        ),
+    ),
+    ("SECURITY_USERNAME_RECOVERY_EMAIL_TEMPLATE", TEMPLATE),
+    ("SECURITY_USERNAME_RECOVERY_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_USE_REGISTER_V2",
+        Unread::NotYet(
+            "the legacy (pre-5.6) registration forms; Portcullis has RegisterFormV2's behaviour",
+        ),
+    ),
+    ("SECURITY_US_EMAIL_TEMPLATE", TEMPLATE),
+    ("SECURITY_US_SETUP_TEMPLATE", TEMPLATE),
+    ("SECURITY_US_SIGNIN_TEMPLATE", TEMPLATE),
+    ("SECURITY_US_VERIFY_TEMPLATE", TEMPLATE),
+    ("SECURITY_VERIFY_ERROR_VIEW", OAUTH),
+    ("SECURITY_VERIFY_TEMPLATE", TEMPLATE),
+    (
+        "SECURITY_WAN_CHALLENGE_BYTES",
+        Unread::NotYet(
+            "a configurable WebAuthn challenge size (challenges are 32 random bytes, Python's default)",
+        ),
+    ),
+    ("SECURITY_WAN_REGISTER_TEMPLATE", TEMPLATE),
+    ("SECURITY_WAN_SIGNIN_TEMPLATE", TEMPLATE),
+    ("SECURITY_WAN_VERIFY_TEMPLATE", TEMPLATE),
+];
+
+/// Why `key` (a Flask-Security setting Portcullis does not read) has no
+/// effect; `None` for keys Portcullis reads and keys Flask-Security does
+/// not have.
+pub fn unread(key: &str) -> Option<Unread> {
+    TABLE
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| TABLE[i].1)
+}
+
+/// Every unread key.
+pub(crate) fn unread_keys() -> impl Iterator<Item = &'static str> {
+    TABLE.iter().map(|(k, _)| *k)
+}
+
+/// Flask-Security 5.9.2's defaults for its 255 `SECURITY_*` settings, as
+/// `xtask/scripts/dump_flask_security_defaults.py` wrote them.
+pub fn flask_security_defaults() -> &'static Map<String, Value> {
+    static DEFAULTS: OnceLock<Map<String, Value>> = OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        serde_json::from_str(include_str!("flask_security_defaults.json")).unwrap_or_default()
+    })
+}
+
+/// Whether `value` says the same as Flask-Security's default for `key`.
+/// Environment values are strings, so a string is also read as JSON and
+/// as Python's `True`/`False`/`None`.
+pub(crate) fn is_default(key: &str, value: &Value) -> bool {
+    let Some(default) = flask_security_defaults().get(key) else {
+        return false;
+    };
+    if value == default {
+        return true;
+    }
+    let Value::String(s) = value else {
+        return false;
+    };
+    let parsed = match s.trim() {
+        "True" => Value::Bool(true),
+        "False" => Value::Bool(false),
+        "None" | "" => Value::Null,
+        t => match serde_json::from_str(t) {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+    };
+    &parsed == default
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_and_every_key_is_flask_securitys() {
+        assert!(TABLE.windows(2).all(|w| w[0].0 < w[1].0));
+        for (k, _) in TABLE {
+            // Flask-Security 5.9.2 dropped it; apps of 5.9.0 and 5.9.1 set it.
+            if *k != "SECURITY_USERNAME_NORMALIZE_FORM" {
+                assert!(flask_security_defaults().contains_key(*k), "{k}");
+            }
+        }
+        assert_eq!(flask_security_defaults().len(), 255);
+    }
+
+    #[test]
+    fn every_setting_parses_flask_securitys_default() {
+        use crate::config::SecurityConfig;
+        let mut failures = Vec::new();
+        for key in SecurityConfig::KEYS {
+            let Some(value) = flask_security_defaults().get(*key) else {
+                continue;
+            };
+            match SecurityConfig::default().apply_setting(key, value) {
+                Some(Ok(())) => {}
+                // Names des_crypt and plaintext, which Portcullis cannot
+                // verify: Flask-Security's default means Portcullis' list.
+                Some(Err(_)) if *key == "SECURITY_PASSWORD_SCHEMES" => {}
+                other => failures.push(format!("{key} = {value}: {other:?}")),
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn environment_strings_compare_as_values() {
+        assert!(is_default(
+            "SECURITY_OAUTH_ENABLE",
+            &Value::String("False".into())
+        ));
+        assert!(is_default("SECURITY_OAUTH_ENABLE", &Value::Bool(false)));
+        assert!(!is_default(
+            "SECURITY_OAUTH_ENABLE",
+            &Value::String("true".into())
+        ));
+        assert!(is_default(
+            "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+            &Value::String("None".into())
+        ));
+        assert!(is_default(
+            "SECURITY_REFRESH_TOKEN_MAX_IDLE",
+            &Value::String("604800".into())
+        ));
+        assert!(!is_default("SECURITY_NOT_A_KEY", &Value::Null));
+    }
+}
