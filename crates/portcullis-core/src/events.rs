@@ -26,6 +26,8 @@ pub enum AuthnVia {
     Webauthn,
     /// Re-login after a password change.
     Change,
+    /// A passwordless login link.
+    Token,
 }
 
 impl AuthnVia {
@@ -41,6 +43,7 @@ impl AuthnVia {
             AuthnVia::Register => "register",
             AuthnVia::Webauthn => "webauthn",
             AuthnVia::Change => "change",
+            AuthnVia::Token => "token",
         }
     }
 }
@@ -106,6 +109,11 @@ pub enum Event {
     },
     /// `password-reset-instructions-sent`.
     ResetPasswordInstructionsSent {
+        /// To whom.
+        user: Box<User>,
+    },
+    /// `login-instructions-sent` (passwordless).
+    LoginInstructionsSent {
         /// To whom.
         user: Box<User>,
     },
@@ -207,6 +215,7 @@ impl Event {
             Event::PasswordReset { .. } => "password-reset",
             Event::PasswordChanged { .. } => "password-changed",
             Event::ResetPasswordInstructionsSent { .. } => "password-reset-instructions-sent",
+            Event::LoginInstructionsSent { .. } => "login-instructions-sent",
             Event::TfCodeConfirmed { .. } => "tf-code-confirmed",
             Event::TfProfileChanged { .. } => "tf-profile-changed",
             Event::TfSecurityTokenSent { .. } => "tf-security-token-sent",

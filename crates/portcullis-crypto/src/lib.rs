@@ -8,6 +8,7 @@ pub mod hash_data;
 pub mod password;
 pub mod random;
 pub mod recovery;
+pub mod remember_cookie;
 pub mod secret;
 pub mod serializer;
 pub mod totp;

@@ -115,6 +115,18 @@ impl Portcullis {
                 None => session.logout(),
             }
         }
+        if allowed.contains(&Mechanism::Session)
+            && session.user_id().is_none()
+            && let Some(cookie) = req.cookie(&s.config().remember_cookie_name)
+            && let Some(user) = s.remembered_user(&cookie).await?
+        {
+            session.login_remembered(&user.fs_uniquifier);
+            return Ok(Some(RequestAuth {
+                user,
+                mechanism: Mechanism::Session,
+                fs_paa: None,
+            }));
+        }
         if allowed.contains(&Mechanism::Basic)
             && let Some((identity, password)) = basic_credentials(req)
             && let Some(user) = s

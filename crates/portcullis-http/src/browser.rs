@@ -41,6 +41,7 @@ impl Portcullis {
                 }
                 ("register_user.html", "Register", f, "Register")
             }
+            Endpoint::SendLogin => ("send_login.html", "Login", vec![email], "Send Login Link"),
             Endpoint::Confirm => (
                 "send_confirmation.html",
                 "Resend Confirmation Instructions",
@@ -418,7 +419,7 @@ impl Portcullis {
             .query("next")
             .or_else(|| form.raw("next").and_then(Value::as_str).map(str::to_owned));
         match next {
-            Some(n) if is_safe_redirect(&n, req.header("host")) => n,
+            Some(n) if is_safe_redirect(&n, self.request_host(req).as_deref()) => n,
             _ => self.view(fallback),
         }
     }
@@ -589,6 +590,14 @@ impl Portcullis {
                     &form,
                     None,
                     self.note(MessageKey::ConfirmationRequest, email.as_deref()),
+                ),
+                Endpoint::SendLogin => self.render_page(
+                    endpoint,
+                    req,
+                    session,
+                    &form,
+                    None,
+                    self.note(MessageKey::LoginEmailSent, email.as_deref()),
                 ),
                 Endpoint::Reset => self.render_page(
                     endpoint,

@@ -36,13 +36,15 @@ pub(crate) struct Call<'r, 'a> {
 
 /// The answer of a family to an endpoint that is not its own (dispatch
 /// never sends one).
-fn not_this_family() -> HttpResponse {
+pub(crate) fn not_this_family() -> HttpResponse {
     HttpResponse::error(StatusCode::NOT_FOUND, "Not Found")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     Login,
+    SendLogin,
+    TokenLogin,
     Logout,
     Register,
     Confirm,
@@ -100,7 +102,8 @@ impl Portcullis {
             &c.login_url
         };
         let own_sessions = c.user_sessions && self.session_store().is_some();
-        let exact: [(bool, &str, Endpoint); 29] = [
+        let exact: [(bool, &str, Endpoint); 30] = [
+            (c.passwordless, &c.login_url, Endpoint::SendLogin),
             (wan, &c.wan_register_url, Endpoint::WanRegister),
             (wan, &c.wan_signin_url, Endpoint::WanSignin),
             (wan, &c.wan_delete_url, Endpoint::WanDelete),
@@ -162,7 +165,8 @@ impl Portcullis {
         if let Some((_, _, e)) = exact.iter().find(|(on, url, _)| *on && *url == path) {
             return Some((*e, None));
         }
-        let tokened: [(bool, &str, Endpoint); 9] = [
+        let tokened: [(bool, &str, Endpoint); 10] = [
+            (c.passwordless, &c.login_url, Endpoint::TokenLogin),
             (wan, &c.wan_register_url, Endpoint::WanRegisterToken),
             (wan, &c.wan_signin_url, Endpoint::WanSigninToken),
             (wan_verify, &c.wan_verify_url, Endpoint::WanVerifyToken),
@@ -207,7 +211,26 @@ impl Portcullis {
         } else {
             self.browser(endpoint, token, req, session).await
         };
-        Some(result.unwrap_or_else(|e| self.flow_failure(&e)))
+        let response = result.unwrap_or_else(|e| self.flow_failure(&e));
+        Some(self.remember_cookie(session, response))
+    }
+
+    /// Sets or clears Flask-Login's remember-me cookie as the login or
+    /// logout this request made asks.
+    fn remember_cookie(&self, session: &mut SessionState, r: HttpResponse) -> HttpResponse {
+        let s = self.security();
+        let c = s.config();
+        let options = c.remember_cookie_options();
+        match (session.take_remember(), session.user_id()) {
+            (Some(true), Some(uid)) => r.with_lasting_cookie(
+                &c.remember_cookie_name,
+                &s.remember_cookie(uid),
+                &options,
+                c.remember_cookie_duration.num_seconds(),
+            ),
+            (Some(false), _) => r.with_cookie(&c.remember_cookie_name, "", &options, true),
+            _ => r,
+        }
     }
 
     /// The answer to a failure that is no one's input error: 503 with
@@ -244,6 +267,7 @@ impl Portcullis {
         };
         match endpoint {
             Endpoint::Login | Endpoint::Logout => self.login_endpoints(call, session).await,
+            Endpoint::SendLogin | Endpoint::TokenLogin => self.passwordless(call, session).await,
             Endpoint::Register
             | Endpoint::Confirm
             | Endpoint::Reset
@@ -287,6 +311,7 @@ impl Portcullis {
             Endpoint::ConfirmToken
             | Endpoint::ChangeEmailToken
             | Endpoint::UsVerifyLink
+            | Endpoint::TokenLogin
             | Endpoint::Unlock => &[Method::GET],
             Endpoint::TfSetupToken
             | Endpoint::UsSetupToken
@@ -379,6 +404,7 @@ impl Portcullis {
                     | Endpoint::MfRecovery
                     | Endpoint::UsSigninSendCode
                     | Endpoint::UsVerifyLink
+                    | Endpoint::TokenLogin
                     | Endpoint::WanSignin
             );
         if anonymous_only && auth.is_some() {
@@ -814,7 +840,7 @@ impl Portcullis {
     }
 
     /// A success envelope: `csrf_token` always, `user` when asked, `extra` keys.
-    fn ok(
+    pub(crate) fn ok(
         &self,
         session: &mut SessionState,
         user: Option<&User>,

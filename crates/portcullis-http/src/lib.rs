@@ -9,6 +9,8 @@ mod endpoints;
 mod html;
 pub mod input;
 mod mfa;
+mod passwordless;
+mod proxy;
 mod respond;
 mod rule;
 pub mod session;

@@ -893,7 +893,7 @@ impl Portcullis {
 
     /// A redirect carrying `message` under its category (and, in SPA mode,
     /// the user's email and identity).
-    fn message_redirect(
+    pub(crate) fn message_redirect(
         &self,
         target: &str,
         message: &Message,

@@ -165,6 +165,30 @@ impl SessionState {
         self.renew = true;
     }
 
+    /// Records a login from a remember-me cookie (Flask-Login's
+    /// `_load_user_from_remember_cookie`): not fresh, and no `fs_paa`, so
+    /// freshness-guarded endpoints ask the user to verify again.
+    pub fn login_remembered(&mut self, fs_uniquifier: &str) {
+        self.set(keys::USER_ID, json!(fs_uniquifier));
+        self.set(keys::FRESH, json!(false));
+        self.remove(keys::FS_PAA);
+        self.remove(keys::FS_GEXP);
+        self.renew = true;
+    }
+
+    /// What the response must do with the remember-me cookie, once
+    /// (Flask-Login pops `_remember` after acting on it): `Some(true)` set
+    /// it for the session's user, `Some(false)` clear it.
+    pub fn take_remember(&mut self) -> Option<bool> {
+        let op = match self.get_str(keys::REMEMBER) {
+            Some("set") => Some(self.user_id().is_some()),
+            Some("clear") => Some(false),
+            _ => None,
+        };
+        self.remove(keys::REMEMBER);
+        op
+    }
+
     /// Keeps a half-login (core's [`PendingLogin`]) under Flask-Security's
     /// keys, in place of any other: `tf_user_id`, `tf_state`
     /// (`setup_from_login` or `ready`) or `tf_select`, `tf_remember_login`,
@@ -210,6 +234,7 @@ impl SessionState {
         ] {
             self.remove(k);
         }
+        self.set(keys::REMEMBER, json!("clear"));
         self.renew = true;
     }
 }

@@ -193,6 +193,7 @@ impl Portcullis {
         headers: &HeaderMap,
         client: ClientInfo,
     ) -> Result<RequestContext, Box<HttpResponse>> {
+        let client = self.forwarded_client(headers, client);
         let mut ctx = Ctx {
             state: SessionState::default(),
             loaded: None,

@@ -31,12 +31,9 @@ impl Portcullis {
     /// The relying party of this request: its `Host`, over HTTPS when the
     /// request says so or the session cookie is `Secure`.
     fn relying_party(&self, req: &HttpRequest<'_>) -> Result<RelyingParty, Box<HttpResponse>> {
-        let https = req.uri.scheme_str() == Some("https") || self.session_options().secure;
-        let host = req
-            .header("host")
-            .map(str::to_owned)
-            .or_else(|| req.uri.authority().map(|a| a.as_str().to_owned()));
-        host.and_then(|h| RelyingParty::from_host(&h, https))
+        let https = self.request_https(req) || self.session_options().secure;
+        self.request_host(req)
+            .and_then(|h| RelyingParty::from_host(&h, https))
             .ok_or_else(|| Box::new(self.form_errors(&FormErrors::form(MessageKey::ApiError))))
     }
 

@@ -15,5 +15,11 @@ mod common;
 mod http;
 #[path = "suite/mfa.rs"]
 mod mfa;
+#[path = "suite/passwordless.rs"]
+mod passwordless;
+#[path = "suite/proxy.rs"]
+mod proxy;
+#[path = "suite/remember.rs"]
+mod remember;
 #[path = "suite/webauthn.rs"]
 mod webauthn;

@@ -122,6 +122,11 @@ pub mod attempt_keys {
         format!("pc:wan:{}", digest(&[challenge]))
     }
 
+    /// A passwordless login link, once used.
+    pub fn login_link(token: &str) -> String {
+        format!("pc:login-link:{}", digest(&[token]))
+    }
+
     /// The step of the last code sent to a user by a method.
     pub fn code_sent(user_id: i64, scope: &str) -> String {
         format!("pc:sent:{user_id}:{scope}")

@@ -49,6 +49,7 @@ struct Inner {
     username_policy: UsernamePolicy,
     confirm: UrlSafeTimedSerializer,
     reset: UrlSafeTimedSerializer,
+    login: UrlSafeTimedSerializer,
     change_email: UrlSafeTimedSerializer,
     auth_tokens: AuthTokenIssuer,
     base_url: String,
@@ -178,6 +179,7 @@ impl SecurityBuilder {
                 username_policy: UsernamePolicy::from_config(&config)?,
                 confirm: config.serializer(TokenKind::Confirm)?,
                 reset: config.serializer(TokenKind::Reset)?,
+                login: config.serializer(TokenKind::Login)?,
                 change_email: config.serializer(TokenKind::ChangeEmail)?,
                 auth_tokens: config.auth_token_issuer()?,
                 tf_setup: config.serializer(TokenKind::TfSetup)?,
@@ -315,6 +317,7 @@ impl Security {
             LinkKind::Confirm => &self.inner.confirm,
             LinkKind::Reset => &self.inner.reset,
             LinkKind::ChangeEmail => &self.inner.change_email,
+            LinkKind::Login => &self.inner.login,
         }
     }
 

@@ -17,6 +17,8 @@ pub(crate) enum LinkKind {
     Reset,
     /// `SECURITY_CHANGE_EMAIL_SALT`.
     ChangeEmail,
+    /// `SECURITY_LOGIN_SALT` (passwordless).
+    Login,
 }
 
 /// A request authenticated by an auth token.
@@ -60,6 +62,25 @@ impl Security {
         Ok(user
             .filter(|u| u.active)
             .map(|user| TokenAuth { user, token }))
+    }
+
+    /// Flask-Login's remember-me cookie for the user whose
+    /// `fs_uniquifier` this is (signed with `SECRET_KEY`).
+    pub fn remember_cookie(&self, fs_uniquifier: &str) -> String {
+        match self.config().secret_key.as_ref() {
+            Some(key) => portcullis_crypto::remember_cookie::encode(fs_uniquifier, key),
+            None => String::new(),
+        }
+    }
+
+    /// The active user a remember-me cookie names, when `SECRET_KEY` (or a
+    /// fallback) signed it and the user's `fs_uniquifier` has not rotated.
+    pub async fn remembered_user(&self, cookie: &str) -> Result<Option<User>> {
+        let keys = self.config().secret_keys();
+        let Some(uid) = portcullis_crypto::remember_cookie::decode(cookie, &keys) else {
+            return Ok(None);
+        };
+        self.load_session_user(&uid).await
     }
 
     /// The active user a session names (by `fs_uniquifier`), or `None`.

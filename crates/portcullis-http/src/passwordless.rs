@@ -1,0 +1,103 @@
+//! Passwordless login (`SECURITY_PASSWORDLESS`): `/login` sends the link,
+//! `/login/<token>` follows it.
+
+use portcullis_core::FormErrors;
+use portcullis_core::config::RedirectBehavior;
+use portcullis_core::events::AuthnVia;
+use serde_json::json;
+
+use crate::endpoints::{Call, Endpoint, not_this_family};
+use crate::respond::{HttpResponse, with_query};
+use crate::session::SessionState;
+use crate::{HttpRequest, Portcullis};
+
+type Answer = portcullis_core::Result<HttpResponse>;
+
+impl Portcullis {
+    /// `/login` (send the link) and `/login/<token>` with passwordless on.
+    pub(crate) async fn passwordless(
+        &self,
+        call: Call<'_, '_>,
+        session: &mut SessionState,
+    ) -> Answer {
+        match (call.endpoint, call.post, call.token) {
+            (Endpoint::SendLogin, false, _) => Ok(self.ok(session, None, false, json!({}))),
+            (Endpoint::SendLogin, true, _) => {
+                let mut errors = FormErrors::new();
+                let email = call.form.string("email", &mut errors);
+                if !errors.is_empty() {
+                    return Ok(self.form_errors(&errors));
+                }
+                match self
+                    .security()
+                    .send_login_instructions(email.as_deref(), call.req.client)
+                    .await
+                {
+                    Ok(user) => Ok(self.ok(session, user.as_ref(), false, json!({}))),
+                    Err(e) => self.flow_error(e),
+                }
+            }
+            (Endpoint::TokenLogin, _, Some(token)) => {
+                self.token_login(call.req, session, token).await
+            }
+            _ => Ok(not_this_family()),
+        }
+    }
+
+    /// `GET /login/<token>`: logs the user in and redirects, as
+    /// Flask-Security's `token_login`; when the user's second factor is
+    /// due, an SPA is sent to `LOGIN_ERROR_VIEW?tf_required=1` and a
+    /// browser to the second factor's page (Flask-Security skips it).
+    async fn token_login(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        token: &str,
+    ) -> Answer {
+        let s = self.security();
+        let c = s.config();
+        let spa = c.redirect_behavior == RedirectBehavior::Spa;
+        let error_view = if spa {
+            self.view(c.login_error_view.as_deref().unwrap_or(&c.login_url))
+        } else {
+            s.path(&c.login_url)
+        };
+        let user = match s.login_token_user(token, req.client).await {
+            Ok(u) => u,
+            Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
+        };
+        let validity = req.cookie(&c.two_factor_validity_cookie_name);
+        if s.tf_required(&user, validity.as_deref()).await? {
+            if spa {
+                return Ok(HttpResponse::redirect(&with_query(
+                    &error_view,
+                    &[
+                        ("tf_required", "1"),
+                        ("email", &user.email),
+                        ("identity", &user.email),
+                    ],
+                )));
+            }
+            let r = self
+                .tf_enter_or_login(req, session, user, false, AuthnVia::Token)
+                .await?;
+            return Ok(match self.tf_next_page(&r) {
+                Some(page) => HttpResponse::redirect(&page),
+                None => r,
+            });
+        }
+        let a = s
+            .complete_login(user, vec![AuthnVia::Token], false, req.client)
+            .await?;
+        session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
+        let target = self.view(&c.post_login_view);
+        Ok(if spa {
+            HttpResponse::redirect(&with_query(
+                &target,
+                &[("email", &a.user.email), ("identity", &a.user.email)],
+            ))
+        } else {
+            HttpResponse::redirect(&target)
+        })
+    }
+}
