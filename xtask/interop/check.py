@@ -3,7 +3,11 @@ Flask-Security 5.9.2 itself: passwords log in through a real Flask-Security
 app, signed tokens load with itsdangerous and Flask-Security's serializers,
 the auth token authenticates a request, TOTP blobs decrypt with passlib.
 
-usage: python check.py rust.json
+Then Flask-Security makes what Portcullis must accept (a remember cookie
+from a real login) and writes it to flask.json for the interop_verify
+example.
+
+usage: python check.py rust.json flask.json
 """
 import json
 import sys
@@ -80,6 +84,12 @@ def me():
     return jsonify(uid=current_user.fs_uniquifier)
 
 
+@app.route("/api/me-session")
+@auth_required("session")
+def me_session():
+    return jsonify(uid=current_user.fs_uniquifier)
+
+
 with app.app_context():
     db.create_all()
     # 1. passwords: Flask-Security verifies our hashes, and users log in with them
@@ -136,6 +146,30 @@ r = client.get("/api/me", headers={"Authentication-Token": data["auth_token"]["t
 check(r.status_code == 200 and r.json["uid"] == data["auth_token"]["fs_uniquifier"], f"auth token accepted ({r.status_code})")
 r = client.get("/api/me", headers={"Authentication-Token": data["auth_token"]["token"] + "x", "Accept": "application/json"})
 check(r.status_code == 401, f"tampered auth token refused ({r.status_code} {r.data[:80]})")
+
+# 7. our remember cookie logs its user in to Flask-Security (Flask-Login)
+remembered = app.test_client()
+remembered.set_cookie("remember_token", data["remember_cookie"]["cookie"])
+r = remembered.get("/api/me-session", headers={"Accept": "application/json"})
+check(r.status_code == 200 and r.json["uid"] == data["remember_cookie"]["fs_uniquifier"],
+      f"remember cookie accepted ({r.status_code})")
+forged = app.test_client()
+forged.set_cookie("remember_token", data["remember_cookie"]["cookie"][:-1] + "0")
+r = forged.get("/api/me-session", headers={"Accept": "application/json"})
+check(r.status_code == 401, f"tampered remember cookie refused ({r.status_code})")
+
+# 8. Flask-Security issues a remember cookie, for Portcullis to accept
+issuer = app.test_client()
+h = data["password_hashes"][0]
+r = issuer.post("/login", json={"email": "user0@example.com", "password": h["password"], "remember": True})
+cookie = issuer.get_cookie("remember_token")
+check(r.status_code == 200 and cookie is not None, f"Flask-Security set a remember cookie ({r.status_code})")
+with app.app_context():
+    uid = ds.find_user(email="user0@example.com").fs_uniquifier
+json.dump({
+    "secret_key": data["secret_key"],
+    "remember_cookie": {"fs_uniquifier": uid, "cookie": cookie.value if cookie else ""},
+}, open(sys.argv[2], "w"), indent=1)
 
 print(f"interop: {passed} passed, {len(failures)} failed")
 for f in failures:

@@ -448,11 +448,27 @@ pub(crate) fn interop(args: &[String]) -> Result {
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let file = out_dir.join("rust.json");
     std::fs::write(&file, emitted).map_err(|e| e.to_string())?;
+    let flask_made = out_dir.join("flask.json");
     run(
-        "Flask-Security 5.9.2 checks them",
+        "Flask-Security 5.9.2 checks them, and issues what Portcullis must accept",
         Command::new(&python)
             .arg(root.join("xtask/interop/check.py"))
-            .arg(&file),
+            .arg(&file)
+            .arg(&flask_made),
+    )?;
+    run(
+        "Portcullis accepts what Flask-Security issued",
+        cargo()
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "portcullis-crypto",
+                "--example",
+                "interop_verify",
+                "--",
+            ])
+            .arg(&flask_made),
     )?;
     let fixtures = root.join("crates/portcullis-sqlite/tests/fixtures");
     let adopted = out_dir.join("adopted.sqlite");

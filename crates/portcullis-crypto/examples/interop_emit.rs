@@ -5,7 +5,7 @@
 
 use portcullis_crypto::{
     AuthTokenIssuer, CryptContext, PasslibTotpSecrets, PasswordHasher, Scheme, SecretString,
-    TokenKind, Totp, UrlSafeTimedSerializer, recovery,
+    TokenKind, Totp, UrlSafeTimedSerializer, recovery, remember_cookie,
 };
 use serde_json::{Value, json};
 
@@ -77,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "password_hashes": hashes,
         "signed_tokens": tokens,
         "auth_token": {"fs_uniquifier": uid, "token": auth},
+        "remember_cookie": {"fs_uniquifier": uid, "cookie": remember_cookie::encode(uid, &key)},
         "totp": totps,
         "recovery_codes": recovery::generate_codes(5)?,
     });

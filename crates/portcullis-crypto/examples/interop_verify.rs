@@ -1,0 +1,47 @@
+//! Checks, with Portcullis, what Flask-Security 5.9.2 made in
+//! `cargo xtask interop` (`xtask/interop/check.py` writes the JSON): a
+//! remember cookie from a real Flask-Security login names its user.
+//!
+//! usage: cargo run -p portcullis-crypto --example interop_verify -- flask.json
+#![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
+
+use portcullis_crypto::{SecretString, remember_cookie};
+use serde_json::Value;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: interop_verify flask.json")?;
+    let data: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let key = SecretString::new(data["secret_key"].as_str().ok_or("secret_key")?);
+    let rc = &data["remember_cookie"];
+    let (uid, cookie) = (
+        rc["fs_uniquifier"].as_str().ok_or("fs_uniquifier")?,
+        rc["cookie"].as_str().ok_or("cookie")?,
+    );
+    let mut failures = Vec::new();
+    let mut check = |ok: bool, what: &str| {
+        println!("{} {what}", if ok { "ok  " } else { "FAIL" });
+        if !ok {
+            failures.push(what.to_owned());
+        }
+    };
+    check(
+        remember_cookie::decode(cookie, std::slice::from_ref(&key)).as_deref() == Some(uid),
+        "Flask-Security's remember cookie names its user under Portcullis",
+    );
+    let other = SecretString::new("not the app's key");
+    check(
+        remember_cookie::decode(cookie, &[other]).is_none(),
+        "... and only under the app's SECRET_KEY",
+    );
+    check(
+        remember_cookie::encode(uid, &key) == cookie,
+        "Portcullis makes the same cookie for the same user",
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} interop check(s) failed", failures.len()).into())
+    }
+}
