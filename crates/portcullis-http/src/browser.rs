@@ -19,12 +19,14 @@ impl Portcullis {
         let c = self.security().config();
         let email = field("email", "email", "Email Address", "email");
         let pw = |n: &str, l: &str, a: &str| field(n, "password", l, a);
+        let mut remember = field("remember", "checkbox", "Remember Me", "");
+        remember["checked"] = json!(c.default_remember_me);
         Some(match endpoint {
             Endpoint::Login => {
                 let mut f = vec![
                     email,
                     pw("password", "Password", "current-password"),
-                    field("remember", "checkbox", "Remember Me", ""),
+                    remember.clone(),
                 ];
                 if c.username_enable {
                     f.insert(1, field("username", "text", "Username", "username"));
@@ -162,7 +164,7 @@ impl Portcullis {
                 vec![
                     field("identity", "text", "Email Address", "username"),
                     pw("passcode", "Code or Password", "off"),
-                    field("remember", "checkbox", "Remember Me", ""),
+                    remember.clone(),
                 ],
                 "Sign In",
             ),
@@ -212,7 +214,7 @@ impl Portcullis {
                 "Sign In Using WebAuthn",
                 vec![
                     field("identity", "text", "Email Address", "username webauthn"),
-                    field("remember", "checkbox", "Remember Me", ""),
+                    remember.clone(),
                 ],
                 "Start",
             ),

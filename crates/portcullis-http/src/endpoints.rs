@@ -693,7 +693,14 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s.change_password(&a.user, f, client).await {
-                    Ok(done) => Ok(self.logged_in(req, session, &done.login, json!({}))),
+                    Ok(mut done) => {
+                        // Flask-Security logs the user in again, remembered
+                        // when the request carried a remember cookie (the
+                        // old one died with the uniquifier).
+                        done.login.remember =
+                            req.cookie(&s.config().remember_cookie_name).is_some();
+                        Ok(self.logged_in(req, session, &done.login, json!({})))
+                    }
                     Err(e) => self.flow_error(e),
                 }
             }

@@ -19,6 +19,7 @@ pub const PAGES: &[&str] = &[
     "login_user.html",
     "register_user.html",
     "send_confirmation.html",
+    "send_login.html",
     "forgot_password.html",
     "reset_password.html",
     "change_password.html",

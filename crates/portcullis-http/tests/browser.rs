@@ -321,3 +321,32 @@ async fn two_factor_by_form_shows_the_qr_code_and_asks_for_the_code() {
     assert_eq!(r.headers.get("location").unwrap(), "/");
     assert!(s.user_id().is_some());
 }
+
+#[tokio::test]
+async fn the_remember_box_follows_security_default_remember_me() {
+    for (default, checked) in [("false", false), ("true", true)] {
+        let app = app_with(None, &[("SECURITY_DEFAULT_REMEMBER_ME", default)]).await;
+        let mut s = SessionState::default();
+        let page = html(&send(&app, &mut s, Method::GET, "/login", BROWSER, None).await);
+        let input = page
+            .split('<')
+            .find(|tag| tag.contains(r#"name="remember""#))
+            .expect("a remember checkbox");
+        assert_eq!(input.contains("checked"), checked, "{default}: {input}");
+    }
+}
+
+#[tokio::test]
+async fn passwordless_has_a_page_and_says_the_link_was_sent() {
+    let app = app_with(None, &[("SECURITY_PASSWORDLESS", "true")]).await;
+    let mut s = SessionState::default();
+    let page = html(&send(&app, &mut s, Method::GET, "/login", BROWSER, None).await);
+    assert!(
+        page.contains("Send Login Link") && !page.contains(r#"name="password""#),
+        "{page}"
+    );
+    let csrf = csrf_from(&page);
+    let body = format!("email=nobody%40example.com&csrf_token={}", enc(&csrf));
+    let page = html(&send(&app, &mut s, Method::POST, "/login", BROWSER, Some(&body)).await);
+    assert!(page.contains("Specified user does not exist"), "{page}");
+}

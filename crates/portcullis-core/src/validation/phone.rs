@@ -1,65 +1,68 @@
-//! Phone numbers for SMS codes and unified sign-in, in E.164.
-//!
-//! Flask-Security uses the `phonenumbers` library (libphonenumber's full
-//! metadata). Portcullis keeps to what SMS delivery needs without that
-//! metadata: an international number (`+` then 8–15 digits, the first not
-//! 0), or a national number in the North American plan (`US`, `CA`: ten
-//! digits, optionally after a leading `1`). Spaces, dots, dashes and
-//! parentheses are ignored. The canonical form is `+<digits>`.
+//! Phone numbers for SMS codes and unified sign-in, in E.164, with
+//! libphonenumber's rules (the `phonenumber` crate carries its metadata),
+//! as Flask-Security's `PhoneUtil` does with Python's `phonenumbers`: a
+//! number is parsed in `SECURITY_PHONE_REGION_DEFAULT` unless it starts
+//! with `+`, must be a valid number of its region, and is stored as
+//! `+<digits>`. Letters on a keypad are read as their digits, as there.
 
-/// The E.164 form of `raw`, or `None` when it is not a number Portcullis
-/// accepts. `region` is `SECURITY_PHONE_REGION_DEFAULT`.
+use phonenumber::{Mode, country};
+
+/// The E.164 form of `raw`, or `None` when libphonenumber does not take it
+/// for a valid number. `region` is `SECURITY_PHONE_REGION_DEFAULT`
+/// (an ISO 3166 code such as `US`; an unknown one parses `+` numbers only).
 pub fn canonical_phone(raw: &str, region: &str) -> Option<String> {
-    let mut digits = String::with_capacity(raw.len());
-    let mut plus = false;
-    for (i, ch) in raw.trim().chars().enumerate() {
-        match ch {
-            '+' if i == 0 => plus = true,
-            '0'..='9' => digits.push(ch),
-            ' ' | '.' | '-' | '(' | ')' => {}
-            _ => return None,
-        }
-    }
-    if plus {
-        return ((8..=15).contains(&digits.len()) && !digits.starts_with('0'))
-            .then(|| format!("+{digits}"));
-    }
-    if !matches!(region.to_ascii_uppercase().as_str(), "US" | "CA") {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > 64 {
         return None;
     }
-    let national = match digits.len() {
-        10 => digits.as_str(),
-        11 if digits.starts_with('1') => &digits[1..],
-        _ => return None,
+    // An international number is parsed without the default region: the
+    // crate would otherwise strip that region's trunk prefix from the
+    // national number (`+33 1 42 …` in `US` lost its `1`).
+    let region = if raw.starts_with('+') {
+        None
+    } else {
+        region.to_ascii_uppercase().parse::<country::Id>().ok()
     };
-    // NANP: area code and exchange do not start with 0 or 1.
-    let b = national.as_bytes();
-    (b[0] >= b'2' && b[3] >= b'2').then(|| format!("+1{national}"))
+    let number = phonenumber::parse(region, raw).ok()?;
+    phonenumber::is_valid(&number).then(|| number.format().mode(Mode::E164).to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::canonical_phone;
 
+    /// Each expectation is what Flask-Security's `phonenumbers` 9.0.42
+    /// answers (`is_valid_number`, `format_number(E164)`).
     #[test]
-    fn e164_and_national_numbers() {
-        assert_eq!(
-            canonical_phone("+44 20 7946 0958", "US").as_deref(),
-            Some("+442079460958")
-        );
-        assert_eq!(
-            canonical_phone("(650) 555-1212", "US").as_deref(),
-            Some("+16505551212")
-        );
-        assert_eq!(
-            canonical_phone("1-650-555-1212", "US").as_deref(),
-            Some("+16505551212")
-        );
-        assert_eq!(canonical_phone("650 555 1212", "GB"), None);
-        assert_eq!(canonical_phone("555-1212", "US"), None);
-        assert_eq!(canonical_phone("+0123456789", "US"), None);
-        assert_eq!(canonical_phone("+1 650 CALL NOW", "US"), None);
-        assert_eq!(canonical_phone("(150) 555-1212", "US"), None);
-        assert_eq!(canonical_phone("", "US"), None);
+    fn as_libphonenumber_answers() {
+        for (raw, region, want) in [
+            ("+44 20 7946 0958", "US", Some("+442079460958")),
+            ("(650) 555-1212", "US", Some("+16505551212")),
+            ("1-650-555-1212", "US", Some("+16505551212")),
+            ("+16505551212", "US", Some("+16505551212")),
+            ("020 7946 0958", "GB", Some("+442079460958")),
+            ("+33 6 12 34 56 78", "US", Some("+33612345678")),
+            ("+33 1 42 68 53 00", "US", Some("+33142685300")),
+            ("+33142685300", "US", Some("+33142685300")),
+            ("01 42 68 53 00", "FR", Some("+33142685300")),
+            ("+33 2 98 76 54 32", "US", Some("+33298765432")),
+            ("+33 9 70 12 34 56", "US", Some("+33970123456")),
+            ("+1 201 555 0123", "US", Some("+12015550123")),
+            ("+49 30 123456", "US", Some("+4930123456")),
+            ("+1 650 CALL NOW", "US", Some("+16502255669")),
+            ("650 555 1212", "GB", None),
+            ("555-1212", "US", None),
+            ("+0123456789", "US", None),
+            ("(150) 555-1212", "US", None),
+            ("12345", "US", None),
+            ("", "US", None),
+            ("not a number", "US", None),
+        ] {
+            assert_eq!(
+                canonical_phone(raw, region).as_deref(),
+                want,
+                "{raw} in {region}"
+            );
+        }
     }
 }

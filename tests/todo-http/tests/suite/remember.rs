@@ -134,6 +134,11 @@ async fn a_login_without_remember_clears_it_and_a_password_change_kills_it() {
     assert_eq!(r.status, 200, "{:?}", r.json());
     let mut thief = stolen;
     assert_eq!(status(&srv, &mut thief, "/change").await, 401);
+    // The user who changed it stays remembered, with a new cookie.
+    let renewed = set_cookie(&r, "remember_token").expect("a new remember cookie");
+    assert!(!renewed.contains("Max-Age=0"), "{renewed}");
+    let mut later = only_remembered(&c);
+    assert_eq!(status(&srv, &mut later, "/change").await, 200);
 
     // An explicit "remember": false login clears the cookie.
     let mut other = Client::default();
