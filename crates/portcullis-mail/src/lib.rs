@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod configured;
 mod console;
 #[cfg(feature = "hibp")]
 mod hibp;
@@ -12,6 +13,7 @@ mod tls;
 #[cfg(feature = "twilio")]
 mod twilio;
 
+pub use self::configured::{configured_mailer, configured_sms};
 pub use self::console::ConsoleMailer;
 #[cfg(feature = "hibp")]
 pub use self::hibp::HibpChecker;

@@ -187,13 +187,16 @@ impl AuthBuilder {
         self
     }
 
-    /// The mailer (default: mail printed to the console).
+    /// The mailer (default: SMTP when the settings have `MAIL_SERVER`, as
+    /// Flask-Mail; mail printed to the console otherwise).
     pub fn mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = Some(mailer);
         self
     }
 
-    /// The SMS sender (default: texts printed to the console).
+    /// The SMS sender (default: the one `SECURITY_SMS_SERVICE` names —
+    /// `Dummy` prints texts to the console, `Twilio` needs the `twilio`
+    /// feature).
     pub fn sms_sender(mut self, sms: Arc<dyn SmsSender>) -> Self {
         self.sms = Some(sms);
         self
@@ -222,7 +225,7 @@ impl AuthBuilder {
 
     /// Opens the store and builds everything; fails with what to set.
     pub async fn build(self) -> Result<Auth, BuildError> {
-        let (config, _) = self.loader.build()?;
+        let (config, extras) = self.loader.build()?;
         let store = match (self.store, &self.database_url) {
             (Some(s), _) => s,
             (None, Some(url)) => open(url).await?,
@@ -245,17 +248,20 @@ impl AuthBuilder {
             .attempts
             .or_else(|| store.clone().attempt_store())
             .unwrap_or_else(|| Arc::new(MemoryAttempts::new()));
+        let mailer = match self.mailer {
+            Some(m) => m,
+            None => {
+                portcullis_mail::configured_mailer(&extras, portcullis_mail::Templates::builtin())?
+            }
+        };
+        let sms = match self.sms {
+            Some(s) => s,
+            None => portcullis_mail::configured_sms(&config)?,
+        };
         let mut security = Security::builder(config)
             .store(store)
-            .mailer(self.mailer.unwrap_or_else(|| {
-                Arc::new(portcullis_mail::ConsoleMailer::stdout(
-                    portcullis_mail::Templates::builtin(),
-                ))
-            }))
-            .sms_sender(
-                self.sms
-                    .unwrap_or_else(|| Arc::new(portcullis_mail::ConsoleSms)),
-            )
+            .mailer(mailer)
+            .sms_sender(sms)
             .cpu_pool(
                 self.cpu
                     .unwrap_or_else(|| Arc::new(TokioCpuPool::per_core())),

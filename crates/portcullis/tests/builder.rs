@@ -146,3 +146,33 @@ async fn a_missing_store_or_secret_says_what_to_set() {
         .unwrap_err();
     assert!(err.to_string().contains("no backend for ftp://"), "{err}");
 }
+
+#[tokio::test]
+async fn the_sms_service_and_mail_server_come_from_the_settings() {
+    let dir = std::env::temp_dir().join(format!("pc-builder-sms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("a.db").display());
+    let err = Auth::builder()
+        .set("SECRET_KEY", "k")
+        .set("SECURITY_PASSWORD_SALT", "s")
+        .set("SECURITY_SMS_SERVICE", "Nexmo")
+        .database_url(&url)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("\"Nexmo\" is not a service"),
+        "{err}"
+    );
+    let err = Auth::builder()
+        .set("SECRET_KEY", "k")
+        .set("SECURITY_PASSWORD_SALT", "s")
+        .set("MAIL_SERVER", "127.0.0.1")
+        .set("MAIL_PORT", "not-a-port")
+        .database_url(&url)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("MAIL_PORT"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

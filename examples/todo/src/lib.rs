@@ -15,7 +15,7 @@ use portcullis_core::store::{AttemptStore, SessionStore};
 use portcullis_core::{ConfigLoader, Mailer, Security, SmsSender};
 use portcullis_http::{Portcullis, SameSite, SessionOptions, TokioCpuPool};
 use portcullis_mail::{
-    ConsoleMailer, ConsoleSms, HibpChecker, SmtpConfig, SmtpMailer, Templates, TwilioSms,
+    ConsoleMailer, HibpChecker, SmtpConfig, SmtpMailer, Templates, configured_sms,
 };
 use portcullis_mongodb::MongoStore;
 use portcullis_redis::{RedisAttempts, RedisSessions};
@@ -338,16 +338,6 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
     })
 }
 
-/// `SECURITY_SMS_SERVICE`: `Twilio` (with `SECURITY_SMS_SERVICE_CONFIG`),
-/// else the console (Flask-Security's `Dummy`).
-fn sms_sender(c: &portcullis_core::SecurityConfig) -> Result<Arc<dyn SmsSender>, String> {
-    Ok(if c.sms_service.eq_ignore_ascii_case("twilio") {
-        Arc::new(TwilioSms::from_config(&c.sms_service_config).map_err(|e| e.to_string())?)
-    } else {
-        Arc::new(ConsoleSms)
-    })
-}
-
 async fn sql_todos(db: DatabaseConnection) -> Result<todos::Todos, String> {
     todos::Todos::open(db)
         .await
@@ -468,7 +458,7 @@ pub async fn parts(
         .mailer(mailer)
         .sms_sender(match sms {
             Some(s) => s,
-            None => sms_sender(&settings.security)?,
+            None => configured_sms(&settings.security).map_err(|e| e.to_string())?,
         })
         .cpu_pool(Arc::new(match settings.hashing_queue {
             Some(q) => TokioCpuPool::per_core().with_queue(q),
