@@ -69,6 +69,8 @@ app.config.update(
     SECURITY_TOTP_SECRETS=data["totp_secrets"],
     SECURITY_TOTP_ISSUER="interop",
     SECURITY_TWO_FACTOR=True,
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES=True,
+    SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS=data["recovery_codes_encrypted"]["keys"],
     SQLALCHEMY_DATABASE_URI="sqlite:///" + tempfile.mktemp(suffix=".db"),
     WTF_CSRF_ENABLED=False,
     SECURITY_EMAIL_VALIDATOR_ARGS={"check_deliverability": False},
@@ -158,7 +160,15 @@ forged.set_cookie("remember_token", data["remember_cookie"]["cookie"][:-1] + "0"
 r = forged.get("/api/me-session", headers={"Accept": "application/json"})
 check(r.status_code == 401, f"tampered remember cookie refused ({r.status_code})")
 
-# 8. Flask-Security issues a remember cookie, for Portcullis to accept
+# 8. recovery codes Portcullis encrypted at rest open with Flask-Security's util
+rc = data["recovery_codes_encrypted"]
+with app.app_context():
+    util = security._mf_recovery_codes_util
+    check(util._decrypt_codes(rc["stored"]) == rc["codes"], "encrypted recovery codes decrypt in Flask-Security")
+    fs_codes = ["1a2b-3c4d-5e6f", "0f0f-a1a1-b2b2"]
+    fs_stored = util._encrypt_codes(fs_codes)
+
+# 9. Flask-Security issues a remember cookie, for Portcullis to accept
 issuer = app.test_client()
 h = data["password_hashes"][0]
 r = issuer.post("/login", json={"email": "user0@example.com", "password": h["password"], "remember": True})
@@ -169,6 +179,7 @@ with app.app_context():
 json.dump({
     "secret_key": data["secret_key"],
     "remember_cookie": {"fs_uniquifier": uid, "cookie": cookie.value if cookie else ""},
+    "recovery_codes_encrypted": {"keys": rc["keys"], "codes": fs_codes, "stored": fs_stored},
 }, open(sys.argv[2], "w"), indent=1)
 
 print(f"interop: {passed} passed, {len(failures)} failed")

@@ -80,8 +80,6 @@ fn an_unread_key_set_otherwise_warns_or_is_refused() {
     assert_eq!(
         refused,
         [
-            "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
-            "SECURITY_MULTI_FACTOR_RECOVERY_CODE_TTL",
             "SECURITY_PASSWORD_HASH_OPTIONS",
             "SECURITY_TOKEN_EXPIRE_TIMESTAMP",
         ]

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 const SECRET_KEY: &str = "interop-secret-key-0123456789abcdef";
 const PASSWORD_SALT: &str = "interop-password-salt-2026";
 const TOTP_SECRET: &str = "TjQ9Qa31VOrfEzuPy4VHQWPCTmRzCnFzMKLxXYiZu9B";
+/// A Fernet key for `SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS`.
+const RC_KEY: &str = "SncEd0j6E70aXC5E9XmY6G55cYu0Z2yODygn5ag20vg=";
 const AT: i64 = 1_700_000_000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -59,6 +61,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
     let auth = issuer.issue(uid, now.as_secs_f64(), 0, None, now.as_secs() as i64);
 
+    let cipher = recovery::CodeCipher::new(&[SecretString::new(RC_KEY)], None)
+        .ok_or("the recovery-code key")?;
+    let rc_codes = recovery::generate_codes(3)?;
+    let rc_stored: Vec<String> = rc_codes.iter().map(|c| cipher.encrypt(c)).collect();
+
     let secrets = PasslibTotpSecrets::new([("1".to_owned(), SecretString::new(TOTP_SECRET))])?;
     let mut totps = Vec::new();
     for _ in 0..3 {
@@ -78,6 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "signed_tokens": tokens,
         "auth_token": {"fs_uniquifier": uid, "token": auth},
         "remember_cookie": {"fs_uniquifier": uid, "cookie": remember_cookie::encode(uid, &key)},
+        "recovery_codes_encrypted": {"keys": [RC_KEY], "codes": rc_codes, "stored": rc_stored},
         "totp": totps,
         "recovery_codes": recovery::generate_codes(5)?,
     });

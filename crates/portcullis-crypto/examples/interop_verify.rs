@@ -1,11 +1,12 @@
 //! Checks, with Portcullis, what Flask-Security 5.9.2 made in
 //! `cargo xtask interop` (`xtask/interop/check.py` writes the JSON): a
-//! remember cookie from a real Flask-Security login names its user.
+//! remember cookie from a real Flask-Security login names its user, and
+//! recovery codes Flask-Security encrypted at rest open.
 //!
 //! usage: cargo run -p portcullis-crypto --example interop_verify -- flask.json
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
-use portcullis_crypto::{SecretString, remember_cookie};
+use portcullis_crypto::{SecretString, recovery, remember_cookie};
 use serde_json::Value;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,6 +39,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     check(
         remember_cookie::encode(uid, &key) == cookie,
         "Portcullis makes the same cookie for the same user",
+    );
+    let rc = &data["recovery_codes_encrypted"];
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    };
+    let keys: Vec<SecretString> = strings(&rc["keys"])
+        .into_iter()
+        .map(SecretString::new)
+        .collect();
+    let opened: Option<Vec<String>> = recovery::CodeCipher::new(&keys, None).map(|c| {
+        strings(&rc["stored"])
+            .iter()
+            .filter_map(|s| c.decrypt(s))
+            .collect()
+    });
+    check(
+        opened == Some(strings(&rc["codes"])) && !strings(&rc["codes"]).is_empty(),
+        "recovery codes Flask-Security encrypted open under Portcullis",
     );
     if failures.is_empty() {
         Ok(())

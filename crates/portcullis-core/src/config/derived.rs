@@ -1,6 +1,7 @@
 //! The crypto objects a configuration describes.
 
 use portcullis_crypto::password::{Deprecated, NormalizeForm, SchemeParams, SingleHash};
+use portcullis_crypto::recovery::CodeCipher;
 use portcullis_crypto::{
     AuthTokenIssuer, CryptContext, PasslibTotpSecrets, PasswordHasher, Scheme, SecretString,
     TokenKind, TotpFactory, UrlSafeTimedSerializer,
@@ -40,6 +41,25 @@ impl SecurityConfig {
         let keys = self.secret_keys();
         UrlSafeTimedSerializer::new(&keys, self.salt(kind))
             .map_err(|_| ConfigError::new("SECRET_KEY", missing_secret_key()))
+    }
+
+    /// The recovery-code cipher (`SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS`,
+    /// `_CODE_TTL`), `None` when no key is set.
+    pub fn recovery_code_cipher(&self) -> Result<Option<CodeCipher>, ConfigError> {
+        if self.multi_factor_recovery_codes_keys.is_empty() {
+            return Ok(None);
+        }
+        let ttl = self
+            .multi_factor_recovery_code_ttl
+            .map(|t| u64::try_from(t.num_seconds()).unwrap_or(0));
+        CodeCipher::new(&self.multi_factor_recovery_codes_keys, ttl)
+            .map(Some)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+                    "each key must be a Fernet key: 32 bytes in URL-safe base64, as Fernet.generate_key() makes them",
+                )
+            })
     }
 
     /// The remember-me cookie's attributes (`REMEMBER_COOKIE_*`).

@@ -426,6 +426,11 @@ settings! {
     multi_factor_recovery_codes: bool = false => "SECURITY_MULTI_FACTOR_RECOVERY_CODES",
     /// How many recovery codes to generate.
     multi_factor_recovery_codes_n: usize = 5 => "SECURITY_MULTI_FACTOR_RECOVERY_CODES_N",
+    /// Fernet keys that encrypt recovery codes at rest (the first encrypts,
+    /// all decrypt); empty: codes are stored as they are.
+    multi_factor_recovery_codes_keys: Vec<SecretString> = Vec::new() => "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+    /// Age beyond which an encrypted recovery code no longer works.
+    multi_factor_recovery_code_ttl: Option<TimeDelta> = None => "SECURITY_MULTI_FACTOR_RECOVERY_CODE_TTL",
     /// Recovery-codes path.
     multi_factor_recovery_codes_url: String = s("/mf-recovery-codes") => "SECURITY_MULTI_FACTOR_RECOVERY_CODES_URL",
     /// Recovery login path.

@@ -102,19 +102,7 @@ const TABLE: &[(&str, Unread)] = &[
     ),
     ("SECURITY_LOGIN_USER_TEMPLATE", TEMPLATE),
     ("SECURITY_LOGOUT_USER_TEMPLATE", TEMPLATE),
-    (
-        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
-        Unread::Refused(
-            "recovery codes encrypted at rest are not supported yet: new codes would be stored in clear and the stored encrypted ones would not validate",
-        ),
-    ),
     ("SECURITY_MULTI_FACTOR_RECOVERY_CODES_TEMPLATE", TEMPLATE),
-    (
-        "SECURITY_MULTI_FACTOR_RECOVERY_CODE_TTL",
-        Unread::Refused(
-            "recovery codes encrypted at rest are not supported yet, so their time to live could not be enforced",
-        ),
-    ),
     ("SECURITY_MULTI_FACTOR_RECOVERY_TEMPLATE", TEMPLATE),
     ("SECURITY_OAUTH_BUILTIN_PROVIDERS", OAUTH),
     ("SECURITY_OAUTH_ENABLE", OAUTH),

@@ -9,15 +9,31 @@ use crate::store::UserPatch;
 use crate::{Result, SecretString};
 
 impl Security {
-    /// The user's recovery codes (plaintext, as Flask-Security stores them
-    /// without `SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS`).
+    /// The user's recovery codes, in clear: decrypted with
+    /// `SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS` when set (a code no key
+    /// opens, or older than `_CODE_TTL`, is left out, as Flask-Security
+    /// does), as stored otherwise.
     pub fn mf_recovery_codes(&self, user: &User) -> Vec<String> {
-        user.mf_recovery_codes
+        self.recovery_codes_stored(user)
+            .into_iter()
+            .map(|(_, code)| code)
+            .collect()
+    }
+
+    /// Each usable code as (stored form, code).
+    fn recovery_codes_stored(&self, user: &User) -> Vec<(String, String)> {
+        let stored = user
+            .mf_recovery_codes
             .iter()
             .flatten()
             .map(|c| c.expose().to_owned())
-            .filter(|c| !c.is_empty())
-            .collect()
+            .filter(|c| !c.is_empty());
+        match self.recovery_cipher() {
+            Some(cipher) => stored
+                .filter_map(|s| cipher.decrypt(&s).map(|code| (s, code)))
+                .collect(),
+            None => stored.map(|s| (s.clone(), s)).collect(),
+        }
     }
 
     /// `/mf-recovery-codes` POST: `SECURITY_MULTI_FACTOR_RECOVERY_CODES_N`
@@ -26,8 +42,12 @@ impl Security {
         let codes = portcullis_crypto::recovery::generate_codes(
             self.config().multi_factor_recovery_codes_n,
         )?;
+        let stored = codes.iter().map(|c| match self.recovery_cipher() {
+            Some(cipher) => SecretString::new(cipher.encrypt(c)),
+            None => SecretString::new(c.clone()),
+        });
         let patch = UserPatch {
-            mf_recovery_codes: Some(Some(codes.iter().cloned().map(SecretString::new).collect())),
+            mf_recovery_codes: Some(Some(stored.collect())),
             ..UserPatch::default()
         };
         self.store().update_user(user.id, patch).await?;
@@ -46,12 +66,17 @@ impl Security {
             return Err(FormErrors::field("code", MessageKey::FieldRequired).into());
         };
         self.guard_lock(user).await?;
-        let codes = self.mf_recovery_codes(user);
+        let pairs = self.recovery_codes_stored(user);
+        let codes: Vec<String> = pairs.iter().map(|(_, c)| c.clone()).collect();
         let Some(i) = portcullis_crypto::recovery::find_code(&codes, code) else {
             self.second_factor_failed(user).await?;
             return Err(FormErrors::field("code", MessageKey::InvalidRecoveryCode).into());
         };
-        if self.store().take_recovery_code(user.id, &codes[i]).await? {
+        if self
+            .store()
+            .take_recovery_code(user.id, &pairs[i].0)
+            .await?
+        {
             Ok(())
         } else {
             // Spent by a concurrent request between the read and the take.

@@ -41,6 +41,7 @@ struct Inner {
     unlock: UrlSafeTimedSerializer,
     hasher: PasswordHasher,
     totp: Option<TotpFactory>,
+    recovery_cipher: Option<portcullis_crypto::recovery::CodeCipher>,
     tf_setup: UrlSafeTimedSerializer,
     tf_validity: UrlSafeTimedSerializer,
     us_setup: UrlSafeTimedSerializer,
@@ -193,6 +194,7 @@ impl SecurityBuilder {
                     .unwrap_or_else(|| Arc::new(MemoryAttempts::new())),
                 lock_hook: self.lock_hook,
                 totp,
+                recovery_cipher: config.recovery_code_cipher()?,
                 config,
                 store,
                 mailer,
@@ -319,6 +321,10 @@ impl Security {
             LinkKind::ChangeEmail => &self.inner.change_email,
             LinkKind::Login => &self.inner.login,
         }
+    }
+
+    pub(crate) fn recovery_cipher(&self) -> Option<&portcullis_crypto::recovery::CodeCipher> {
+        self.inner.recovery_cipher.as_ref()
     }
 
     pub(crate) fn auth_tokens(&self) -> &AuthTokenIssuer {
