@@ -212,12 +212,18 @@ impl Portcullis {
             self.browser(endpoint, token, req, session).await
         };
         let response = result.unwrap_or_else(|e| self.flow_failure(&e));
-        Some(self.remember_cookie(session, response))
+        Some(self.remember_cookie(req, session, response))
     }
 
     /// Sets or clears Flask-Login's remember-me cookie as the login or
-    /// logout this request made asks.
-    fn remember_cookie(&self, session: &mut SessionState, r: HttpResponse) -> HttpResponse {
+    /// logout this request made asks (a logout clears it only when the
+    /// request carries one, as Flask-Login).
+    fn remember_cookie(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        r: HttpResponse,
+    ) -> HttpResponse {
         let s = self.security();
         let c = s.config();
         let options = c.remember_cookie_options();
@@ -228,7 +234,9 @@ impl Portcullis {
                 &options,
                 c.remember_cookie_duration.num_seconds(),
             ),
-            (Some(false), _) => r.with_cookie(&c.remember_cookie_name, "", &options, true),
+            (Some(false), _) if req.cookie(&c.remember_cookie_name).is_some() => {
+                r.with_cookie(&c.remember_cookie_name, "", &options, true)
+            }
             _ => r,
         }
     }

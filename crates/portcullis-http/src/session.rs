@@ -157,10 +157,10 @@ impl SessionState {
         self.set(keys::USER_ID, json!(fs_uniquifier));
         self.set(keys::FRESH, json!(true));
         self.set(keys::FS_PAA, json!(fs_paa));
-        self.set(
-            keys::REMEMBER,
-            json!(if remember { "set" } else { "clear" }),
-        );
+        // Flask-Login: only a remembered login touches the cookie.
+        if remember {
+            self.set(keys::REMEMBER, json!("set"));
+        }
         self.remove(keys::FS_GEXP);
         self.renew = true;
     }
