@@ -407,7 +407,7 @@ async fn email_and_sms_two_factor(backend: Backend) {
         .post(
             &srv,
             "/tf-setup",
-            json!({"setup": "sms", "phone": "+44 7700 900123"}),
+            json!({"setup": "sms", "phone": "+44 7911 123456"}),
         )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.json());
@@ -415,11 +415,11 @@ async fn email_and_sms_two_factor(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let code = srv.sms.last_code_to("+447700900123").expect("a text");
+    let code = srv.sms.last_code_to("+447911123456").expect("a text");
     let r = c
         .post(&srv, &format!("/tf-setup/{state}"), json!({"code": code}))
         .await;
-    assert_eq!(r.json()["response"]["tf_phone"], "+447700900123");
+    assert_eq!(r.json()["response"]["tf_phone"], "+447911123456");
     c.post(&srv, "/logout", json!({})).await;
     let r = c
         .post(
@@ -429,7 +429,7 @@ async fn email_and_sms_two_factor(backend: Backend) {
         )
         .await;
     assert_eq!(r.json()["response"]["tf_method"], "sms");
-    let code = srv.sms.last_code_to("+447700900123").unwrap();
+    let code = srv.sms.last_code_to("+447911123456").unwrap();
     assert_eq!(
         c.post(&srv, "/tf-validate", json!({"code": code}))
             .await
