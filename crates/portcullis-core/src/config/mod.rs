@@ -35,8 +35,8 @@ use serde_json::Value;
 
 pub use self::settings::SecurityConfig;
 pub use self::types::{
-    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, Rate, RedirectBehavior,
-    SingleHashSetting,
+    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, IdentityMapper, Rate,
+    RedirectBehavior, SingleHashSetting,
 };
 pub use self::unread::{Unread, flask_security_defaults, unread};
 pub use self::value::FromSetting;

@@ -8,8 +8,8 @@ use portcullis_crypto::SecretString;
 use serde_json::Value;
 
 use super::types::{
-    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, Rate, RedirectBehavior,
-    SingleHashSetting,
+    BreachedCheck, CookieOptions, IdentityAttr, IdentityAttribute, IdentityMapper, Rate,
+    RedirectBehavior, SingleHashSetting,
 };
 use super::unread::Unread;
 use super::value::FromSetting;
@@ -124,7 +124,7 @@ settings! {
     /// Unicode normalisation for free text (usernames, WebAuthn names).
     input_normalize_form: Option<String> = Some(s("NFKD")) => "SECURITY_INPUT_NORMALIZE_FORM",
     /// Attributes that identify a user, in order.
-    user_identity_attributes: Vec<IdentityAttribute> = vec![IdentityAttribute { attr: IdentityAttr::Email, case_insensitive: true }] => "SECURITY_USER_IDENTITY_ATTRIBUTES",
+    user_identity_attributes: Vec<IdentityAttribute> = vec![IdentityAttribute { attr: IdentityAttr::Email, case_insensitive: true, mapper: IdentityMapper::Email }] => "SECURITY_USER_IDENTITY_ATTRIBUTES",
     /// Mechanisms Portcullis' own authenticated endpoints accept.
     api_enabled_methods: Vec<String> = list(&["session", "token"]) => "SECURITY_API_ENABLED_METHODS",
     /// How many reverse proxies in front of the app rewrite

@@ -14,6 +14,47 @@ pub struct IdentityAttribute {
     pub attr: IdentityAttr,
     /// Match regardless of case.
     pub case_insensitive: bool,
+    /// What turns a typed identity into this attribute's stored form (or
+    /// says it is not one).
+    pub mapper: IdentityMapper,
+}
+
+/// Flask-Security's identity mappers (`uia_email_mapper`,
+/// `uia_username_mapper`, `uia_phone_mapper`), named as in its settings,
+/// or an application's own, registered with
+/// [`SecurityBuilder::identity_mapper`](crate::flows::SecurityBuilder::identity_mapper).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityMapper {
+    /// `uia_email_mapper`: a valid address, normalised.
+    Email,
+    /// `uia_username_mapper`: a valid username, normalised.
+    Username,
+    /// `uia_phone_mapper`: a valid phone number, in E.164.
+    Phone,
+    /// The application's mapper of this name.
+    Custom(String),
+}
+
+impl IdentityMapper {
+    /// The mapper Flask-Security gives `attr` by default.
+    pub fn default_for(attr: IdentityAttr) -> Self {
+        match attr {
+            IdentityAttr::Email => IdentityMapper::Email,
+            IdentityAttr::Username => IdentityMapper::Username,
+            IdentityAttr::UsPhoneNumber => IdentityMapper::Phone,
+        }
+    }
+
+    /// From a setting: a Flask-Security mapper by its (dotted) name, or
+    /// any other name for the application's own.
+    pub fn from_name(name: &str) -> Self {
+        match name.rsplit('.').next().unwrap_or(name) {
+            "uia_email_mapper" => IdentityMapper::Email,
+            "uia_username_mapper" => IdentityMapper::Username,
+            "uia_phone_mapper" => IdentityMapper::Phone,
+            _ => IdentityMapper::Custom(name.to_owned()),
+        }
+    }
 }
 
 /// The attributes that can identify a user.
@@ -54,9 +95,9 @@ impl FromStr for IdentityAttr {
 }
 
 impl FromSetting for IdentityAttribute {
-    /// `"email"`, or Flask-Security's shape `{"email": {"case_insensitive": true}}`
-    /// (a `mapper` entry is accepted and ignored: each attribute has its
-    /// built-in normaliser).
+    /// `"email"`, or Flask-Security's shape
+    /// `{"email": {"mapper": "uia_email_mapper", "case_insensitive": true}}`
+    /// (without `mapper`, the attribute's own).
     fn from_setting(v: &Value) -> Result<Self, String> {
         match v {
             Value::String(s) => {
@@ -64,6 +105,7 @@ impl FromSetting for IdentityAttribute {
                 Ok(IdentityAttribute {
                     attr,
                     case_insensitive: attr == IdentityAttr::Email,
+                    mapper: IdentityMapper::default_for(attr),
                 })
             }
             Value::Object(m) if m.len() == 1 => {
@@ -74,9 +116,17 @@ impl FromSetting for IdentityAttribute {
                     .map(bool::from_setting)
                     .transpose()?
                     .unwrap_or(false);
+                let mapper = match opts.get("mapper") {
+                    None | Some(Value::Null) => IdentityMapper::default_for(attr),
+                    Some(Value::String(name)) => IdentityMapper::from_name(name),
+                    Some(other) => {
+                        return Err(format!("a mapper is named by a string, got {other}"));
+                    }
+                };
                 Ok(IdentityAttribute {
                     attr,
                     case_insensitive,
+                    mapper,
                 })
             }
             _ => Err(format!(

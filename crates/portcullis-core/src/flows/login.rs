@@ -4,7 +4,7 @@ use chrono::TimeDelta;
 
 use super::errors::{FlowError, FormErrors};
 use super::service::Security;
-use crate::config::IdentityAttr;
+use crate::config::{IdentityAttr, IdentityMapper};
 use crate::events::{AuthnVia, Event};
 use crate::messages::MessageKey;
 use crate::models::User;
@@ -241,12 +241,13 @@ impl Security {
     /// `identity` decides, whether or not it finds a user.
     pub async fn lookup_identity(&self, identity: &str) -> Result<Option<User>> {
         for attr in &self.config().user_identity_attributes {
-            let value = match attr.attr {
-                IdentityAttr::Email => normalize_email(identity).ok(),
-                IdentityAttr::Username => self.username_policy().normalize(identity),
-                IdentityAttr::UsPhoneNumber => {
+            let value = match &attr.mapper {
+                IdentityMapper::Email => normalize_email(identity).ok(),
+                IdentityMapper::Username => self.username_policy().normalize(identity),
+                IdentityMapper::Phone => {
                     canonical_phone(identity, &self.config().phone_region_default)
                 }
+                IdentityMapper::Custom(name) => self.mappers().map(name, identity),
             };
             if let Some(v) = value {
                 return self

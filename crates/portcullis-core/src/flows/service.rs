@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::cpu::{CpuPool, InlineCpu, run_on};
 use super::limits::AccountLockHook;
 use super::tokens::LinkKind;
-use crate::config::{BreachedCheck, Unread};
+use crate::config::{BreachedCheck, IdentityMapper, Unread};
 use crate::events::{Event, EventHooks, NoHooks};
 use crate::mail::{Email, MailKind, Mailer, SmsSender};
 use crate::messages::Messages;
@@ -38,6 +38,7 @@ struct Inner {
     breach: Option<Arc<dyn BreachChecker>>,
     attempts: Arc<dyn AttemptStore>,
     lock_hook: Option<Arc<dyn AccountLockHook>>,
+    mappers: Mappers,
     unlock: UrlSafeTimedSerializer,
     hasher: PasswordHasher,
     totp: Option<TotpFactory>,
@@ -69,10 +70,46 @@ pub struct SecurityBuilder {
     breach: Option<Arc<dyn BreachChecker>>,
     attempts: Option<Arc<dyn AttemptStore>>,
     lock_hook: Option<Arc<dyn AccountLockHook>>,
+    mappers: Mappers,
     base_url: String,
 }
 
+/// An application's identity mapper: the stored form of a typed identity
+/// for its attribute, or `None` when the identity is not one.
+pub type MapIdentity = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The application's identity mappers, by the name the settings use.
+#[derive(Clone, Default)]
+pub(crate) struct Mappers(std::collections::BTreeMap<String, MapIdentity>);
+
+impl std::fmt::Debug for Mappers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
+
+impl Mappers {
+    pub(crate) fn map(&self, name: &str, identity: &str) -> Option<String> {
+        self.0.get(name).and_then(|m| m(identity))
+    }
+}
+
 impl SecurityBuilder {
+    /// Registers the application's identity mapper `name`: the `mapper`
+    /// an entry of `SECURITY_USER_IDENTITY_ATTRIBUTES` names (where a
+    /// Flask-Security app gives its Python function, e.g.
+    /// `"myapp.mappers.employee_id"`). Flask-Security's own
+    /// (`uia_email_mapper`, `uia_username_mapper`, `uia_phone_mapper`)
+    /// are built in.
+    pub fn identity_mapper(
+        mut self,
+        name: impl Into<String>,
+        map: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.mappers.0.insert(name.into(), Arc::new(map));
+        self
+    }
+
     /// The datastore (required).
     pub fn store(mut self, store: Arc<dyn Datastore>) -> Self {
         self.store = Some(store);
@@ -146,6 +183,19 @@ impl SecurityBuilder {
         let config = self.config;
         config.validate()?;
         warn_unread(&config);
+        for a in &config.user_identity_attributes {
+            if let IdentityMapper::Custom(name) = &a.mapper
+                && !self.mappers.0.contains_key(name)
+            {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "SECURITY_USER_IDENTITY_ATTRIBUTES names the mapper {name:?} for {}: register it with SecurityBuilder::identity_mapper (Flask-Security's own are uia_email_mapper, uia_username_mapper and uia_phone_mapper)",
+                        a.attr.name()
+                    ),
+                ));
+            }
+        }
         let store = self
             .store
             .ok_or_else(|| Error::new(ErrorKind::Config, "Security needs a datastore"))?;
@@ -193,6 +243,7 @@ impl SecurityBuilder {
                     .attempts
                     .unwrap_or_else(|| Arc::new(MemoryAttempts::new())),
                 lock_hook: self.lock_hook,
+                mappers: self.mappers,
                 totp,
                 recovery_cipher: config.recovery_code_cipher()?,
                 config,
@@ -260,6 +311,7 @@ impl Security {
             breach: None,
             attempts: None,
             lock_hook: None,
+            mappers: Mappers::default(),
             base_url: "http://localhost".into(),
         }
     }
@@ -304,6 +356,10 @@ impl Security {
     /// The attempt store (counters, locks, single-use markers).
     pub fn attempts(&self) -> &dyn AttemptStore {
         self.inner.attempts.as_ref()
+    }
+
+    pub(crate) fn mappers(&self) -> &Mappers {
+        &self.inner.mappers
     }
 
     pub(crate) fn lock_hook(&self) -> Option<&dyn AccountLockHook> {
