@@ -160,6 +160,13 @@ forged.set_cookie("remember_token", data["remember_cookie"]["cookie"][:-1] + "0"
 r = forged.get("/api/me-session", headers={"Accept": "application/json"})
 check(r.status_code == 401, f"tampered remember cookie refused ({r.status_code})")
 
+# 7b. a Flask session cookie Portcullis signed is a Flask session to Flask
+flask_made = app.test_client()
+flask_made.set_cookie("session", data["flask_session"]["cookie"])
+r = flask_made.get("/api/me-session", headers={"Accept": "application/json"})
+check(r.status_code == 200 and r.json["uid"] == data["flask_session"]["fs_uniquifier"],
+      f"Flask session cookie made by Portcullis accepted by Flask ({r.status_code})")
+
 # 8. recovery codes Portcullis encrypted at rest open with Flask-Security's util
 rc = data["recovery_codes_encrypted"]
 with app.app_context():
@@ -173,12 +180,14 @@ issuer = app.test_client()
 h = data["password_hashes"][0]
 r = issuer.post("/login", json={"email": "user0@example.com", "password": h["password"], "remember": True})
 cookie = issuer.get_cookie("remember_token")
+session_cookie = issuer.get_cookie("session")
 check(r.status_code == 200 and cookie is not None, f"Flask-Security set a remember cookie ({r.status_code})")
 with app.app_context():
     uid = ds.find_user(email="user0@example.com").fs_uniquifier
 json.dump({
     "secret_key": data["secret_key"],
     "remember_cookie": {"fs_uniquifier": uid, "cookie": cookie.value if cookie else ""},
+    "flask_session": {"fs_uniquifier": uid, "cookie": session_cookie.value if session_cookie else ""},
     "recovery_codes_encrypted": {"keys": rc["keys"], "codes": fs_codes, "stored": fs_stored},
 }, open(sys.argv[2], "w"), indent=1)
 

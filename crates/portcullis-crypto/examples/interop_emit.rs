@@ -61,6 +61,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
     let auth = issuer.issue(uid, now.as_secs_f64(), 0, None, now.as_secs() as i64);
 
+    let flask_session = UrlSafeTimedSerializer::flask_session([&key])?.dumps(
+        &json!({"_user_id": uid, "_fresh": true, "fs_paa": now.as_secs_f64()}),
+        now.as_secs() as i64,
+    );
     let cipher = recovery::CodeCipher::new(&[SecretString::new(RC_KEY)], None)
         .ok_or("the recovery-code key")?;
     let rc_codes = recovery::generate_codes(3)?;
@@ -86,6 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "auth_token": {"fs_uniquifier": uid, "token": auth},
         "remember_cookie": {"fs_uniquifier": uid, "cookie": remember_cookie::encode(uid, &key)},
         "recovery_codes_encrypted": {"keys": [RC_KEY], "codes": rc_codes, "stored": rc_stored},
+        "flask_session": {"fs_uniquifier": uid, "cookie": flask_session},
         "totp": totps,
         "recovery_codes": recovery::generate_codes(5)?,
     });

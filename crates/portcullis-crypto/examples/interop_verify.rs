@@ -6,7 +6,7 @@
 //! usage: cargo run -p portcullis-crypto --example interop_verify -- flask.json
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
-use portcullis_crypto::{SecretString, recovery, remember_cookie};
+use portcullis_crypto::{SecretString, UrlSafeTimedSerializer, recovery, remember_cookie};
 use serde_json::Value;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,6 +39,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     check(
         remember_cookie::encode(uid, &key) == cookie,
         "Portcullis makes the same cookie for the same user",
+    );
+    let fs = &data["flask_session"];
+    let session = UrlSafeTimedSerializer::flask_session([&key])?
+        .loads(fs["cookie"].as_str().unwrap_or_default(), None, 0)
+        .ok();
+    check(
+        session.is_some_and(|s| s.payload["_user_id"] == fs["fs_uniquifier"]),
+        "Flask-Security's session cookie (after a real login) reads under Portcullis",
     );
     let rc = &data["recovery_codes_encrypted"];
     let strings = |v: &Value| -> Vec<String> {

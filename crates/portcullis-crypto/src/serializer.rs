@@ -162,6 +162,23 @@ impl UrlSafeTimedSerializer {
         Ok(Self { keys })
     }
 
+    /// Flask's session cookie serializer (`SecureCookieSessionInterface`):
+    /// salt `cookie-session`, itsdangerous' "hmac" key derivation, SHA-1.
+    /// `secret_keys` as Flask 3.1 orders them, `[*SECRET_KEY_FALLBACKS,
+    /// SECRET_KEY]` (it signs with the last, `SECRET_KEY`).
+    pub fn flask_session<'a>(
+        secret_keys: impl IntoIterator<Item = &'a SecretString>,
+    ) -> crate::Result<Self> {
+        let keys: Vec<[u8; 20]> = secret_keys
+            .into_iter()
+            .map(|k| derive_key_hmac(k.expose().as_bytes(), b"cookie-session"))
+            .collect();
+        if keys.is_empty() {
+            return Err(Error::MissingSecretKey);
+        }
+        Ok(Self { keys })
+    }
+
     fn signing_key(&self) -> &[u8; 20] {
         // `new` refuses an empty key list, so `last` is always present.
         &self.keys[self.keys.len() - 1]
@@ -237,6 +254,16 @@ fn derive_key(secret: &[u8], salt: &[u8]) -> [u8; 20] {
     h.update(b"signer");
     h.update(secret);
     h.finalize().into()
+}
+
+/// itsdangerous' "hmac" key derivation with SHA-1 (Flask's sessions).
+fn derive_key_hmac(secret: &[u8], salt: &[u8]) -> [u8; 20] {
+    let mut mac = match Hmac::<Sha1>::new_from_slice(secret) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC takes any key length"),
+    };
+    mac.update(salt);
+    mac.finalize().into_bytes().into()
 }
 
 fn hmac_sha1(key: &[u8; 20]) -> Hmac<Sha1> {
@@ -330,6 +357,39 @@ mod tests {
 
     fn ser(salt: &str) -> UrlSafeTimedSerializer {
         UrlSafeTimedSerializer::new(&[SecretString::new("secret")], salt).unwrap()
+    }
+
+    #[test]
+    fn reads_flasks_own_session_cookie() {
+        // Made by Flask 3's SecureCookieSessionInterface with
+        // SECRET_KEY = "flask-session-vector-secret" at 1796253658.
+        let cookie = ".eJwljEEOwyAMBP_ic1Q5BBLMZywTjFpVpRGQU9W_N2mOo52dD_DetPIjQQBMZLzgKIreSvQ0TXbxRJGQkrMrDMC5artD6HXXg_43ieeSG28iEMaFZuMMIt7cAGurmfv7qeUQM-KZ2LS-pGjpV-b7A-33J1A.axCn2g.1qcrm-aF0GUdPmPkjsqoVNuHEIY";
+        let key = SecretString::new("flask-session-vector-secret");
+        let s = UrlSafeTimedSerializer::flask_session([&key]).unwrap();
+        let loaded = s.loads(cookie, Some(31 * 86400), 1_796_253_700).unwrap();
+        assert_eq!(
+            loaded.payload["_user_id"],
+            "0d928a01ae084ab893347899b909d54c"
+        );
+        assert_eq!(loaded.payload["_fresh"], true);
+        assert_eq!(loaded.payload["fs_paa"], 1_796_252_000.5);
+        // Not under another key, nor as an itsdangerous token of the same salt.
+        let other = SecretString::new("another");
+        assert!(
+            UrlSafeTimedSerializer::flask_session([&other])
+                .unwrap()
+                .loads(cookie, None, 0)
+                .is_err()
+        );
+        assert!(
+            UrlSafeTimedSerializer::new([&key], "cookie-session")
+                .unwrap()
+                .loads(cookie, None, 0)
+                .is_err()
+        );
+        // What Portcullis signs, Flask's recipe reads back.
+        let made = s.dumps(&loaded.payload, 1_796_253_700);
+        assert_eq!(s.loads(&made, None, 0).unwrap().payload, loaded.payload);
     }
 
     #[test]

@@ -214,10 +214,54 @@ impl Portcullis {
                 }
             }
         }
+        if ctx.state.user_id().is_none() {
+            self.adopt_flask_session(&mut ctx, headers).await?;
+        }
         Ok(RequestContext {
             portcullis: self.clone(),
             inner: Arc::new(Mutex::new(ctx)),
         })
+    }
+
+    /// The cutover (`SECURITY_DANGER_ACCEPT_FLASK_SESSIONS_UNTIL`): a
+    /// Flask session cookie under the session cookie's name becomes a
+    /// Portcullis session of the same user, fresh as it was.
+    async fn adopt_flask_session(
+        &self,
+        ctx: &mut Ctx,
+        headers: &HeaderMap,
+    ) -> Result<(), Box<HttpResponse>> {
+        let s = self.security();
+        if s.config().danger_accept_flask_sessions_until.is_none() {
+            return Ok(());
+        }
+        let name = &self.sessions().cookie_name;
+        let Some(cookie) = headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, v)| k == name && v.len() > 64)
+            .map(|(_, v)| v.trim_matches('"'))
+        else {
+            return Ok(());
+        };
+        match s.adopt_flask_session(cookie).await {
+            Ok(Some(flask)) => {
+                let uid = &flask.user.fs_uniquifier;
+                match (flask.fresh, flask.fs_paa) {
+                    (true, Some(paa)) => ctx.state.login(uid, paa, false),
+                    _ => ctx.state.login_remembered(uid),
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot check a Flask session");
+                Err(unavailable())
+            }
+        }
     }
 
     fn adopt(&self, ctx: &mut Ctx, record: SessionRecord) {

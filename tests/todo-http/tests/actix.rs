@@ -11,6 +11,8 @@ mod attacker;
 #[path = "suite/browser.rs"]
 mod browser;
 mod common;
+#[path = "suite/cutover.rs"]
+mod cutover;
 #[path = "suite/http.rs"]
 mod http;
 #[path = "suite/mfa.rs"]

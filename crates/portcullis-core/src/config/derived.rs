@@ -62,6 +62,14 @@ impl SecurityConfig {
             })
     }
 
+    /// `SECURITY_DANGER_ACCEPT_FLASK_SESSIONS_UNTIL`, parsed.
+    pub fn flask_sessions_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let text = self.danger_accept_flask_sessions_until.as_deref()?;
+        chrono::DateTime::parse_from_rfc3339(text.trim())
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    }
+
     /// The remember-me cookie's attributes (`REMEMBER_COOKIE_*`).
     pub fn remember_cookie_options(&self) -> super::CookieOptions {
         super::CookieOptions {

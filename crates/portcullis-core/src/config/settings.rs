@@ -131,6 +131,12 @@ settings! {
     /// `X-Forwarded-For`, `-Proto` and `-Host` (werkzeug's `ProxyFix`
     /// counts); 0, the default, believes none of them (Portcullis' own).
     trusted_proxy_hops: usize = 0 => "SECURITY_TRUSTED_PROXY_HOPS",
+    /// Until this moment (RFC 3339, e.g. `2027-01-31T00:00:00Z`), a valid
+    /// Flask session cookie signed with `SECRET_KEY` is accepted once and
+    /// exchanged for a Portcullis session of the same user (the cutover
+    /// from a Flask-Security app without logging anyone out). Weakens
+    /// security while it lasts: see docs/flows/login.md (Portcullis' own).
+    danger_accept_flask_sessions_until: Option<String> = None => "SECURITY_DANGER_ACCEPT_FLASK_SESSIONS_UNTIL",
     /// Default for `remember` on login forms.
     default_remember_me: bool = false => "SECURITY_DEFAULT_REMEMBER_ME",
     /// Realm in `WWW-Authenticate` for HTTP Basic.

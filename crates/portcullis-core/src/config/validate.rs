@@ -15,6 +15,14 @@ impl SecurityConfig {
         if self.secret_key.as_ref().is_none_or(|k| k.is_empty()) {
             err("SECRET_KEY", secret_key_problem().to_owned());
         }
+        if let Some(until) = &self.danger_accept_flask_sessions_until
+            && self.flask_sessions_until().is_none()
+        {
+            err(
+                "SECURITY_DANGER_ACCEPT_FLASK_SESSIONS_UNTIL",
+                format!("{until:?} is not an RFC 3339 moment, e.g. 2027-01-31T00:00:00Z"),
+            );
+        }
         if let Err(e) = self.password_hasher() {
             for (k, m) in e.problems() {
                 err(k, m.clone());

@@ -122,6 +122,11 @@ pub mod attempt_keys {
         format!("pc:wan:{}", digest(&[challenge]))
     }
 
+    /// A Flask session cookie, once exchanged at cutover.
+    pub fn flask_session(cookie: &str) -> String {
+        format!("pc:flask-session:{}", digest(&[cookie]))
+    }
+
     /// A passwordless login link, once used.
     pub fn login_link(token: &str) -> String {
         format!("pc:login-link:{}", digest(&[token]))

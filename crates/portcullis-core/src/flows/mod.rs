@@ -44,7 +44,7 @@ pub use self::password::{ChangePasswordForm, PasswordChanged, PasswordReset, Res
 pub use self::passwordless::LoginLinkRefused;
 pub use self::register::{RegisterForm, Registered};
 pub use self::service::{MapIdentity, Security, SecurityBuilder};
-pub use self::tokens::TokenAuth;
+pub use self::tokens::{FlaskSession, TokenAuth};
 pub use self::two_factor::{
     AuthenticatorSetup, PendingFactor, TF_METHODS, TF_WEBAUTHN, TfRescue, TfSetupStarted,
 };

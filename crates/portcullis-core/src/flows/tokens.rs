@@ -30,6 +30,18 @@ pub struct TokenAuth {
     pub token: AuthToken,
 }
 
+/// The login a Flask session cookie held (see
+/// [`Security::adopt_flask_session`]).
+#[derive(Debug, Clone)]
+pub struct FlaskSession {
+    /// The user (active).
+    pub user: User,
+    /// Flask-Login's `_fresh`.
+    pub fresh: bool,
+    /// Flask-Security's `fs_paa`, when the session had one.
+    pub fs_paa: Option<f64>,
+}
+
 /// What a mailed link's token turned out to be.
 #[derive(Debug)]
 pub(crate) enum LinkStatus {
@@ -81,6 +93,52 @@ impl Security {
             return Ok(None);
         };
         self.load_session_user(&uid).await
+    }
+
+    /// The cutover from a Flask-Security app
+    /// (`SECURITY_DANGER_ACCEPT_FLASK_SESSIONS_UNTIL`): the login a Flask
+    /// session cookie holds — signed with `SECRET_KEY` (or a fallback) by
+    /// Flask's recipe, at most 31 days old (Flask's default
+    /// `PERMANENT_SESSION_LIFETIME`), naming an active user by
+    /// `fs_uniquifier`, presented before the deadline and **for the first
+    /// time** (a replay gets nothing). A half-finished second factor in it
+    /// is not carried over: that user signs in again. `None` for anything
+    /// else.
+    pub async fn adopt_flask_session(&self, cookie: &str) -> Result<Option<FlaskSession>> {
+        let Some(until) = self.config().flask_sessions_until() else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if now >= until {
+            return Ok(None);
+        }
+        let c = self.config();
+        let keys = c.secret_key_fallbacks.iter().chain(c.secret_key.iter());
+        let Ok(serializer) = portcullis_crypto::UrlSafeTimedSerializer::flask_session(keys) else {
+            return Ok(None);
+        };
+        let Ok(loaded) = serializer.loads(cookie, Some(31 * 86_400), self.now_secs()) else {
+            return Ok(None);
+        };
+        let Some(uid) = loaded.payload.get("_user_id").and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        let key = super::limits::attempt_keys::flask_session(cookie);
+        if !self.attempts().raise(&key, 1, until, now).await? {
+            return Ok(None);
+        }
+        let Some(user) = self.load_session_user(uid).await? else {
+            return Ok(None);
+        };
+        tracing::info!(
+            user = user.id,
+            "a Flask session was exchanged for a Portcullis one"
+        );
+        Ok(Some(FlaskSession {
+            user,
+            fresh: loaded.payload.get("_fresh").and_then(Value::as_bool) == Some(true),
+            fs_paa: loaded.payload.get("fs_paa").and_then(Value::as_f64),
+        }))
     }
 
     /// The active user a session names (by `fs_uniquifier`), or `None`.
