@@ -528,7 +528,7 @@ impl Portcullis {
                         (None, Some(u)) if r.second_factor_due => {
                             self.tf_start(session, &u, false, client).await
                         }
-                        _ => Ok(self.ok(session, None, true, json!({}))),
+                        (_, user) => Ok(self.ok(session, user.as_ref(), true, json!({}))),
                     },
                     Err(e) => self.flow_error(e),
                 }
@@ -865,7 +865,10 @@ impl Portcullis {
         let mut body = extra.as_object().cloned().unwrap_or_default();
         let csrf = self.add_csrf(session, &mut body);
         if include_user || user.is_some() {
-            body.insert("user".into(), json!({}));
+            let payload = user
+                .map(|u| self.security().security_payload(u))
+                .unwrap_or_default();
+            body.insert("user".into(), Value::Object(payload));
         }
         self.with_csrf_cookie(HttpResponse::ok(body), csrf.as_deref())
     }
@@ -915,7 +918,7 @@ impl Portcullis {
     ) -> HttpResponse {
         let mut body = extra.as_object().cloned().unwrap_or_default();
         let csrf = self.add_csrf(session, &mut body);
-        let mut user = Map::new();
+        let mut user = self.security().security_payload(&a.user);
         if req.has_query("include_auth_token")
             || self.security().config().backwards_compat_auth_token
         {

@@ -33,6 +33,24 @@ fn via(method: &str) -> AuthnVia {
 }
 
 impl Portcullis {
+    /// A 200 envelope with `csrf_token`, `extra`, and `user` (the
+    /// payload of `for_user`, when given).
+    pub(crate) fn answer_for(
+        &self,
+        session: &mut SessionState,
+        for_user: Option<&User>,
+        extra: Value,
+    ) -> HttpResponse {
+        let mut body = extra.as_object().cloned().unwrap_or_default();
+        if let Some(u) = for_user {
+            body.insert(
+                "user".into(),
+                Value::Object(self.security().security_payload(u)),
+            );
+        }
+        self.respond_ok(session, body)
+    }
+
     /// A 200 envelope with `csrf_token`, `extra`, and `user: {}` when asked.
     pub(crate) fn answer(
         &self,
@@ -267,9 +285,9 @@ impl Portcullis {
             .tf_start_setup(&user, setup.as_deref(), phone.as_deref())
             .await
         {
-            Ok(TfSetupStarted::Disabled(_)) => {
+            Ok(TfSetupStarted::Disabled(u)) => {
                 session.tf_clean();
-                Ok(self.answer(session, true, json!({})))
+                Ok(self.answer_for(session, Some(&u), json!({})))
             }
             Ok(TfSetupStarted::Pending {
                 factor,
@@ -476,7 +494,7 @@ impl Portcullis {
                     .complete_login(user, Vec::new(), remember, req.client)
                     .await?;
                 session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
-                Ok(self.answer(session, true, json!({})))
+                Ok(self.answer_for(session, Some(&a.user), json!({})))
             }
             Err(e) => self.flow_error(e),
         }
@@ -539,7 +557,7 @@ impl Portcullis {
                     .collect();
                 json!({"recovery_options": options})
             };
-            return Ok(self.answer(session, true, extra));
+            return Ok(self.answer_for(session, Some(&user), extra));
         }
         let mut errors = FormErrors::new();
         let code = form.code("code", &mut errors);
@@ -632,7 +650,7 @@ impl Portcullis {
                 let payload = json!({"available_methods": c.us_enabled_methods, "code_methods": s.us_code_methods(),
                                      "identity_attributes": ids});
                 if !post {
-                    return Ok(self.answer(session, auth.is_some(), payload));
+                    return Ok(self.answer_for(session, auth.as_ref().map(|a| &a.user), payload));
                 }
                 session.tf_clean();
                 let identity = form.string("identity", &mut errors);

@@ -20,6 +20,15 @@ struct Client {
 }
 
 fn app(extra: &[(&str, &str)]) -> Client {
+    app_with(extra, |b| b)
+}
+
+fn app_with(
+    extra: &[(&str, &str)],
+    builder: impl FnOnce(
+        portcullis_core::flows::SecurityBuilder,
+    ) -> portcullis_core::flows::SecurityBuilder,
+) -> Client {
     let mut vars = vec![
         ("SECRET_KEY", "http-test-secret"),
         ("SECURITY_PASSWORD_SALT", "http-test-salt"),
@@ -47,12 +56,14 @@ fn app(extra: &[(&str, &str)]) -> Client {
     vars.extend_from_slice(extra);
     let (config, _) = ConfigLoader::new().vars(vars).build().unwrap();
     let outbox = Arc::new(MemoryOutbox::new());
-    let security = Security::builder(config)
-        .store(Arc::new(MemoryStore::new()))
-        .mailer(outbox.clone())
-        .base_url("http://127.0.0.1:8000")
-        .build()
-        .unwrap();
+    let security = builder(
+        Security::builder(config)
+            .store(Arc::new(MemoryStore::new()))
+            .mailer(outbox.clone())
+            .base_url("http://127.0.0.1:8000"),
+    )
+    .build()
+    .unwrap();
     Client {
         app: Portcullis::new(security).unwrap(),
         outbox,
@@ -463,4 +474,55 @@ async fn http_basic_and_its_challenge() {
         r.headers.get("www-authenticate").unwrap(),
         "Basic realm=\"Login Required\""
     );
+}
+
+#[tokio::test]
+async fn the_apps_payload_is_response_user() {
+    let mut c = app_with(&[("SECURITY_CONFIRMABLE", "false")], |b| {
+        b.security_payload(|u| {
+            serde_json::json!({"email": u.email, "id": u.id})
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        })
+    });
+    c.get("/login").await;
+    let pw = "Correct-Horse-Battery-9";
+    let r = c
+        .post(
+            "/register",
+            json!({"email": "pay@example.com", "password": pw, "password_confirm": pw}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
+    let user = &r.json().unwrap()["response"]["user"];
+    assert_eq!(user["email"], "pay@example.com", "{user}");
+    c.post("/logout", json!({})).await;
+    let r = c
+        .post(
+            "/login?include_auth_token",
+            json!({"email": "pay@example.com", "password": pw}),
+        )
+        .await;
+    let user = &r.json().unwrap()["response"]["user"];
+    assert_eq!(user["email"], "pay@example.com", "{user}");
+    assert!(
+        user["id"].is_i64() && user["authentication_token"].is_string(),
+        "{user}"
+    );
+    // GET /change carries it too; without a hook, `user` stays `{}`.
+    let r = c.get("/change").await;
+    assert_eq!(
+        r.json().unwrap()["response"]["user"]["email"],
+        "pay@example.com"
+    );
+    let mut plain = app(&[("SECURITY_CONFIRMABLE", "false")]);
+    plain.get("/login").await;
+    let r = plain
+        .post(
+            "/register",
+            json!({"email": "plain@example.com", "password": pw, "password_confirm": pw}),
+        )
+        .await;
+    assert_eq!(r.json().unwrap()["response"]["user"], json!({}));
 }

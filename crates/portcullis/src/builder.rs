@@ -127,7 +127,14 @@ pub struct AuthBuilder {
     cpu: Option<Arc<dyn CpuPool>>,
     session: SessionOptions,
     base_url: Option<String>,
+    customize: Option<Customize>,
 }
+
+/// A change to core's [`SecurityBuilder`](portcullis_core::flows::SecurityBuilder).
+type Customize = Box<
+    dyn FnOnce(portcullis_core::flows::SecurityBuilder) -> portcullis_core::flows::SecurityBuilder
+        + Send,
+>;
 
 impl std::fmt::Debug for AuthBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -184,6 +191,22 @@ impl AuthBuilder {
     /// Redis, shared by many instances).
     pub fn attempt_store(mut self, attempts: Arc<dyn AttemptStore>) -> Self {
         self.attempts = Some(attempts);
+        self
+    }
+
+    /// Anything else core's builder takes — the user payload
+    /// (`security_payload`, Flask-Security's `get_security_payload`),
+    /// identity mappers, event hooks, an account-lock hook:
+    /// `.with_security(|b| b.security_payload(|u| …))`.
+    pub fn with_security(
+        mut self,
+        customize: impl FnOnce(
+            portcullis_core::flows::SecurityBuilder,
+        ) -> portcullis_core::flows::SecurityBuilder
+        + Send
+        + 'static,
+    ) -> Self {
+        self.customize = Some(Box::new(customize));
         self
     }
 
@@ -269,6 +292,9 @@ impl AuthBuilder {
             .attempt_store(attempts);
         if let Some(url) = self.base_url {
             security = security.base_url(url);
+        }
+        if let Some(customize) = self.customize {
+            security = customize(security);
         }
         let portcullis =
             Portcullis::new(security.build()?)?.with_sessions(sessions, self.session)?;

@@ -176,3 +176,36 @@ async fn the_sms_service_and_mail_server_come_from_the_settings() {
     assert!(err.to_string().contains("MAIL_PORT"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn with_security_reaches_core_builder_options() {
+    let dir = std::env::temp_dir().join(format!("pc-builder-payload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("a.db").display());
+    let auth = Auth::builder()
+        .set("SECRET_KEY", "k")
+        .set("SECURITY_PASSWORD_SALT", "s")
+        .database_url(&url)
+        .with_security(|b| {
+            b.security_payload(|u| {
+                serde_json::json!({"email": u.email})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+        })
+        .build()
+        .await
+        .unwrap();
+    let user = auth
+        .security()
+        .store()
+        .create_user(portcullis::core::NewUser::new("p@example.com", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.security().security_payload(&user)["email"],
+        "p@example.com"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -43,7 +43,7 @@ pub use self::login_step::{CodeDelivery, LoginStep, PendingLogin, PendingState};
 pub use self::password::{ChangePasswordForm, PasswordChanged, PasswordReset, ResetPasswordForm};
 pub use self::passwordless::LoginLinkRefused;
 pub use self::register::{RegisterForm, Registered};
-pub use self::service::{MapIdentity, Security, SecurityBuilder};
+pub use self::service::{MapIdentity, Security, SecurityBuilder, SecurityPayload};
 pub use self::tokens::{FlaskSession, TokenAuth};
 pub use self::two_factor::{
     AuthenticatorSetup, PendingFactor, TF_METHODS, TF_WEBAUTHN, TfRescue, TfSetupStarted,

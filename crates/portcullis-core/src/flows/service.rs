@@ -39,6 +39,7 @@ struct Inner {
     attempts: Arc<dyn AttemptStore>,
     lock_hook: Option<Arc<dyn AccountLockHook>>,
     mappers: Mappers,
+    payload: PayloadHook,
     unlock: UrlSafeTimedSerializer,
     hasher: PasswordHasher,
     totp: Option<TotpFactory>,
@@ -71,7 +72,25 @@ pub struct SecurityBuilder {
     attempts: Option<Arc<dyn AttemptStore>>,
     lock_hook: Option<Arc<dyn AccountLockHook>>,
     mappers: Mappers,
+    payload: PayloadHook,
     base_url: String,
+}
+
+/// Flask-Security's `get_security_payload`: what `response.user` holds
+/// for a user (besides `authentication_token` when one is asked for).
+pub type SecurityPayload = Arc<dyn Fn(&User) -> serde_json::Map<String, Value> + Send + Sync>;
+
+#[derive(Clone, Default)]
+pub(crate) struct PayloadHook(Option<SecurityPayload>);
+
+impl std::fmt::Debug for PayloadHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "PayloadHook(app)"
+        } else {
+            "PayloadHook(none)"
+        })
+    }
 }
 
 /// An application's identity mapper: the stored form of a typed identity
@@ -95,6 +114,18 @@ impl Mappers {
 }
 
 impl SecurityBuilder {
+    /// The user's payload in JSON answers (Flask-Security's
+    /// `UserMixin.get_security_payload`, `{}` by default), e.g.
+    /// `|u| serde_json::json!({"email": u.email}).as_object().cloned().unwrap_or_default()`.
+    /// Keep secrets out of it: it is sent to the browser.
+    pub fn security_payload(
+        mut self,
+        payload: impl Fn(&User) -> serde_json::Map<String, Value> + Send + Sync + 'static,
+    ) -> Self {
+        self.payload = PayloadHook(Some(Arc::new(payload)));
+        self
+    }
+
     /// Registers the application's identity mapper `name`: the `mapper`
     /// an entry of `SECURITY_USER_IDENTITY_ATTRIBUTES` names (where a
     /// Flask-Security app gives its Python function, e.g.
@@ -244,6 +275,7 @@ impl SecurityBuilder {
                     .unwrap_or_else(|| Arc::new(MemoryAttempts::new())),
                 lock_hook: self.lock_hook,
                 mappers: self.mappers,
+                payload: self.payload,
                 totp,
                 recovery_cipher: config.recovery_code_cipher()?,
                 config,
@@ -312,6 +344,7 @@ impl Security {
             attempts: None,
             lock_hook: None,
             mappers: Mappers::default(),
+            payload: PayloadHook::default(),
             base_url: "http://localhost".into(),
         }
     }
@@ -356,6 +389,17 @@ impl Security {
     /// The attempt store (counters, locks, single-use markers).
     pub fn attempts(&self) -> &dyn AttemptStore {
         self.inner.attempts.as_ref()
+    }
+
+    /// The user's payload for `response.user` (see
+    /// [`SecurityBuilder::security_payload`]).
+    pub fn security_payload(&self, user: &User) -> serde_json::Map<String, Value> {
+        self.inner
+            .payload
+            .0
+            .as_ref()
+            .map(|p| p(user))
+            .unwrap_or_default()
     }
 
     pub(crate) fn mappers(&self) -> &Mappers {
