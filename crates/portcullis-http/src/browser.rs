@@ -266,8 +266,11 @@ impl Portcullis {
         let (mut by_field, mut form_errors) = (Map::new(), Vec::new());
         if let Some(e) = errors {
             if let Some(f) = e.get("field_errors").and_then(Value::as_object) {
+                let shown = |k: &str| fields.iter().any(|f| f["name"] == k);
                 for (k, v) in f {
-                    if k.is_empty() {
+                    // Errors of fields the page does not show (`next`) are
+                    // the form's.
+                    if k.is_empty() || !shown(k) {
                         form_errors.extend(v.as_array().into_iter().flatten().cloned());
                     } else {
                         by_field.insert(k.clone(), v.clone());

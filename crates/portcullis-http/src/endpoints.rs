@@ -435,6 +435,23 @@ impl Portcullis {
         }))
     }
 
+    /// Flask-Security's `NextFormMixin.validate_next`: a `next` (form or
+    /// query) that leaves the site is a field error, `INVALID_REDIRECT`,
+    /// and the form fails with it.
+    fn check_next(&self, req: &HttpRequest<'_>, form: &FormData, errors: &mut FormErrors) {
+        let next = form
+            .raw("next")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| req.query("next"))
+            .filter(|n| !n.is_empty());
+        if let Some(n) = next
+            && !crate::respond::is_safe_redirect(&n, self.request_host(req).as_deref())
+        {
+            errors.add("next", portcullis_core::MessageKey::InvalidRedirect);
+        }
+    }
+
     /// `/login` and `/logout`.
     async fn login_endpoints(&self, call: Call<'_, '_>, session: &mut SessionState) -> Answer {
         let Call {
@@ -464,6 +481,7 @@ impl Portcullis {
                 ))
             }
             (Endpoint::Login, true) => {
+                self.check_next(req, &form, &mut errors);
                 let f = LoginForm {
                     email: form.string("email", &mut errors),
                     username: form.string("username", &mut errors),

@@ -526,3 +526,43 @@ async fn the_apps_payload_is_response_user() {
         .await;
     assert_eq!(r.json().unwrap()["response"]["user"], json!({}));
 }
+
+#[tokio::test]
+async fn a_next_that_leaves_the_site_fails_the_login() {
+    let mut c = app(&[("SECURITY_CONFIRMABLE", "false")]);
+    c.get("/login").await;
+    let pw = "Correct-Horse-Battery-9";
+    let r = c
+        .post(
+            "/register",
+            json!({"email": "nx@example.com", "password": pw, "password_confirm": pw}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    c.post("/logout", json!({})).await;
+    let creds = json!({"email": "nx@example.com", "password": pw});
+    for next in [
+        "http://google.com",
+        "http:///google.com",
+        "//evil.example/x",
+    ] {
+        let r = c
+            .post(
+                &format!("/login?next={}", next.replace('/', "%2F")),
+                creds.clone(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{next}");
+        let j = r.json().unwrap();
+        assert_eq!(
+            j["response"]["errors"][0], "Redirections outside the domain are forbidden",
+            "{next}: {j}"
+        );
+        assert!(j["response"]["field_errors"]["next"].is_array());
+        let mut body = creds.clone();
+        body["next"] = json!(next);
+        assert_eq!(c.post("/login", body).await.status, StatusCode::BAD_REQUEST);
+    }
+    let r = c.post("/login?next=%2Ftodos", creds).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
+}
