@@ -120,8 +120,10 @@ async fn setup() -> (Router, Security, User, User) {
     (auth.wrap(app), security, admin, editor)
 }
 
+/// A GET as an API client sends it (asking for JSON: a browser's is
+/// redirected to the login page instead of a 401).
 async fn call(app: &Router, path: &str, token: Option<&str>) -> StatusCode {
-    let mut req = Request::get(path);
+    let mut req = Request::get(path).header("accept", "application/json");
     if let Some(t) = token {
         req = req.header("Authentication-Token", t);
     }
@@ -235,7 +237,7 @@ async fn a_session_only_rule_lets_a_session_in_and_nothing_else() {
         .expect("the memory store keeps sessions");
     let cookie = session_for(sessions.as_ref(), &admin).await;
     let get = |cookie: Option<&str>, token: Option<&str>| {
-        let mut req = Request::get("/session-only");
+        let mut req = Request::get("/session-only").header("accept", "application/json");
         if let Some(c) = cookie {
             req = req.header("Cookie", c);
         }

@@ -68,7 +68,7 @@ async fn setup() -> (Router, Arc<MemoryStore>, String) {
 
 /// Status, and whether the session cookie was (re)sent.
 async fn get_me(app: &Router, id: Option<&str>) -> (StatusCode, bool) {
-    let mut req = Request::get("/me");
+    let mut req = Request::get("/me").header("accept", "application/json");
     if let Some(id) = id {
         req = req.header("Cookie", format!("session={id}"));
     }

@@ -157,6 +157,33 @@ impl Portcullis {
         }
     }
 
+    /// Flask-Security's `default_unauthn_handler` for an application
+    /// route: JSON clients (and any request where Basic is allowed, whose
+    /// challenge a browser answers) get the 401 envelope; browsers are sent
+    /// to the login page with `next` set to where they were going.
+    pub(crate) fn unauthenticated_for(
+        &self,
+        head: crate::RequestHead<'_>,
+        allowed: &[Mechanism],
+    ) -> HttpResponse {
+        if wants_json(head) || allowed.contains(&Mechanism::Basic) {
+            return self.unauthenticated(allowed);
+        }
+        let next = head.uri.path_and_query().map_or("/", |p| p.as_str());
+        let login = self.view(&self.security().config().login_url);
+        HttpResponse::redirect(&crate::respond::with_query(&login, &[("next", next)]))
+    }
+
+    /// Flask-Security's `default_unauthz_handler` for an application
+    /// route: JSON clients get the 403 envelope; browsers are sent to
+    /// `SECURITY_UNAUTHORIZED_VIEW` when it is set (403 otherwise).
+    pub(crate) fn forbidden_for(&self, head: crate::RequestHead<'_>) -> HttpResponse {
+        match &self.security().config().unauthorized_view {
+            Some(view) if !wants_json(head) => HttpResponse::redirect(&self.view(view)),
+            _ => self.forbidden(),
+        }
+    }
+
     /// The 403 for a missing role or permission.
     pub fn forbidden(&self) -> HttpResponse {
         HttpResponse::error(
@@ -221,4 +248,17 @@ fn basic_credentials(req: &HttpRequest<'_>) -> Option<(String, String)> {
     let decoded = String::from_utf8(b64_decode(encoded.trim())?).ok()?;
     let (user, pass) = decoded.split_once(':')?;
     Some((user.to_owned(), pass.to_owned()))
+}
+
+/// Flask-Security's `want_json` for a request head.
+fn wants_json(head: crate::RequestHead<'_>) -> bool {
+    let client = portcullis_core::flows::ClientInfo::default();
+    crate::HttpRequest {
+        method: head.method,
+        uri: head.uri,
+        headers: head.headers,
+        body: &[],
+        client: &client,
+    }
+    .wants_json()
 }

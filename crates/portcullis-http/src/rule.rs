@@ -122,8 +122,10 @@ pub struct RequestHead<'a> {
 impl RequestContext {
     /// Checks `rule` for the request: the user when allowed (`None` for an
     /// anonymous-only rule), else the envelope Flask-Security answers —
-    /// 401 unauthenticated (with a Basic challenge when Basic is allowed),
-    /// 403 without the role or permission, 400 for a CSRF failure or a
+    /// 401 unauthenticated (with a Basic challenge when Basic is allowed;
+    /// a browser is redirected to the login page instead), 403 without the
+    /// role or permission (a browser to `SECURITY_UNAUTHORIZED_VIEW` when
+    /// set), 400 for a CSRF failure or a
     /// signed-in caller on an anonymous-only route, 401 `reauth_required`
     /// when not fresh, 503 when the store is unavailable.
     pub async fn authorize(
@@ -146,10 +148,10 @@ impl RequestContext {
             };
         }
         let Some(auth) = auth else {
-            return Err(Box::new(p.unauthenticated(allowed)));
+            return Err(Box::new(p.unauthenticated_for(head, allowed)));
         };
         if !rule.grants(&auth) {
-            return Err(Box::new(p.forbidden()));
+            return Err(Box::new(p.forbidden_for(head)));
         }
         self.check_csrf(&auth, head).await?;
         if let Some(within) = rule.within {

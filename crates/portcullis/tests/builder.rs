@@ -95,8 +95,17 @@ async fn one_url_one_layer_a_working_login() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(call(&app, admin).await.0, StatusCode::FORBIDDEN);
-    let anon = Request::get("/api/me").body(Body::empty()).unwrap();
+    let anon = Request::get("/api/me")
+        .header("accept", "application/json")
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(call(&app, anon).await.0, StatusCode::UNAUTHORIZED);
+    // A request that does not ask for JSON is a browser's: to the login
+    // page (Flask-Security's default_unauthn_handler).
+    let browser = Request::get("/api/me").body(Body::empty()).unwrap();
+    let resp = app.clone().oneshot(browser).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert_eq!(resp.headers()["location"], "/login?next=%2Fapi%2Fme");
     // The sessions live in the same SQLite file as the user: one from the
     // registration (which logs in without confirmation), one from the login.
     let store = portcullis::sqlite::SqliteStore::open_url(&format!(

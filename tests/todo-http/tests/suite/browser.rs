@@ -175,7 +175,8 @@ async fn register_log_in_and_out_by_form_with_inline_errors_and_a_safe_next() {
     let r = b.form(&srv, "/logout", &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, 302);
     assert_eq!(b.me(&srv).await, 401);
-    // An off-site `next` is never followed.
+    // An off-site `next` is never followed: it fails the form, as
+    // Flask-Security's NextFormMixin (and the password is unchanged).
     let mut other = Browser::default();
     let r = other
         .fill(
@@ -186,6 +187,16 @@ async fn register_log_in_and_out_by_form_with_inline_errors_and_a_safe_next() {
                 ("password", PW),
                 ("next", "https://evil.example.net/"),
             ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(page(&r).contains("Redirections outside the domain are forbidden"));
+    assert_eq!(other.me(&srv).await, 401);
+    let r = other
+        .fill(
+            &srv,
+            "/login",
+            &[("email", "bea@example.com"), ("password", PW)],
         )
         .await;
     assert_eq!(
@@ -208,6 +219,23 @@ async fn protected_pages_send_browsers_to_login_and_json_stays_json() {
             .await;
     assert_eq!(r.status, 401);
     assert!(r.json()["response"]["errors"].is_array());
+    // The application's own protected routes too (Flask-Security's
+    // default_unauthn_handler), with the query kept in `next`.
+    let r = b.get(&srv, "/api/me?x=1").await;
+    assert_eq!(
+        (r.status, location(&r)),
+        (302, "/login?next=%2Fapi%2Fme%3Fx%3D1")
+    );
+    let r =
+        b.0.request(
+            &srv,
+            "GET",
+            "/api/me",
+            None,
+            &[("Accept", "application/json")],
+        )
+        .await;
+    assert_eq!(r.status, 401);
     // Forgot password by form says where the instructions went.
     register(&srv, &mut b, "cal@example.com").await;
     let r = b
@@ -292,5 +320,32 @@ async fn an_authenticator_is_set_up_and_asked_for_by_form() {
         .await;
     assert_eq!((r.status, location(&r)), (302, "/"));
     assert_eq!(b.me(&srv).await, 200);
+    srv.finish().await;
+}
+
+#[tokio::test]
+async fn a_browser_without_the_role_goes_to_the_unauthorized_view() {
+    let srv = start_with(&[("SECURITY_UNAUTHORIZED_VIEW", "/no-entry")], None).await;
+    let mut b = Browser::default();
+    register(&srv, &mut b, "plain@example.com").await;
+    b.fill(
+        &srv,
+        "/login",
+        &[("email", "plain@example.com"), ("password", PW)],
+    )
+    .await;
+    assert_eq!(b.me(&srv).await, 200, "signed in");
+    let r = b.get(&srv, "/api/admin").await;
+    assert_eq!((r.status, location(&r)), (302, "/no-entry"));
+    let r =
+        b.0.request(
+            &srv,
+            "GET",
+            "/api/admin",
+            None,
+            &[("Accept", "application/json")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
     srv.finish().await;
 }
