@@ -171,7 +171,7 @@ impl Portcullis {
         }
         let next = head.uri.path_and_query().map_or("/", |p| p.as_str());
         let login = self.view(&self.security().config().login_url);
-        HttpResponse::redirect(&crate::respond::with_query(&login, &[("next", next)]))
+        HttpResponse::redirect(&crate::respond::with_next(&login, next))
     }
 
     /// Flask-Security's `default_unauthz_handler` for an application

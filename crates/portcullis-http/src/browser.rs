@@ -495,7 +495,10 @@ impl Portcullis {
                     .as_ref()
                     .is_some_and(|b| b["reauth_required"] == json!(true));
                 let target = if reauth { &c.verify_url } else { &c.login_url };
-                HttpResponse::redirect(&with_query(&self.view(target), &[("next", req.uri.path())]))
+                HttpResponse::redirect(&crate::respond::with_next(
+                    &self.view(target),
+                    req.uri.path(),
+                ))
             }
             200 if endpoint == Endpoint::Logout => {
                 HttpResponse::redirect(&self.next_or(req, &form, &c.post_logout_view))

@@ -220,6 +220,21 @@ pub fn with_query(view: &str, params: &[(&str, &str)]) -> String {
 }
 
 #[cfg(test)]
+mod next_tests {
+    use super::with_next;
+
+    #[test]
+    fn quotes_next_as_flask_url_for() {
+        assert_eq!(with_next("/login", "/profile"), "/login?next=/profile");
+        assert_eq!(
+            with_next("/login", "/a b?x=1&y=é"),
+            "/login?next=/a+b?x%3D1%26y%3D%C3%A9"
+        );
+        assert_eq!(with_next("/p?lang=de", "/x"), "/p?lang=de&next=/x");
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -271,4 +286,21 @@ mod tests {
         );
         assert_eq!(with_query("/x?y=1", &[("a", "b")]), "/x?y=1&a=b");
     }
+}
+
+/// `target?next=<next>`, the query value quoted as Flask's `url_for` quotes
+/// it (werkzeug keeps `/`, `:`, `?`, `@` and other sub-delimiters), so a
+/// login redirect reads `/login?next=/profile` as from Flask-Security.
+pub(crate) fn with_next(target: &str, next: &str) -> String {
+    const SAFE: &[u8] = b"-._~!$'()*,/:;?@";
+    let mut q = String::with_capacity(next.len());
+    for &b in next.as_bytes() {
+        match b {
+            b' ' => q.push('+'),
+            _ if b.is_ascii_alphanumeric() || SAFE.contains(&b) => q.push(char::from(b)),
+            _ => q.push_str(&format!("%{b:02X}")),
+        }
+    }
+    let sep = if target.contains('?') { '&' } else { '?' };
+    format!("{target}{sep}next={q}")
 }

@@ -184,7 +184,7 @@ async fn protected_pages_send_browsers_to_login_and_json_stays_json() {
             r.status,
             r.headers.get("location").unwrap().to_str().unwrap()
         ),
-        (StatusCode::FOUND, "/login?next=%2Fchange")
+        (StatusCode::FOUND, "/login?next=/change")
     );
     // curl's `*/*` gets JSON, as in Flask-Security.
     let r = send(&app, &mut s, Method::GET, "/change", "*/*", None).await;

@@ -105,7 +105,7 @@ async fn one_url_one_layer_a_working_login() {
     let browser = Request::get("/api/me").body(Body::empty()).unwrap();
     let resp = app.clone().oneshot(browser).await.unwrap();
     assert_eq!(resp.status(), StatusCode::FOUND);
-    assert_eq!(resp.headers()["location"], "/login?next=%2Fapi%2Fme");
+    assert_eq!(resp.headers()["location"], "/login?next=/api/me");
     // The sessions live in the same SQLite file as the user: one from the
     // registration (which logs in without confirmation), one from the login.
     let store = portcullis::sqlite::SqliteStore::open_url(&format!(
