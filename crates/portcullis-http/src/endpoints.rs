@@ -502,7 +502,7 @@ impl Portcullis {
                 }
             }
             (Endpoint::Logout, _) => {
-                session.logout();
+                session.logout_user();
                 let r = HttpResponse::ok(Map::new());
                 Ok(match &c.csrf_cookie_name {
                     Some(name) => r.with_cookie(name, "", &c.csrf_cookie, true),

@@ -526,7 +526,7 @@ impl Portcullis {
             Some(a) => {
                 if !validating || pending.is_none() {
                     // Flask-Security logs out here: this looks like an attack or a logic error.
-                    session.logout();
+                    session.logout_user();
                     return Ok(self.tf_illegal(session));
                 }
                 a.user.clone()

@@ -217,7 +217,7 @@ impl SessionState {
         }
     }
 
-    /// Forgets the user and the CSRF token (Flask-Security's `logout_user`),
+    /// Forgets the user and the CSRF token (the session side of Flask-Security's `logout_user`),
     /// and any two-factor login in progress.
     pub fn logout(&mut self) {
         self.tf_clean();
@@ -234,7 +234,37 @@ impl SessionState {
         ] {
             self.remove(k);
         }
-        self.set(keys::REMEMBER, json!("clear"));
         self.renew = true;
+    }
+
+    /// Flask-Login's `logout_user`: [`logout`](Self::logout), and the
+    /// remember-me cookie cleared (when the request carries one). A session
+    /// dropped because its user is gone is only `logout`: it asks no
+    /// cookie change and leaves no value behind.
+    pub fn logout_user(&mut self) {
+        self.logout();
+        self.set(keys::REMEMBER, json!("clear"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_logout_user_asks_to_clear_the_remember_cookie() {
+        let mut s = SessionState::default();
+        s.login("uid", 1.0, true);
+        assert_eq!(s.take_remember(), Some(true));
+        // A session whose user is gone: emptied, nothing left to store.
+        s.logout();
+        assert!(s.values().is_empty(), "{:?}", s.values());
+        assert_eq!(s.take_remember(), None);
+        // A logout asked for: the cookie is cleared once.
+        s.login("uid", 1.0, false);
+        s.logout_user();
+        assert_eq!(s.take_remember(), Some(false));
+        assert_eq!(s.take_remember(), None);
+        assert!(s.values().is_empty());
     }
 }

@@ -76,7 +76,7 @@ impl Portcullis {
                 };
                 if current.as_deref() == Some(target.id.as_str()) {
                     // Ending this one is logging out.
-                    session.logout();
+                    session.logout_user();
                     return Ok(HttpResponse::ok(serde_json::Map::new()));
                 }
                 store.delete_session(&target.id).await?;
