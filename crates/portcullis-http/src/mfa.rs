@@ -871,12 +871,32 @@ impl Portcullis {
             Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
         };
         let validity = req.cookie(&c.two_factor_validity_cookie_name);
-        if s.tf_required(&user, validity.as_deref()).await?
-            && c.us_mfa_required.iter().any(|m| m == "email")
-        {
+        let tf_due = s.tf_required(&user, validity.as_deref()).await?
+            && c.us_mfa_required.iter().any(|m| m == "email");
+        self.link_login(req, session, user, AuthnVia::Email, tf_due, &error_view)
+            .await
+    }
+
+    /// The end of a login by mailed link (the magic link, a passwordless
+    /// link): when a second factor is due, an SPA goes to `error_view` with
+    /// `tf_required=1` and a browser to the second factor's page; otherwise
+    /// the user is logged in and sent to `SECURITY_POST_LOGIN_VIEW`.
+    pub(crate) async fn link_login(
+        &self,
+        req: &HttpRequest<'_>,
+        session: &mut SessionState,
+        user: User,
+        via: AuthnVia,
+        tf_due: bool,
+        error_view: &str,
+    ) -> Answer {
+        let s = self.security();
+        let c = s.config();
+        let spa = c.redirect_behavior == RedirectBehavior::Spa;
+        if tf_due {
             if spa {
                 return Ok(HttpResponse::redirect(&with_query(
-                    &error_view,
+                    error_view,
                     &[
                         ("tf_required", "1"),
                         ("email", &user.email),
@@ -886,7 +906,7 @@ impl Portcullis {
             }
             // Browsers continue with the second factor's pages.
             let r = self
-                .tf_enter_or_login(req, session, user, false, AuthnVia::Email)
+                .tf_enter_or_login(req, session, user, false, via)
                 .await?;
             return Ok(HttpResponse::redirect(
                 &self
@@ -894,9 +914,7 @@ impl Portcullis {
                     .unwrap_or_else(|| s.path(&c.two_factor_token_validation_url)),
             ));
         }
-        let a = s
-            .complete_login(user, vec![AuthnVia::Email], false, req.client)
-            .await?;
+        let a = s.complete_login(user, vec![via], false, req.client).await?;
         session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
         let target = self.view(&c.post_login_view);
         Ok(if spa {
@@ -940,8 +958,6 @@ impl Portcullis {
             self.security().path(&c.two_factor_select_url)
         } else if resp["tf_method"] == json!(TF_WEBAUTHN) {
             self.security().path(&c.wan_signin_url)
-        } else if resp["tf_select"] == json!(true) {
-            self.security().path(&c.two_factor_select_url)
         } else if resp["tf_state"] == json!("setup_from_login") {
             self.security().path(&c.two_factor_setup_url)
         } else {

@@ -7,7 +7,7 @@ use portcullis_core::events::AuthnVia;
 use serde_json::json;
 
 use crate::endpoints::{Call, Endpoint, not_this_family};
-use crate::respond::{HttpResponse, with_query};
+use crate::respond::HttpResponse;
 use crate::session::SessionState;
 use crate::{HttpRequest, Portcullis};
 
@@ -67,37 +67,8 @@ impl Portcullis {
             Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
         };
         let validity = req.cookie(&c.two_factor_validity_cookie_name);
-        if s.tf_required(&user, validity.as_deref()).await? {
-            if spa {
-                return Ok(HttpResponse::redirect(&with_query(
-                    &error_view,
-                    &[
-                        ("tf_required", "1"),
-                        ("email", &user.email),
-                        ("identity", &user.email),
-                    ],
-                )));
-            }
-            let r = self
-                .tf_enter_or_login(req, session, user, false, AuthnVia::Token)
-                .await?;
-            return Ok(match self.tf_next_page(&r) {
-                Some(page) => HttpResponse::redirect(&page),
-                None => r,
-            });
-        }
-        let a = s
-            .complete_login(user, vec![AuthnVia::Token], false, req.client)
-            .await?;
-        session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
-        let target = self.view(&c.post_login_view);
-        Ok(if spa {
-            HttpResponse::redirect(&with_query(
-                &target,
-                &[("email", &a.user.email), ("identity", &a.user.email)],
-            ))
-        } else {
-            HttpResponse::redirect(&target)
-        })
+        let tf_due = s.tf_required(&user, validity.as_deref()).await?;
+        self.link_login(req, session, user, AuthnVia::Token, tf_due, &error_view)
+            .await
     }
 }

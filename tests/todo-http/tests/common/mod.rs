@@ -370,6 +370,30 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// The password the suites register their users with.
+pub const TEST_PW: &str = "Correct-Horse-Battery-9";
+
+/// Registers `email` with [`TEST_PW`] and follows its confirmation link;
+/// returns the client that did (not logged in unless the app logs in after
+/// confirming).
+pub async fn register_confirmed(srv: &Server, email: &str) -> Client {
+    let mut c = Client::default();
+    let r = c
+        .post(
+            srv,
+            "/register",
+            serde_json::json!({"email": email, "password": TEST_PW, "password_confirm": TEST_PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let link = srv
+        .outbox
+        .link_to(email, "/confirm/")
+        .expect("confirmation mail");
+    assert_eq!(c.get(srv, &path_of(&link)).await.status, 302);
+    c
+}
+
 /// The six-digit code in the last mail to `to`.
 pub fn mailed_code(srv: &Server, to: &str) -> String {
     let (_, m) = srv.outbox.last_to(to).expect("a mail");

@@ -12,23 +12,8 @@ use portcullis_core::UserStore;
 use portcullis_core::crypto::{SecretString, UrlSafeTimedSerializer};
 use serde_json::json;
 
-const PW: &str = "Correct-Horse-Battery-9";
-
 async fn registered(srv: &Server, email: &str) -> String {
-    let mut c = Client::default();
-    let r = c
-        .post(
-            srv,
-            "/register",
-            json!({"email": email, "password": PW, "password_confirm": PW}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    let link = srv
-        .outbox
-        .link_to(email, "/confirm/")
-        .expect("confirmation mail");
-    assert_eq!(c.get(srv, &path_of(&link)).await.status, 302);
+    register_confirmed(srv, email).await;
     let store = portcullis_sqlite::SqliteStore::open_url(&srv.db)
         .await
         .unwrap();

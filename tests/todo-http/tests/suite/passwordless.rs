@@ -10,26 +10,7 @@ use crate::on_every_backend;
 use common::*;
 use serde_json::json;
 
-const PW: &str = "Correct-Horse-Battery-9";
-
-/// Registers and confirms `email` (with a password, which passwordless
-/// never asks for).
-async fn registered(srv: &Server, email: &str) {
-    let mut c = Client::default();
-    let r = c
-        .post(
-            srv,
-            "/register",
-            json!({"email": email, "password": PW, "password_confirm": PW}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    let link = srv
-        .outbox
-        .link_to(email, "/confirm/")
-        .expect("confirmation mail");
-    assert_eq!(c.get(srv, &path_of(&link)).await.status, 302);
-}
+const PW: &str = TEST_PW;
 
 async fn logged_in(srv: &Server, c: &mut Client) -> bool {
     let r = c.get(srv, "/change").await;
@@ -53,7 +34,7 @@ async fn passwordless_link_logs_in_once(backend: Backend) {
     let Some(srv) = start_on(backend, &[("SECURITY_PASSWORDLESS", "true")]).await else {
         return;
     };
-    registered(&srv, "pl@example.com").await;
+    register_confirmed(&srv, "pl@example.com").await;
     let mut c = Client::default();
     let r = c
         .post(&srv, "/login", json!({"email": "PL@example.com"}))
@@ -95,7 +76,7 @@ async fn an_expired_link_mails_a_new_one_and_garbage_is_refused() {
         None,
     )
     .await;
-    registered(&srv, "old@example.com").await;
+    register_confirmed(&srv, "old@example.com").await;
     let mut c = Client::default();
     assert_eq!(
         c.post(&srv, "/login", json!({"email": "old@example.com"}))
@@ -196,7 +177,7 @@ async fn a_due_second_factor_is_still_asked_for() {
         None,
     )
     .await;
-    registered(&srv, "tf@example.com").await;
+    register_confirmed(&srv, "tf@example.com").await;
     let mut c = Client::default();
     assert_eq!(
         c.post(&srv, "/login", json!({"email": "tf@example.com"}))

@@ -9,7 +9,7 @@ use common::*;
 use portcullis_core::store::UserStore;
 use serde_json::json;
 
-const PW: &str = "Correct-Horse-Battery-9";
+const PW: &str = TEST_PW;
 
 async fn login_from(srv: &Server, email: &str, password: &str, forwarded: &str) -> u16 {
     let body = json!({"email": email, "password": password}).to_string();
@@ -40,27 +40,10 @@ async fn recorded_address(srv: &Server, email: &str) -> Option<String> {
         .current_login_ip
 }
 
-async fn registered(srv: &Server, email: &str) {
-    let mut c = Client::default();
-    let r = c
-        .post(
-            srv,
-            "/register",
-            json!({"email": email, "password": PW, "password_confirm": PW}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    let link = srv
-        .outbox
-        .link_to(email, "/confirm/")
-        .expect("confirmation mail");
-    assert_eq!(c.get(srv, &path_of(&link)).await.status, 302);
-}
-
 #[tokio::test]
 async fn forwarded_addresses_are_ignored_unless_trusted() {
     let srv = start_with(&[], None).await;
-    registered(&srv, "direct@example.com").await;
+    register_confirmed(&srv, "direct@example.com").await;
     assert_eq!(
         login_from(&srv, "direct@example.com", PW, "203.0.113.7").await,
         200
@@ -83,7 +66,7 @@ async fn one_trusted_proxy_gives_the_address_it_saw() {
         None,
     )
     .await;
-    registered(&srv, "proxied@example.com").await;
+    register_confirmed(&srv, "proxied@example.com").await;
     // The client's own claim ("6.6.6.6") comes first; the proxy appends
     // what it saw.
     assert_eq!(

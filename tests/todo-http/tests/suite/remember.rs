@@ -9,25 +9,8 @@ use crate::common;
 use common::*;
 use serde_json::json;
 
-const PW: &str = "Correct-Horse-Battery-9";
+const PW: &str = TEST_PW;
 const NEW_PW: &str = "Another-Horse-Battery-7";
-
-async fn registered(srv: &Server, email: &str) {
-    let mut c = Client::default();
-    let r = c
-        .post(
-            srv,
-            "/register",
-            json!({"email": email, "password": PW, "password_confirm": PW}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{:?}", r.json());
-    let link = srv
-        .outbox
-        .link_to(email, "/confirm/")
-        .expect("confirmation mail");
-    assert_eq!(c.get(srv, &path_of(&link)).await.status, 302);
-}
 
 fn set_cookie<'r>(r: &'r Resp, name: &str) -> Option<&'r str> {
     r.headers
@@ -57,7 +40,7 @@ async fn status(srv: &Server, c: &mut Client, path: &str) -> u16 {
 #[tokio::test]
 async fn remember_me_outlives_the_session_and_is_not_fresh() {
     let srv = start_with(&[], None).await;
-    registered(&srv, "rm@example.com").await;
+    register_confirmed(&srv, "rm@example.com").await;
     let mut c = Client::default();
     let r = c
         .post(
@@ -109,7 +92,7 @@ async fn remember_me_outlives_the_session_and_is_not_fresh() {
 #[tokio::test]
 async fn a_password_change_kills_it_and_renews_the_changers() {
     let srv = start_with(&[("SECURITY_DEFAULT_REMEMBER_ME", "true")], None).await;
-    registered(&srv, "rot@example.com").await;
+    register_confirmed(&srv, "rot@example.com").await;
     let mut c = Client::default();
     // SECURITY_DEFAULT_REMEMBER_ME: no field, remembered.
     let r = c
@@ -171,7 +154,7 @@ async fn the_cookie_settings_apply() {
         None,
     )
     .await;
-    registered(&srv, "cfg@example.com").await;
+    register_confirmed(&srv, "cfg@example.com").await;
     let mut c = Client::default();
     let r = c
         .post(
