@@ -143,10 +143,13 @@ fn migrations_and_database_errors() {
     fails(&db.run(&["users", "list"]), 6, "does not exist");
     let r = db.run(&["db", "migrate"]);
     ok(&r);
-    assert!(r.stdout.contains("applied migrations [1, 2, 3, 4, 5, 6]"));
+    assert!(
+        r.stdout
+            .contains("applied migrations [1, 2, 3, 4, 5, 6, 7]")
+    );
     assert!(db.run(&["db", "migrate"]).stdout.contains("up to date"));
     let status = db.json(&["db", "status"]);
-    assert_eq!(status.as_array().unwrap().len(), 6);
+    assert_eq!(status.as_array().unwrap().len(), 7);
     assert!(status[2]["applied_at"].is_string());
     fails(
         &run_raw(&["users".into(), "list".into()], None),
@@ -673,12 +676,13 @@ async fn on_server(var: &str) {
         let r = db.run(&["db", "migrate"]);
         ok(&r);
         assert!(
-            r.stdout.contains("applied migrations [1, 2, 3, 4, 5, 6]"),
+            r.stdout
+                .contains("applied migrations [1, 2, 3, 4, 5, 6, 7]"),
             "{}",
             r.stdout
         );
         assert!(db.run(&["db", "migrate"]).stdout.contains("up to date"));
-        assert_eq!(db.json(&["db", "status"]).as_array().unwrap().len(), 6);
+        assert_eq!(db.json(&["db", "status"]).as_array().unwrap().len(), 7);
         ok(&db.run(&["roles", "create", "staff"]));
         fails(&db.run(&["roles", "create", "staff"]), 4, "already exists");
         ok(&db.run(&[

@@ -20,8 +20,8 @@ pub use self::events::{Event, EventHooks};
 pub use self::flows::{FlowError, FormErrors, Security};
 pub use self::mail::{Email, MailKind, Mailer, SmsSender};
 pub use self::messages::{Message, MessageKey, Messages};
-pub use self::models::{Role, User, WebAuthnCredential};
+pub use self::models::{RefreshTracker, Role, User, WebAuthnCredential};
 pub use self::store::{
-    Capabilities, Datastore, NewRole, NewUser, NewWebAuthn, RoleStore, UserFilter, UserPatch,
-    UserStore, WebAuthnStore, WebAuthnUse,
+    Capabilities, Datastore, NewRefreshTracker, NewRole, NewUser, NewWebAuthn, RefreshTrackerStore,
+    RoleStore, UserFilter, UserPatch, UserStore, WebAuthnStore, WebAuthnUse,
 };

@@ -144,6 +144,31 @@ pub struct WebAuthnCredential {
     pub user_id: i64,
 }
 
+/// A refresh-token tracker (`fs_refresh_tracker` table, Flask-Security
+/// 5.9's `FsRefreshTracker`): one per issued refresh token family. Each
+/// refresh bumps `gen`, so a token presented twice is noticed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTracker {
+    /// Primary key.
+    pub id: i64,
+    /// The family (a uuid4 hex, unique) the token names.
+    pub refresh_family: String,
+    /// The generation a valid token carries; starts at 1.
+    pub generation: i64,
+    /// When the family expires, whatever its use.
+    pub expires_at: DateTime<Utc>,
+    /// When it was revoked (logout, reuse, access reset).
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When a token of it was last issued or exchanged.
+    pub last_used_at: DateTime<Utc>,
+    /// When it was created.
+    pub create_datetime: DateTime<Utc>,
+    /// Its name (Flask-Security always uses `default`).
+    pub name: String,
+    /// The owner.
+    pub user_id: i64,
+}
+
 /// Flask-SQLAlchemy's `AsaList` columns (`permissions`, `transports`,
 /// `mf_recovery_codes`): comma-joined text.
 pub mod asa_list {

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod refresh;
 mod roles;
 mod sessions;
 mod users;
@@ -29,6 +30,7 @@ struct Inner {
     /// (user id, role id).
     links: BTreeSet<(i64, i64)>,
     credentials: BTreeMap<i64, WebAuthnCredential>,
+    trackers: BTreeMap<i64, portcullis_core::RefreshTracker>,
     sessions: BTreeMap<String, portcullis_core::store::SessionRecord>,
     next_id: i64,
 }
@@ -118,6 +120,12 @@ impl Datastore for MemoryStore {
     fn session_store(
         self: std::sync::Arc<Self>,
     ) -> Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>> {
+        Some(self)
+    }
+
+    fn refresh_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::RefreshTrackerStore>> {
         Some(self)
     }
 }

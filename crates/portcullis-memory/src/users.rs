@@ -206,6 +206,7 @@ impl UserStore for MemoryStore {
         }
         inner.links.retain(|(uid, _)| *uid != id);
         inner.credentials.retain(|_, c| c.user_id != id);
+        inner.trackers.retain(|_, t| t.user_id != id);
         Ok(true)
     }
 
@@ -269,7 +270,12 @@ impl UserStore for MemoryStore {
             UserPatch::reset_access().apply_to(u);
             Ok(())
         })?;
-        self.write()?.credentials.retain(|_, c| c.user_id != id);
+        let now = self.now();
+        let mut inner = self.write()?;
+        inner.credentials.retain(|_, c| c.user_id != id);
+        for t in inner.trackers.values_mut().filter(|t| t.user_id == id) {
+            t.revoked_at.get_or_insert(now);
+        }
         Ok(user)
     }
 }

@@ -13,6 +13,8 @@
 //! - `role`: `{_id: i64, name, description, permissions: [..], update_datetime}`.
 //! - `web_authn`: `{_id: i64, credential_id: binary, public_key: binary, …,
 //!   user_id: i64}`.
+//! - `fs_refresh_tracker`: `{_id: i64, refresh_family, gen, expires_at,
+//!   revoked_at, last_used_at, create_datetime, name, user_id: i64}`.
 //! - `portcullis_sessions`: `{_id: session id, data: JSON text, expires_at}`.
 //!
 //! BSON dates keep milliseconds; where a time has sub-millisecond
@@ -23,7 +25,8 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::{Binary, Bson, Document, doc, spec::BinarySubtype};
 use portcullis_core::store::email_key;
 use portcullis_core::{
-    Error, NewUser, NewWebAuthn, Result, Role, SecretString, User, UserPatch, WebAuthnCredential,
+    Error, NewRefreshTracker, NewUser, NewWebAuthn, RefreshTracker, Result, Role, SecretString,
+    User, UserPatch, WebAuthnCredential,
 };
 
 fn bad(what: &str) -> Error {
@@ -401,6 +404,37 @@ pub(crate) fn webauthn_from(d: &Document) -> Result<WebAuthnCredential> {
     })
 }
 
+/// A new refresh tracker document (generation 1).
+pub(crate) fn new_tracker_doc(id: i64, user_id: i64, new: NewRefreshTracker) -> Document {
+    let mut d = doc! {
+        "_id": id,
+        "refresh_family": new.refresh_family,
+        "gen": 1_i64,
+        "name": new.name,
+        "user_id": user_id,
+    };
+    put_time(&mut d, "expires_at", Some(new.expires_at));
+    put_time(&mut d, "revoked_at", None);
+    put_time(&mut d, "last_used_at", Some(new.at));
+    put_time(&mut d, "create_datetime", Some(new.at));
+    d
+}
+
+/// A tracker document as a [`RefreshTracker`].
+pub(crate) fn tracker_from(d: &Document) -> Result<RefreshTracker> {
+    Ok(RefreshTracker {
+        id: get_i64(d, "_id").ok_or_else(|| bad("tracker _id"))?,
+        refresh_family: get_str(d, "refresh_family").ok_or_else(|| bad("refresh_family"))?,
+        generation: get_i64(d, "gen").unwrap_or(1),
+        expires_at: get_time(d, "expires_at").unwrap_or_default(),
+        revoked_at: get_time(d, "revoked_at"),
+        last_used_at: get_time(d, "last_used_at").unwrap_or_default(),
+        create_datetime: get_time(d, "create_datetime").unwrap_or_default(),
+        name: get_str(d, "name").unwrap_or_default(),
+        user_id: get_i64(d, "user_id").ok_or_else(|| bad("tracker user_id"))?,
+    })
+}
+
 /// The index a duplicate-key message names (`… index: email_key_1 dup key: …`),
 /// as the field it protects. The message quotes the value after `dup key`,
 /// which is never read.
@@ -417,6 +451,7 @@ pub(crate) fn duplicate_field(message: &str) -> String {
         ("email_key", "email"),
         ("username", "username"),
         ("credential_id", "credential id"),
+        ("refresh_family", "refresh_family"),
         ("user_id_1_name", "credential name"),
         ("name", "role name"),
         ("_id", "id"),

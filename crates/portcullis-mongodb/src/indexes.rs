@@ -37,6 +37,8 @@ pub(crate) fn specs() -> Vec<(&'static str, Document, bool, Option<Document>)> {
         ("role", doc! {"name": 1}, true, None),
         ("web_authn", doc! {"credential_id": 1}, true, None),
         ("web_authn", doc! {"user_id": 1, "name": 1}, true, None),
+        ("fs_refresh_tracker", doc! {"refresh_family": 1}, true, None),
+        ("fs_refresh_tracker", doc! {"user_id": 1}, false, None),
         ("portcullis_sessions", doc! {"expires_at": 1}, false, None),
         ("portcullis_sessions", doc! {"user_id": 1}, false, None),
         ("portcullis_attempts", doc! {"expires_at": 1}, false, None),
@@ -79,6 +81,7 @@ mod tests {
             "role:name",
             "web_authn:credential_id",
             "web_authn:user_id+name",
+            "fs_refresh_tracker:refresh_family",
         ] {
             assert!(
                 unique.contains(&want.to_owned()),

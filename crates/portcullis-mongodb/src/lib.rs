@@ -6,6 +6,7 @@ mod doc;
 mod error;
 mod indexes;
 mod query;
+mod refresh;
 mod store;
 
 pub use config::MongoConfig;

@@ -36,7 +36,7 @@ impl fmt::Debug for MongoStore {
     }
 }
 
-fn no_user() -> Error {
+pub(crate) fn no_user() -> Error {
     Error::not_found("no such user")
 }
 
@@ -44,7 +44,7 @@ fn no_role(name: &str) -> Error {
     Error::not_found(format!("no role named {name:?}"))
 }
 
-async fn collect(mut cursor: Cursor<Document>) -> Result<Vec<Document>> {
+pub(crate) async fn collect(mut cursor: Cursor<Document>) -> Result<Vec<Document>> {
     let mut out = Vec::new();
     while cursor.advance().await.db()? {
         out.push(cursor.deserialize_current().db()?);
@@ -84,7 +84,13 @@ impl MongoStore {
 
     /// Creates every index (safe to repeat).
     pub async fn create_indexes(&self) -> Result<()> {
-        for c in ["user", "role", "web_authn", "portcullis_sessions"] {
+        for c in [
+            "user",
+            "role",
+            "web_authn",
+            "fs_refresh_tracker",
+            "portcullis_sessions",
+        ] {
             let models = indexes::models(c);
             if !models.is_empty() {
                 self.coll(c).create_indexes(models).await.db()?;
@@ -112,13 +118,13 @@ impl MongoStore {
         self.db.collection(name)
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         portcullis_core::store::now_utc(self.clock.as_ref())
     }
 
     /// The next id of a collection, from `portcullis_counters` (one atomic
     /// `$inc`).
-    async fn next_id(&self, collection: &str) -> Result<i64> {
+    pub(crate) async fn next_id(&self, collection: &str) -> Result<i64> {
         let (filter, update) = query::next_id(collection);
         let d = self
             .coll("portcullis_counters")
@@ -305,10 +311,9 @@ impl UserStore for MongoStore {
     async fn delete_user(&self, id: i64) -> Result<bool> {
         // Credentials first: a crash in between leaves a user without
         // credentials, never credentials without a user.
-        self.coll("web_authn")
-            .delete_many(doc! {"user_id": id})
-            .await
-            .db()?;
+        for c in ["web_authn", "fs_refresh_tracker"] {
+            self.coll(c).delete_many(doc! {"user_id": id}).await.db()?;
+        }
         Ok(self
             .coll("user")
             .delete_one(doc! {"_id": id})
@@ -374,6 +379,7 @@ impl UserStore for MongoStore {
             .delete_many(doc! {"user_id": id})
             .await
             .db()?;
+        crate::refresh::revoke_all(self, id).await?;
         self.find_user_by_id(id).await?.ok_or_else(no_user)
     }
 }
@@ -662,6 +668,12 @@ impl Datastore for MongoStore {
     fn attempt_store(
         self: std::sync::Arc<Self>,
     ) -> Option<std::sync::Arc<dyn portcullis_core::store::AttemptStore>> {
+        Some(self)
+    }
+
+    fn refresh_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::RefreshTrackerStore>> {
         Some(self)
     }
 }

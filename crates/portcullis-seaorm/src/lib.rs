@@ -10,6 +10,7 @@ mod config;
 pub mod entity;
 mod error;
 pub mod migrate;
+mod refresh;
 mod roles;
 pub mod scratch;
 mod sessions;

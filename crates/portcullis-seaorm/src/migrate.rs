@@ -35,13 +35,13 @@ macro_rules! migrations {
 
 /// PostgreSQL's migrations.
 pub const POSTGRES: &[Migration] = migrations!("postgres":
-    1 "0001_fsqla_v3.sql", 2 "0002_adopt_older_fsqla.sql", 3 "0003_portcullis.sql", 4 "0004_sessions.sql", 5 "0005_attempts.sql", 6 "0006_session_users.sql");
+    1 "0001_fsqla_v3.sql", 2 "0002_adopt_older_fsqla.sql", 3 "0003_portcullis.sql", 4 "0004_sessions.sql", 5 "0005_attempts.sql", 6 "0006_session_users.sql", 7 "0007_refresh_trackers.sql");
 /// MySQL's and MariaDB's migrations.
 pub const MYSQL: &[Migration] = migrations!("mysql":
-    1 "0001_fsqla_v3.sql", 2 "0002_adopt_older_fsqla.sql", 3 "0003_portcullis.sql", 4 "0004_sessions.sql", 5 "0005_attempts.sql", 6 "0006_session_users.sql");
+    1 "0001_fsqla_v3.sql", 2 "0002_adopt_older_fsqla.sql", 3 "0003_portcullis.sql", 4 "0004_sessions.sql", 5 "0005_attempts.sql", 6 "0006_session_users.sql", 7 "0007_refresh_trackers.sql");
 /// SQLite's migrations (shared with `portcullis-sqlite`).
 pub const SQLITE: &[Migration] = migrations!("sqlite":
-    1 "0001_fsqla_v3.sql", 2 "0002_adopt_older_fsqla.sql", 3 "0003_portcullis.sql", 4 "0004_sessions.sql", 5 "0005_attempts.sql", 6 "0006_session_users.sql");
+    1 "0001_fsqla_v3.sql", 2 "0002_adopt_older_fsqla.sql", 3 "0003_portcullis.sql", 4 "0004_sessions.sql", 5 "0005_attempts.sql", 6 "0006_session_users.sql", 7 "0007_refresh_trackers.sql");
 
 /// The migrations of a dialect.
 pub fn migrations(dialect: Dialect) -> &'static [Migration] {
@@ -413,7 +413,7 @@ mod tests {
     fn every_dialect_has_every_version_in_order() {
         for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
             let v: Vec<i64> = migrations(d).iter().map(|m| m.version).collect();
-            assert_eq!(v, [1, 2, 3, 4, 5, 6], "{d:?}");
+            assert_eq!(v, [1, 2, 3, 4, 5, 6, 7], "{d:?}");
             assert!(migrations(d).iter().all(|m| !statements(m.sql).is_empty()));
         }
     }

@@ -6,7 +6,7 @@ use portcullis_core::models::asa_list;
 use portcullis_core::{Role, SecretString, User, WebAuthnCredential};
 use sea_orm::{DbBackend, Statement, Value};
 
-use crate::entity::{SecretText, role, user, web_authn};
+use crate::entity::{SecretText, fs_refresh_tracker, role, user, web_authn};
 
 /// A statement written with `?` placeholders, numbered `$n` for
 /// PostgreSQL. Only for this crate's own SQL, which has no `?` elsewhere.
@@ -130,6 +130,21 @@ pub(crate) fn webauthn_from(m: web_authn::Model) -> WebAuthnCredential {
         lastuse_datetime: utc(m.lastuse_datetime),
         name: m.name,
         usage: m.usage,
+        user_id: i64::from(m.user_id),
+    }
+}
+
+/// An `fs_refresh_tracker` row as a core [`RefreshTracker`](portcullis_core::RefreshTracker).
+pub(crate) fn tracker_from(m: fs_refresh_tracker::Model) -> portcullis_core::RefreshTracker {
+    portcullis_core::RefreshTracker {
+        id: i64::from(m.id),
+        refresh_family: m.refresh_family,
+        generation: m.generation.map_or(1, i64::from),
+        expires_at: utc(m.expires_at),
+        revoked_at: m.revoked_at.map(utc),
+        last_used_at: utc(m.last_used_at),
+        create_datetime: utc(m.create_datetime),
+        name: m.name,
         user_id: i64::from(m.user_id),
     }
 }

@@ -219,4 +219,10 @@ impl Datastore for SeaOrmStore {
     ) -> Option<std::sync::Arc<dyn portcullis_core::store::AttemptStore>> {
         Some(self)
     }
+
+    fn refresh_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::RefreshTrackerStore>> {
+        Some(self)
+    }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
     Value,
 };
 
-use crate::entity::{role, roles_users, user, web_authn};
+use crate::entity::{fs_refresh_tracker, role, roles_users, user, web_authn};
 use crate::error::DbResult;
 use crate::sql::{codes, key, role_from, secret, text, time, user_from};
 use crate::store::SeaOrmStore;
@@ -483,6 +483,11 @@ impl UserStore for SeaOrmStore {
             .exec(&tx)
             .await
             .db()?;
+        fs_refresh_tracker::Entity::delete_many()
+            .filter(fs_refresh_tracker::Column::UserId.eq(k))
+            .exec(&tx)
+            .await
+            .db()?;
         let n = user::Entity::delete_by_id(k)
             .exec(&tx)
             .await
@@ -588,6 +593,7 @@ impl UserStore for SeaOrmStore {
             .exec(&tx)
             .await
             .db()?;
+        crate::refresh::revoke_all(&tx, self.backend(), k, now).await?;
         let u = load(&tx, id).await?.ok_or_else(not_found)?;
         tx.commit().await.db()?;
         self.flush_cache();

@@ -4,6 +4,7 @@ mod attempts;
 mod config;
 mod error;
 mod pool;
+mod refresh;
 mod roles;
 mod rows;
 pub mod schema;

@@ -240,6 +240,24 @@ pub(crate) fn user_where(
     Ok(user)
 }
 
+/// The columns `tracker_from_row` reads, in order.
+pub(crate) const TRACKER_COLUMNS: &str =
+    "id, refresh_family, gen, expires_at, revoked_at, last_used_at, create_datetime, name, user_id";
+
+pub(crate) fn tracker_from_row(row: &Row<'_>) -> rusqlite::Result<portcullis_core::RefreshTracker> {
+    Ok(portcullis_core::RefreshTracker {
+        id: row.get(0)?,
+        refresh_family: row.get(1)?,
+        generation: row.get::<_, Option<i64>>(2)?.unwrap_or(1),
+        expires_at: time_req(row, 3)?,
+        revoked_at: time(row, 4)?,
+        last_used_at: time_req(row, 5)?,
+        create_datetime: time_req(row, 6)?,
+        name: row.get(7)?,
+        user_id: row.get(8)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_session_users.sql",
         sql: include_str!("../../../migrations/sqlite/0006_session_users.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_refresh_trackers.sql",
+        sql: include_str!("../../../migrations/sqlite/0007_refresh_trackers.sql"),
+    },
 ];
 
 fn table_exists(conn: &Connection, table: &str) -> Result<bool> {
@@ -214,10 +219,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let r = migrate(&mut conn).unwrap();
         assert!(!r.adopted);
-        assert_eq!(r.applied, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(r.applied, [1, 2, 3, 4, 5, 6, 7]);
         let r = migrate(&mut conn).unwrap();
         assert!(r.applied.is_empty());
-        assert_eq!(r.already_applied, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(r.already_applied, [1, 2, 3, 4, 5, 6, 7]);
         assert!(
             status(&conn)
                 .unwrap()

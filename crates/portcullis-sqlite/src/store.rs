@@ -125,4 +125,10 @@ impl Datastore for SqliteStore {
     ) -> Option<std::sync::Arc<dyn portcullis_core::store::AttemptStore>> {
         Some(self)
     }
+
+    fn refresh_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn portcullis_core::RefreshTrackerStore>> {
+        Some(self)
+    }
 }

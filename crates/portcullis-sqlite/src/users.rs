@@ -291,6 +291,8 @@ impl UserStore for SqliteStore {
                 .sql()?;
             tx.execute("DELETE FROM web_authn WHERE user_id = ?1", [id])
                 .sql()?;
+            tx.execute("DELETE FROM fs_refresh_tracker WHERE user_id = ?1", [id])
+                .sql()?;
             Ok(tx.execute("DELETE FROM user WHERE id = ?1", [id]).sql()? > 0)
         })
         .await
@@ -374,6 +376,11 @@ impl UserStore for SqliteStore {
             apply(tx, id, patch, now)?;
             tx.execute("DELETE FROM web_authn WHERE user_id = ?1", [id])
                 .sql()?;
+            tx.execute(
+                "UPDATE fs_refresh_tracker SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+                params![fmt_time(now), id],
+            )
+            .sql()?;
             load(tx, id)
         })
         .await

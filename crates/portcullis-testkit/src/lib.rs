@@ -148,6 +148,9 @@ macro_rules! conformance_tests {
             webauthn_record_use_and_delete,
             webauthn_for_missing_user_is_not_found,
             webauthn_flask_security_key_signs_in,
+            refresh_trackers_create_find_list,
+            refresh_tracker_exchange_is_single_use,
+            refresh_trackers_revoke_cleanup_and_cascade,
             sessions_keep_their_contract,
             attempts_keep_their_contract,
         );

@@ -1924,3 +1924,220 @@ pub async fn webauthn_flask_security_key_signs_in(store: Store) {
         .await;
     assert!(refused.is_err(), "a counter that did not grow is refused");
 }
+
+fn tracker(
+    family: &str,
+    expires: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> portcullis_core::NewRefreshTracker {
+    portcullis_core::NewRefreshTracker {
+        refresh_family: family.into(),
+        name: "default".into(),
+        expires_at: expires,
+        at: now,
+    }
+}
+
+/// The refresh store, or `None` (said in the test output) for a backend
+/// without one.
+#[allow(clippy::print_stdout)] // a skip is shown in the test's output, not hidden
+fn refresh_store(store: &Store) -> Option<Arc<dyn portcullis_core::RefreshTrackerStore>> {
+    let r = store.clone().refresh_store();
+    if r.is_none() {
+        println!(
+            "SKIPPED: {} keeps no refresh trackers",
+            store.backend_name()
+        );
+    }
+    r
+}
+
+/// Refresh trackers: created at generation 1, found by family, listed by
+/// user; duplicate family, missing user and over-long values refused.
+pub async fn refresh_trackers_create_find_list(store: Store) {
+    let Some(rt) = refresh_store(&store) else {
+        return;
+    };
+    let u = make(&store, "rt1@example.com").await;
+    let now = at(1_800_000_000, 123_456);
+    let t = rt
+        .create_refresh_tracker(u.id, tracker("fam-1", at(1_800_086_400, 7), now))
+        .await
+        .unwrap();
+    assert_eq!(
+        (t.generation, t.user_id, t.name.as_str(), t.revoked_at),
+        (1, u.id, "default", None)
+    );
+    assert_eq!((t.last_used_at, t.create_datetime), (now, now));
+    assert_eq!(t.expires_at, at(1_800_086_400, 7));
+    assert_eq!(
+        rt.find_refresh_tracker("fam-1").await.unwrap(),
+        Some(t.clone())
+    );
+    assert_eq!(rt.find_refresh_tracker("FAM-1").await.unwrap(), None);
+    assert_eq!(rt.find_refresh_tracker("fam-2").await.unwrap(), None);
+    assert_kind!(
+        rt.create_refresh_tracker(u.id, tracker("fam-1", now, now))
+            .await,
+        AlreadyExists
+    );
+    assert_kind!(
+        rt.create_refresh_tracker(999_999, tracker("fam-x", now, now))
+            .await,
+        NotFound
+    );
+    assert_kind!(
+        rt.create_refresh_tracker(u.id, tracker(&"f".repeat(65), now, now))
+            .await,
+        InvalidInput
+    );
+    let t2 = rt
+        .create_refresh_tracker(u.id, tracker(&"f".repeat(64), now, now))
+        .await
+        .unwrap();
+    let other = make(&store, "rt1b@example.com").await;
+    rt.create_refresh_tracker(other.id, tracker("fam-other", now, now))
+        .await
+        .unwrap();
+    let mine: Vec<i64> = rt
+        .list_refresh_trackers(u.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(mine, vec![t.id, t2.id]);
+}
+
+/// An exchange moves the generation on once: a stale generation or a
+/// revoked tracker exchanges nothing, and of many simultaneous exchanges
+/// of one generation exactly one succeeds.
+pub async fn refresh_tracker_exchange_is_single_use(store: Store) {
+    let Some(rt) = refresh_store(&store) else {
+        return;
+    };
+    let u = make(&store, "rt2@example.com").await;
+    let now = at(1_800_000_000, 0);
+    let t = rt
+        .create_refresh_tracker(u.id, tracker("fam-x", at(1_900_000_000, 0), now))
+        .await
+        .unwrap();
+    let later = at(1_800_000_100, 42);
+    let e = rt
+        .exchange_refresh_tracker(t.id, 1, later)
+        .await
+        .unwrap()
+        .expect("generation 1 exchanges");
+    assert_eq!((e.generation, e.last_used_at), (2, later));
+    assert_eq!(e.expires_at, t.expires_at);
+    assert_eq!(
+        rt.exchange_refresh_tracker(t.id, 1, later).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        rt.exchange_refresh_tracker(999_999, 1, later)
+            .await
+            .unwrap(),
+        None
+    );
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let rt = rt.clone();
+            tokio::spawn(async move { rt.exchange_refresh_tracker(t.id, 2, later).await.unwrap() })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.unwrap().is_some());
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(
+        rt.find_refresh_tracker("fam-x")
+            .await
+            .unwrap()
+            .unwrap()
+            .generation,
+        3
+    );
+    assert!(rt.revoke_refresh_tracker(t.id, later).await.unwrap());
+    assert_eq!(
+        rt.exchange_refresh_tracker(t.id, 3, later).await.unwrap(),
+        None
+    );
+}
+
+/// Revocation happens once (the first time is kept); cleanup deletes the
+/// user's expired and/or revoked trackers only; deleting a user deletes
+/// its trackers and resetting its access revokes them.
+pub async fn refresh_trackers_revoke_cleanup_and_cascade(store: Store) {
+    let Some(rt) = refresh_store(&store) else {
+        return;
+    };
+    let u = make(&store, "rt3@example.com").await;
+    let other = make(&store, "rt3b@example.com").await;
+    let now = at(1_800_000_000, 0);
+    let past = at(1_700_000_000, 0);
+    let future = at(1_900_000_000, 0);
+    let live = rt
+        .create_refresh_tracker(u.id, tracker("live", future, now))
+        .await
+        .unwrap();
+    let old = rt
+        .create_refresh_tracker(u.id, tracker("old", past, past))
+        .await
+        .unwrap();
+    let gone = rt
+        .create_refresh_tracker(u.id, tracker("gone", future, now))
+        .await
+        .unwrap();
+    let theirs = rt
+        .create_refresh_tracker(other.id, tracker("theirs", past, past))
+        .await
+        .unwrap();
+    let first = at(1_800_000_001, 5);
+    assert!(rt.revoke_refresh_tracker(gone.id, first).await.unwrap());
+    assert!(
+        !rt.revoke_refresh_tracker(gone.id, at(1_800_000_009, 0))
+            .await
+            .unwrap()
+    );
+    assert!(!rt.revoke_refresh_tracker(999_999, first).await.unwrap());
+    let g = rt.find_refresh_tracker("gone").await.unwrap().unwrap();
+    assert_eq!(g.revoked_at, Some(first));
+    assert_eq!(
+        rt.cleanup_refresh_trackers(u.id, now, false, false)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        rt.cleanup_refresh_trackers(u.id, now, true, false)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(rt.find_refresh_tracker("old").await.unwrap().is_none());
+    assert!(rt.find_refresh_tracker("theirs").await.unwrap().is_some());
+    assert_eq!(
+        rt.cleanup_refresh_trackers(u.id, now, true, true)
+            .await
+            .unwrap(),
+        1
+    );
+    let left: Vec<i64> = rt
+        .list_refresh_trackers(u.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(left, vec![live.id]);
+    let _ = (old, theirs);
+    store.reset_user_access(u.id).await.unwrap();
+    let l = rt.find_refresh_tracker("live").await.unwrap().unwrap();
+    assert!(l.revoked_at.is_some(), "reset_user_access revokes trackers");
+    assert!(store.delete_user(u.id).await.unwrap());
+    assert!(rt.find_refresh_tracker("live").await.unwrap().is_none());
+    assert!(rt.list_refresh_trackers(u.id).await.unwrap().is_empty());
+    assert_eq!(rt.list_refresh_trackers(other.id).await.unwrap().len(), 1);
+}

@@ -31,6 +31,8 @@ pub const CREDENTIAL_ID: usize = 1024;
 pub const WEBAUTHN_SHORT: usize = 64;
 /// `web_authn.extensions`.
 pub const WEBAUTHN_EXTENSIONS: usize = 255;
+/// `fs_refresh_tracker.refresh_family` and `.name`.
+pub const REFRESH_SHORT: usize = 64;
 
 /// Refuses `value` when it has more than `max` characters.
 pub fn check(field: &'static str, value: &str, max: usize) -> Result<()> {

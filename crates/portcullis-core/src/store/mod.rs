@@ -21,8 +21,8 @@
 //! - Values longer than their column ([`limits`]) are refused with
 //!   [`ErrorKind::InvalidInput`] before anything is written; nothing is
 //!   truncated.
-//! - Deleting a user removes its role links and WebAuthn credentials;
-//!   deleting a role removes its links.
+//! - Deleting a user removes its role links, WebAuthn credentials and
+//!   refresh trackers; deleting a role removes its links.
 //! - A backend that cannot offer something answers
 //!   [`ErrorKind::Unsupported`] and says so in [`Capabilities`].
 //!
@@ -34,6 +34,7 @@
 mod attempts;
 pub mod limits;
 mod migrations;
+mod refresh;
 mod role;
 mod sessions;
 mod types;
@@ -44,6 +45,7 @@ use std::fmt;
 
 pub use self::attempts::{AttemptStore, Hit, MAX_KEY, Marker, MemoryAttempts, check_key};
 pub use self::migrations::{Migration, MigrationReport, MigrationStatus};
+pub use self::refresh::{NewRefreshTracker, RefreshTrackerStore};
 pub use self::role::RoleStore;
 pub use self::sessions::{SessionRecord, SessionStore, session_handle};
 pub use self::types::{
@@ -99,6 +101,15 @@ pub trait Datastore: UserStore + RoleStore + WebAuthnStore + fmt::Debug + Send +
     /// The same store as an [`AttemptStore`], when it keeps attempt
     /// counters (every bundled backend does).
     fn attempt_store(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn AttemptStore>> {
+        None
+    }
+
+    /// The same store as a [`RefreshTrackerStore`], when it keeps refresh
+    /// token trackers (every bundled backend does). Refresh tokens
+    /// (`SECURITY_REFRESH_TOKEN`) need one.
+    fn refresh_store(
+        self: std::sync::Arc<Self>,
+    ) -> Option<std::sync::Arc<dyn RefreshTrackerStore>> {
         None
     }
 }

@@ -106,6 +106,7 @@ pub trait UserStore: Send + Sync {
 
     /// Flask-Security's `reset_user_access`: new `fs_uniquifier` and token
     /// uniquifier, two-factor and unified sign-in setup cleared, WebAuthn
-    /// credentials and recovery codes deleted. The password is untouched.
+    /// credentials and recovery codes deleted, refresh trackers revoked.
+    /// The password is untouched.
     async fn reset_user_access(&self, id: i64) -> Result<User>;
 }

@@ -1,5 +1,6 @@
 //! SeaORM entities for Flask-Security's `fsqla_v3` schema (plus
-//! Portcullis' `fs_token_uniquifier` column and session table), with
+//! Flask-Security 5.9's refresh trackers, Portcullis' `fs_token_uniquifier`
+//! column and session table), with
 //! Flask-Security's table and column names, so an application can query
 //! the same tables with SeaORM beside Portcullis.
 //!
@@ -7,6 +8,7 @@
 //! `INTEGER` (PostgreSQL's `int4`). Secret columns use [`SecretText`],
 //! whose `Debug` shows nothing.
 
+pub mod fs_refresh_tracker;
 pub mod role;
 pub mod roles_users;
 pub mod session;
