@@ -199,6 +199,23 @@ pub enum Event {
         /// The credential's name.
         name: String,
     },
+    /// `refresh-tracker-created`: a refresh-token family was issued.
+    RefreshTrackerCreated {
+        /// Whose.
+        user: Box<User>,
+        /// The family.
+        family: String,
+    },
+    /// `refresh-tracker-revoked`: at logout, or on reuse of an earlier
+    /// generation (`reason` `GenMismatch`).
+    RefreshTrackerRevoked {
+        /// Whose, when the token still names a user.
+        user: Option<Box<User>>,
+        /// The family.
+        family: String,
+        /// Why, when it was a refusal.
+        reason: Option<crate::flows::RefreshError>,
+    },
 }
 
 impl Event {
@@ -228,6 +245,8 @@ impl Event {
             Event::UsernameChanged { .. } => "username-changed",
             Event::WanRegistered { .. } => "wan-registered",
             Event::WanDeleted { .. } => "wan-deleted",
+            Event::RefreshTrackerCreated { .. } => "refresh-tracker-created",
+            Event::RefreshTrackerRevoked { .. } => "refresh-tracker-revoked",
         }
     }
 }

@@ -32,6 +32,7 @@ impl SecurityConfig {
             TokenKind::TfSetup => &self.two_factor_setup_salt,
             TokenKind::TfValidity => &self.two_factor_validity_salt,
             TokenKind::Wan => &self.wan_salt,
+            TokenKind::RefreshToken => &self.refresh_token_salt,
             _ => kind.default_salt(),
         }
     }

@@ -211,6 +211,8 @@ settings! {
     two_factor_validity_salt: String = s("tf-validity-salt") => "SECURITY_TWO_FACTOR_VALIDITY_SALT",
     /// Salt of WebAuthn state.
     wan_salt: String = s("wan-salt") => "SECURITY_WAN_SALT",
+    /// Salt of refresh tokens (signed, untimed: the tracker keeps the times).
+    refresh_token_salt: String = s("refresh-token-salt") => "SECURITY_REFRESH_TOKEN_SALT",
     /// How recent a primary authentication must be for "fresh" endpoints (negative: never required).
     freshness: TimeDelta = secs(86400) => "SECURITY_FRESHNESS",
     /// Grace period after a freshness check (sessions only).
@@ -318,6 +320,26 @@ settings! {
     /// Passwordless login (Flask-Security's legacy feature): `/login` mails
     /// a link that logs the user in.
     passwordless: bool = false => "SECURITY_PASSWORDLESS",
+    /// Refresh tokens (Flask-Security 5.9): every response carrying an auth
+    /// token also carries a refresh token, exchanged at
+    /// `SECURITY_REFRESH_TOKEN_URL` for a new pair. Needs a datastore with
+    /// refresh trackers.
+    refresh_token: bool = false => "SECURITY_REFRESH_TOKEN",
+    /// Refresh-token exchange path.
+    refresh_token_url: String = s("/refresh-token") => "SECURITY_REFRESH_TOKEN_URL",
+    /// How long a refresh-token family lives, however often it is used.
+    refresh_token_max_age: TimeDelta = secs(90 * 86400) => "SECURITY_REFRESH_TOKEN_MAX_AGE",
+    /// How long a refresh token may go unused before it expires.
+    refresh_token_max_idle: TimeDelta = secs(7 * 86400) => "SECURITY_REFRESH_TOKEN_MAX_IDLE",
+    /// Delete a user's expired trackers when issuing a new one.
+    refresh_token_cleanup_expired: bool = true => "SECURITY_REFRESH_TOKEN_CLEANUP_EXPIRED",
+    /// Delete a user's revoked trackers when issuing a new one.
+    refresh_token_cleanup_revoked: bool = false => "SECURITY_REFRESH_TOKEN_CLEANUP_REVOKED",
+    /// The refresh token's cookie (`None` or empty: the token travels in
+    /// the JSON body as `user.refresh_token` instead).
+    refresh_token_cookie_name: Option<String> = Some(s("fs_refresh")) => "SECURITY_REFRESH_TOKEN_COOKIE_NAME",
+    /// Attributes of the refresh-token cookie.
+    refresh_token_cookie: CookieOptions = CookieOptions::new("Strict", true, true) => "SECURITY_REFRESH_TOKEN_COOKIE",
     /// Lifetime of a passwordless login link.
     login_within: TimeDelta = secs(86400) => "SECURITY_LOGIN_WITHIN",
     /// Subject of the passwordless login mail.

@@ -30,7 +30,6 @@ const TEMPLATE: Unread = Unread::NotYet(
     "template overrides by Flask-Security path (Portcullis's pages and mails are overridden through its template directory)",
 );
 const OAUTH: Unread = Unread::NotYet("social (OAuth) login");
-const REFRESH: Unread = Unread::NotYet("refresh tokens");
 
 /// The unread keys, sorted.
 const TABLE: &[(&str, Unread)] = &[
@@ -118,15 +117,6 @@ const TABLE: &[(&str, Unread)] = &[
     ),
     ("SECURITY_POST_OAUTH_LOGIN_VIEW", OAUTH),
     ("SECURITY_POST_OAUTH_VERIFY_VIEW", OAUTH),
-    ("SECURITY_REFRESH_TOKEN", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_CLEANUP_EXPIRED", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_CLEANUP_REVOKED", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_COOKIE", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_COOKIE_NAME", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_MAX_AGE", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_MAX_IDLE", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_SALT", REFRESH),
-    ("SECURITY_REFRESH_TOKEN_URL", REFRESH),
     ("SECURITY_REGISTER_EMAIL_EXISTING_TEMPLATE", TEMPLATE),
     (
         "SECURITY_REGISTER_EMAIL_EXISTING_USERNAME_TEMPLATE",

@@ -44,6 +44,11 @@ struct Inner {
     hasher: PasswordHasher,
     totp: Option<TotpFactory>,
     recovery_cipher: Option<portcullis_crypto::recovery::CodeCipher>,
+    /// The refresh-token serializer and tracker store, when refresh tokens are on.
+    refresh: Option<(
+        UrlSafeTimedSerializer,
+        Arc<dyn crate::store::RefreshTrackerStore>,
+    )>,
     tf_setup: UrlSafeTimedSerializer,
     tf_validity: UrlSafeTimedSerializer,
     us_setup: UrlSafeTimedSerializer,
@@ -278,6 +283,7 @@ impl SecurityBuilder {
                 payload: self.payload,
                 totp,
                 recovery_cipher: config.recovery_code_cipher()?,
+                refresh: refresh_parts(&config, &store)?,
                 config,
                 store,
                 mailer,
@@ -408,6 +414,15 @@ impl Security {
 
     pub(crate) fn lock_hook(&self) -> Option<&dyn AccountLockHook> {
         self.inner.lock_hook.as_deref()
+    }
+
+    pub(crate) fn inner_refresh(
+        &self,
+    ) -> Option<&(
+        UrlSafeTimedSerializer,
+        Arc<dyn crate::store::RefreshTrackerStore>,
+    )> {
+        self.inner.refresh.as_ref()
     }
 
     pub(crate) fn unlock_serializer(&self) -> &UrlSafeTimedSerializer {
@@ -615,6 +630,36 @@ impl Security {
         };
         self.inner.mailer.send(&email).await
     }
+}
+
+/// The refresh-token parts when `SECURITY_REFRESH_TOKEN` is on: its
+/// serializer and the datastore's tracker store (a store without one is a
+/// configuration error).
+fn refresh_parts(
+    config: &SecurityConfig,
+    store: &Arc<dyn Datastore>,
+) -> Result<
+    Option<(
+        UrlSafeTimedSerializer,
+        Arc<dyn crate::store::RefreshTrackerStore>,
+    )>,
+> {
+    if !config.refresh_token {
+        return Ok(None);
+    }
+    let trackers = store.clone().refresh_store().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Config,
+            format!(
+                "SECURITY_REFRESH_TOKEN is on but the {} datastore keeps no refresh trackers (Datastore::refresh_store)",
+                store.backend_name()
+            ),
+        )
+    })?;
+    Ok(Some((
+        config.serializer(TokenKind::RefreshToken)?,
+        trackers,
+    )))
 }
 
 #[cfg(test)]
