@@ -80,6 +80,7 @@ pub(crate) enum Endpoint {
     WanDelete,
     WanVerify,
     WanVerifyToken,
+    RefreshToken,
 }
 
 impl Portcullis {
@@ -102,7 +103,12 @@ impl Portcullis {
             &c.login_url
         };
         let own_sessions = c.user_sessions && self.session_store().is_some();
-        let exact: [(bool, &str, Endpoint); 30] = [
+        let exact: [(bool, &str, Endpoint); 31] = [
+            (
+                self.security().refresh_tokens_enabled(),
+                &c.refresh_token_url,
+                Endpoint::RefreshToken,
+            ),
             (c.passwordless, &c.login_url, Endpoint::SendLogin),
             (wan, &c.wan_register_url, Endpoint::WanRegister),
             (wan, &c.wan_signin_url, Endpoint::WanSignin),
@@ -206,12 +212,19 @@ impl Portcullis {
         session: &mut SessionState,
     ) -> Option<HttpResponse> {
         let (endpoint, token) = self.route(req.uri.path())?;
-        let result = if req.wants_json() {
+        // `/refresh-token` answers JSON only (a form post is refused there).
+        let result = if req.wants_json() || endpoint == Endpoint::RefreshToken {
             self.dispatch(endpoint, token, req, session).await
         } else {
             self.browser(endpoint, token, req, session).await
         };
         let response = result.unwrap_or_else(|e| self.flow_failure(&e));
+        let response = match endpoint {
+            Endpoint::Logout if session.user_id().is_none() => {
+                self.clear_refresh_cookie(req, response)
+            }
+            _ => response,
+        };
         Some(self.remember_cookie(req, session, response))
     }
 
@@ -276,6 +289,7 @@ impl Portcullis {
         match endpoint {
             Endpoint::Login | Endpoint::Logout => self.login_endpoints(call, session).await,
             Endpoint::SendLogin | Endpoint::TokenLogin => self.passwordless(call, session).await,
+            Endpoint::RefreshToken => self.refresh_token(call).await,
             Endpoint::Register
             | Endpoint::Confirm
             | Endpoint::Reset
@@ -327,7 +341,8 @@ impl Portcullis {
             | Endpoint::UsVerifySendCode
             | Endpoint::WanRegisterToken
             | Endpoint::WanSigninToken
-            | Endpoint::WanVerifyToken => &[Method::POST],
+            | Endpoint::WanVerifyToken
+            | Endpoint::RefreshToken => &[Method::POST],
             Endpoint::Logout => &[Method::GET, Method::POST],
             _ => &[Method::GET, Method::POST],
         };
@@ -502,6 +517,8 @@ impl Portcullis {
                 }
             }
             (Endpoint::Logout, _) => {
+                self.revoke_presented_refresh_token(req, &form, auth.as_ref())
+                    .await?;
                 session.logout_user();
                 let r = HttpResponse::ok(Map::new());
                 Ok(match &c.csrf_cookie_name {
@@ -542,7 +559,7 @@ impl Portcullis {
                 }
                 match s.register(f, client).await {
                     Ok(r) => match (r.login, r.user) {
-                        (Some(a), _) => Ok(self.logged_in(req, session, &a, json!({}))),
+                        (Some(a), _) => self.logged_in(req, session, &a, json!({})).await,
                         (None, Some(u)) if r.second_factor_due => {
                             self.tf_start(session, &u, false, client).await
                         }
@@ -649,7 +666,7 @@ impl Portcullis {
                 }
                 match s.reset_password(token.unwrap_or_default(), f, client).await {
                     Ok(done) => match done.login {
-                        Some(a) => Ok(self.logged_in(req, session, &a, json!({}))),
+                        Some(a) => self.logged_in(req, session, &a, json!({})).await,
                         None if done.second_factor_due => {
                             self.tf_start(session, &done.user, false, client).await
                         }
@@ -725,7 +742,7 @@ impl Portcullis {
                         // old one died with the uniquifier).
                         done.login.remember =
                             req.cookie(&s.config().remember_cookie_name).is_some();
-                        Ok(self.logged_in(req, session, &done.login, json!({})))
+                        self.logged_in(req, session, &done.login, json!({})).await
                     }
                     Err(e) => self.flow_error(e),
                 }
@@ -776,7 +793,7 @@ impl Portcullis {
                     return Ok(self.form_errors(&errors));
                 }
                 match s.reauthenticate(&a.user, pw.as_ref(), client).await {
-                    Ok(paa) => Ok(self.reauthenticated(req, session, a, paa)),
+                    Ok(paa) => self.reauthenticated(req, session, a, paa).await,
                     Err(e) => self.flow_error(e),
                 }
             }
@@ -842,13 +859,13 @@ impl Portcullis {
     /// After `/verify` or `/us-verify`: the new `fs_paa` in the session (a
     /// session's grace period starts again), and the envelope with the
     /// token when asked.
-    pub(crate) fn reauthenticated(
+    pub(crate) async fn reauthenticated(
         &self,
         req: &HttpRequest<'_>,
         session: &mut SessionState,
         a: RequestAuth,
         fs_paa: f64,
-    ) -> HttpResponse {
+    ) -> Answer {
         if a.mechanism == Mechanism::Session {
             session.set(keys::FS_PAA, json!(fs_paa));
             session.remove(keys::FS_GEXP);
@@ -859,7 +876,7 @@ impl Portcullis {
             authn_via: Vec::new(),
             remember: false,
         };
-        self.ok_with_token(req, session, &done, json!({}))
+        self.ok_with_token(req, session, &done, json!({})).await
     }
 
     /// A 200 envelope of `body` plus `csrf_token` (and its cookie).
@@ -916,37 +933,44 @@ impl Portcullis {
 
     /// After a login: the session, and `user.authentication_token` when
     /// `?include_auth_token` (or `SECURITY_BACKWARDS_COMPAT_AUTH_TOKEN`).
-    pub(crate) fn logged_in(
+    pub(crate) async fn logged_in(
         &self,
         req: &HttpRequest<'_>,
         session: &mut SessionState,
         a: &Authenticated,
         extra: Value,
-    ) -> HttpResponse {
+    ) -> Answer {
         session.login(&a.user.fs_uniquifier, a.fs_paa, a.remember);
-        self.ok_with_token(req, session, a, extra)
+        self.ok_with_token(req, session, a, extra).await
     }
 
-    pub(crate) fn ok_with_token(
+    /// The envelope after an authentication: the user's payload and, when
+    /// `?include_auth_token` (or `SECURITY_BACKWARDS_COMPAT_AUTH_TOKEN`),
+    /// an auth token and — with refresh tokens on — a new refresh-token
+    /// family, in its cookie or as `user.refresh_token`.
+    pub(crate) async fn ok_with_token(
         &self,
         req: &HttpRequest<'_>,
         session: &mut SessionState,
         a: &Authenticated,
         extra: Value,
-    ) -> HttpResponse {
+    ) -> Answer {
+        let s = self.security();
         let mut body = extra.as_object().cloned().unwrap_or_default();
         let csrf = self.add_csrf(session, &mut body);
-        let mut user = self.security().security_payload(&a.user);
-        if req.has_query("include_auth_token")
-            || self.security().config().backwards_compat_auth_token
-        {
+        let mut user = s.security_payload(&a.user);
+        let mut refresh = None;
+        if req.has_query("include_auth_token") || s.config().backwards_compat_auth_token {
             user.insert(
                 "authentication_token".into(),
-                json!(self.security().issue_auth_token(&a.user, a.fs_paa)),
+                json!(s.issue_auth_token(&a.user, a.fs_paa)),
             );
+            refresh = s.issue_refresh_token(&a.user).await?;
         }
+        let cookie = self.place_refresh_token(&mut user, refresh);
         body.insert("user".into(), Value::Object(user));
-        self.with_csrf_cookie(HttpResponse::ok(body), csrf.as_deref())
+        let r = self.with_csrf_cookie(HttpResponse::ok(body), csrf.as_deref());
+        Ok(self.with_refresh_cookie(r, cookie))
     }
 
     /// A mailed link's success: 302 to `target`, with the message under its

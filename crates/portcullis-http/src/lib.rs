@@ -11,6 +11,7 @@ pub mod input;
 mod mfa;
 mod passwordless;
 mod proxy;
+mod refresh;
 mod respond;
 mod rule;
 pub mod session;

@@ -118,7 +118,8 @@ impl Portcullis {
             .await
         {
             Ok(LoginStep::Done(a)) => {
-                Ok(self.logged_in(req, session, &a, json!({"tf_required": false})))
+                self.logged_in(req, session, &a, json!({"tf_required": false}))
+                    .await
             }
             Ok(LoginStep::SecondFactor(pending)) => Ok(self.tf_pending(session, &pending)),
             Err(e) => {
@@ -211,7 +212,7 @@ impl Portcullis {
         let a = s
             .complete_login(user, Vec::new(), remember, req.client)
             .await?;
-        let r = self.logged_in(req, session, &a, json!({}));
+        let r = self.logged_in(req, session, &a, json!({})).await?;
         let c = s.config();
         Ok(
             if validity_cookie && remember && !c.two_factor_always_validate {
@@ -597,7 +598,7 @@ impl Portcullis {
                     authn_via: Vec::new(),
                     remember: false,
                 };
-                Ok(self.ok_with_token(req, session, &a, json!({})))
+                self.ok_with_token(req, session, &a, json!({})).await
             }
             Ok(u) => self.tf_finish_login(req, session, u, true).await,
             Err(FlowError::Form(_)) if last => Ok(self.half_login_spent(session)),
@@ -677,7 +678,8 @@ impl Portcullis {
                             let a = s
                                 .complete_login(signed.user, vec![how], signed.remember, req.client)
                                 .await?;
-                            Ok(self.logged_in(req, session, &a, json!({"tf_required": false})))
+                            self.logged_in(req, session, &a, json!({"tf_required": false}))
+                                .await
                         }
                     }
                     Err(e) => self.flow_error(e),
@@ -752,7 +754,7 @@ impl Portcullis {
                     .us_reauthenticate(&a.user, passcode.as_deref(), req.client)
                     .await
                 {
-                    Ok(paa) => Ok(self.reauthenticated(req, session, a, paa)),
+                    Ok(paa) => self.reauthenticated(req, session, a, paa).await,
                     Err(e) => self.flow_error(e),
                 }
             }

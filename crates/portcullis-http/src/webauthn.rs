@@ -236,7 +236,7 @@ impl Portcullis {
             .passkey_login(asserted, remember, validity.as_deref(), req.client)
             .await
         {
-            Ok(LoginStep::Done(a)) => Ok(self.logged_in(req, session, &a, extra)),
+            Ok(LoginStep::Done(a)) => self.logged_in(req, session, &a, extra).await,
             Ok(LoginStep::SecondFactor(p)) => Ok(self.tf_pending(session, &p)),
             Err(e) => self.flow_error(e),
         }
@@ -314,7 +314,7 @@ impl Portcullis {
             )
             .await
         {
-            Ok(paa) => Ok(self.reauthenticated(call.req, session, a, paa)),
+            Ok(paa) => self.reauthenticated(call.req, session, a, paa).await,
             Err(e) => self.flow_error(e),
         }
     }

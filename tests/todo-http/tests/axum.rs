@@ -21,6 +21,8 @@ mod mfa;
 mod passwordless;
 #[path = "suite/proxy.rs"]
 mod proxy;
+#[path = "suite/refresh.rs"]
+mod refresh;
 #[path = "suite/remember.rs"]
 mod remember;
 #[path = "suite/webauthn.rs"]
