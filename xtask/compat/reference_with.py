@@ -21,12 +21,25 @@ def value(text):
 
 
 EXTRA = dict(arg.split("=", 1) for arg in sys.argv[3:])
+TRACKER = None
+if value(EXTRA.get("SECURITY_REFRESH_TOKEN", "false")) is True:
+    # Refresh tokens need fsqla_v4's tracker table, which the reference's
+    # fsqla_v3 models lack: added here as fsqla_v4 adds it.
+    from flask_security.models import fsqla_v4
+
+    class FsRefreshTracker(ref.db.Model, fsqla_v4.FsRefreshTrackerMixin):
+        pass
+
+    ref.User.refresh_trackers = ref.db.relationship("FsRefreshTracker", cascade="all, delete")
+    TRACKER = FsRefreshTracker
 
 
 class WithSettings(ref.Security):
     def __init__(self, app=None, datastore=None, **kwargs):
         for k, v in EXTRA.items():
             app.config[k] = value(v)
+        if TRACKER is not None:
+            datastore.refresh_tracker_model = TRACKER
         super().__init__(app, datastore, **kwargs)
 
 

@@ -495,7 +495,8 @@ pub(crate) fn interop(args: &[String]) -> Result {
             .arg(&adopted)
             .arg(fixtures.join("flask_security_fsqla_v3.json")),
     )?;
-    webauthn_interop(&root, &python, &out_dir)
+    webauthn_interop(&root, &python, &out_dir)?;
+    refresh_interop(&root, &python, &out_dir)
 }
 
 /// WebAuthn keys both ways: Flask-Security registers (py_webauthn and a
@@ -554,6 +555,64 @@ fn webauthn_interop(root: &std::path::Path, python: &str, out_dir: &std::path::P
             .arg("fs-signs-in")
             .arg(&pc_db)
             .arg(&pc_keys),
+    )
+}
+
+/// Refresh tokens both ways on one Flask-Security database: Flask-Security
+/// issues, Portcullis exchanges (and refuses the spent generation);
+/// Portcullis moves Flask-Security's family on and starts its own,
+/// Flask-Security exchanges both.
+fn refresh_interop(root: &std::path::Path, python: &str, out_dir: &std::path::Path) -> Result {
+    let script = root.join("xtask/interop/refresh_interop.py");
+    let dir = out_dir.join("refresh");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let db = dir.join("flask_security_refresh.sqlite");
+    let meta = dir.join("flask_security_refresh.json");
+    run(
+        "Flask-Security 5.9.2 issues a refresh token and exchanges it once",
+        Command::new(python)
+            .arg(&script)
+            .arg("fs-issues")
+            .arg(&db)
+            .arg(&meta),
+    )?;
+    run(
+        "Portcullis exchanges Flask-Security's refresh token and refuses its replay",
+        cargo()
+            .args([
+                "test",
+                "--quiet",
+                "--workspace",
+                "--test",
+                "flask_security_refresh",
+            ])
+            .env("PORTCULLIS_REFRESH_FIXTURE_DIR", &dir),
+    )?;
+    let tokens = dir.join("portcullis_tokens.json");
+    run(
+        "Portcullis moves Flask-Security's family on and starts its own",
+        cargo()
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "portcullis-sqlite",
+                "--example",
+                "refresh_interop",
+                "--",
+            ])
+            .arg(&db)
+            .arg(&meta)
+            .arg(&tokens),
+    )?;
+    run(
+        "Flask-Security 5.9.2 exchanges the refresh tokens Portcullis issued",
+        Command::new(python)
+            .arg(&script)
+            .arg("fs-accepts")
+            .arg(&db)
+            .arg(&tokens),
     )
 }
 
