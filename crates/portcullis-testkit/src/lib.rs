@@ -53,8 +53,12 @@ impl Harness {
     }
 }
 
+/// How long one conformance case may run.
+const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Runs one behaviour: makes a runtime, asks `factory` for a fresh store,
-/// runs the case, tears down, and re-raises a failure. Used by
+/// runs the case, tears down, and re-raises a failure; a case still
+/// running after five minutes fails as a hang. Used by
 /// [`conformance_tests!`].
 pub fn run_case<F, Fut, C, CFut>(name: &str, factory: F, case: C)
 where
@@ -78,10 +82,20 @@ where
             );
             return;
         };
-        let result = tokio::spawn(case(harness.store.clone())).await;
+        // A case takes seconds; one that hangs fails with its name instead
+        // of stalling the whole run (a hang was seen once on PostgreSQL).
+        let task = tokio::spawn(case(harness.store.clone()));
+        let abort = task.abort_handle();
+        let result = tokio::time::timeout(CASE_TIMEOUT, task).await;
+        if result.is_err() {
+            abort.abort();
+        }
         if let Some(t) = harness.teardown {
             t.await;
         }
+        let Ok(result) = result else {
+            panic!("{name}: still running after {CASE_TIMEOUT:?}: a hang");
+        };
         if let Err(e) = result {
             if e.is_panic() {
                 std::panic::resume_unwind(e.into_panic());
