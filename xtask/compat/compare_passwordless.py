@@ -12,7 +12,6 @@ import email
 import re
 import sys
 import time
-import urllib.error
 
 from aiosmtpd.controller import Controller
 
@@ -38,17 +37,7 @@ class Sink:
         return "250 OK"
 
 
-def load_compare():
-    """compare.py's Client and shape (its module body runs its own
-    scenarios, so only the definitions before them are taken)."""
-    path = __file__.rsplit("/", 1)[0] + "/compare.py"
-    src = open(path).read().split("\ndef scenarios(base):")[0]
-    ns = {"__name__": "compare_defs"}
-    exec(compile(src, path, "exec"), ns)
-    return ns["Client"], ns["shape"]
-
-
-Client, shape = load_compare()
+from side_by_side import Client, report, shape, wait_for  # noqa: E402
 
 
 def link_to(sink, to, since):
@@ -86,34 +75,12 @@ def main():
     controller = Controller(sink, hostname="127.0.0.1", port=SMTP_PORT)
     controller.start()
     try:
-        for base in (REF, OURS):
-            for _ in range(100):
-                try:
-                    Client(base).call("GET", "/login")
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    time.sleep(0.3)
+        wait_for(REF, OURS)
         ref = list(scenarios(REF, sink))
         ours = list(scenarios(OURS, sink))
     finally:
         controller.stop()
-    rows, unexpected = [], 0
-    for (name, a), (_, b) in zip(ref, ours):
-        same = a == b
-        note = "" if same else KNOWN.get(name, "")
-        if not same and not note:
-            unexpected += 1
-        mark = "same" if same else ("known difference" if note else "**DIFFERENT**")
-        rows.append((name, a.get("status"), b.get("status"), mark, note or ("" if same else f"ref {a} / ours {b}")))
-    out = ["| scenario | reference | Portcullis | verdict | note |", "|---|---|---|---|---|"]
-    out += [f"| {n} | {a} | {b} | {m} | {note} |" for n, a, b, m, note in rows]
-    out.append("")
-    out.append(f"{len(rows)} scenarios: {sum(1 for r in rows if r[3] == 'same')} same, {sum(1 for r in rows if r[3] == 'known difference')} known differences, {unexpected} unexpected.")
-    text = "\n".join(out)
-    print(text)
-    if REPORT:
-        open(REPORT, "w").write(text + "\n")
-    sys.exit(1 if unexpected else 0)
+    report(ref, ours, KNOWN, REPORT)
 
 
 main()

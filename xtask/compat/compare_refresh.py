@@ -6,8 +6,6 @@ usage: python compare_refresh.py http://127.0.0.1:5003 http://127.0.0.1:8014 [re
 Prints a Markdown table; exits 1 if an unexpected difference is found.
 """
 import sys
-import time
-import urllib.error
 
 REF, OURS = sys.argv[1], sys.argv[2]
 REPORT = sys.argv[3] if len(sys.argv) > 3 else None
@@ -19,15 +17,7 @@ KNOWN = {
 }
 
 
-def load_compare():
-    path = __file__.rsplit("/", 1)[0] + "/compare.py"
-    src = open(path).read().split("\ndef scenarios(base):")[0]
-    ns = {"__name__": "compare_defs"}
-    exec(compile(src, path, "exec"), ns)
-    return ns["Client"], ns["shape"]
-
-
-Client, shape = load_compare()
+from side_by_side import Client, report, shape, wait_for  # noqa: E402
 
 
 def token_of(r):
@@ -62,32 +52,8 @@ def scenarios(base):
 
 
 def main():
-    for base in (REF, OURS):
-        for _ in range(100):
-            try:
-                Client(base).call("GET", "/login")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.3)
-    ref = list(scenarios(REF))
-    ours = list(scenarios(OURS))
-    rows, unexpected = [], 0
-    for (name, a), (_, b) in zip(ref, ours):
-        same = a == b
-        note = "" if same else KNOWN.get(name, "")
-        if not same and not note:
-            unexpected += 1
-        mark = "same" if same else ("known difference" if note else "**DIFFERENT**")
-        rows.append((name, a.get("status"), b.get("status"), mark, note or ("" if same else f"ref {a} / ours {b}")))
-    out = ["| scenario | reference | Portcullis | verdict | note |", "|---|---|---|---|---|"]
-    out += [f"| {n} | {a} | {b} | {m} | {note} |" for n, a, b, m, note in rows]
-    out.append("")
-    out.append(f"{len(rows)} scenarios: {sum(1 for r in rows if r[3] == 'same')} same, {sum(1 for r in rows if r[3] == 'known difference')} known differences, {unexpected} unexpected.")
-    text = "\n".join(out)
-    print(text)
-    if REPORT:
-        open(REPORT, "w").write(text + "\n")
-    sys.exit(1 if unexpected else 0)
+    wait_for(REF, OURS)
+    report(list(scenarios(REF)), list(scenarios(OURS)), KNOWN, REPORT)
 
 
 main()
