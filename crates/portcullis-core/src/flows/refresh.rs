@@ -159,7 +159,7 @@ impl Security {
             .refresh_parts()
             .ok_or_else(|| Error::new(ErrorKind::Config, "refresh tokens are off"))?;
         let refused = match self.check_refresh(serializer, store, token).await? {
-            Ok((tracker, user)) => match self.exchange(store, tracker, user).await? {
+            Ok((tracker, user)) => match self.exchange(serializer, store, tracker, user).await? {
                 Ok(done) => return Ok(done),
                 Err(e) => e,
             },
@@ -226,6 +226,7 @@ impl Security {
     /// Moves the family on and issues the pair; a lost race is a reuse.
     async fn exchange(
         &self,
+        serializer: &UrlSafeTimedSerializer,
         store: &dyn RefreshTrackerStore,
         tracker: RefreshTracker,
         user: User,
@@ -241,12 +242,8 @@ impl Security {
                 Message::new(MessageKey::RefreshTokenInvalid).arg("reason", e.name())
             ));
         };
-        let (serializer, _) = self
-            .refresh_parts()
-            .ok_or_else(|| Error::new(ErrorKind::Config, "refresh tokens are off"))?;
         let refresh_token = serializer.dumps_untimed(&token_data(&next, user.token_uniquifier()));
-        let fs_paa = next.create_datetime.timestamp_micros() as f64 / 1e6;
-        let auth_token = self.issue_auth_token(&user, fs_paa);
+        let auth_token = self.issue_auth_token(&user, python_timestamp(next.create_datetime));
         Ok(Ok(Refreshed {
             user,
             auth_token,

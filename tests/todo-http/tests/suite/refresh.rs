@@ -363,3 +363,36 @@ async fn refresh_is_off_by_default_and_attempts_are_limited() {
     assert!(r.header("retry-after").is_some());
     srv.finish().await;
 }
+
+#[tokio::test]
+async fn cleanup_revoked_deletes_a_revoked_family_at_the_next_login() {
+    let srv = start_with(
+        &[
+            ("SECURITY_REFRESH_TOKEN", "true"),
+            ("SECURITY_REFRESH_TOKEN_COOKIE_NAME", ""),
+            ("SECURITY_REFRESH_TOKEN_CLEANUP_REVOKED", "true"),
+        ],
+        None,
+    )
+    .await;
+    register_confirmed(&srv, "cr@example.com").await;
+    let mut c = Client::default();
+    let user = login_with_tokens(&srv, &mut c, "cr@example.com").await;
+    let t = user["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        c.post(&srv, "/logout", json!({"refresh_token": t}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        refusal(&refresh(&srv, &t).await),
+        "Refresh token is invalid (REVOKED)"
+    );
+    login_with_tokens(&srv, &mut Client::default(), "cr@example.com").await;
+    assert_eq!(
+        refusal(&refresh(&srv, &t).await),
+        "Refresh token is invalid (NOT_FOUND)"
+    );
+    srv.finish().await;
+}
