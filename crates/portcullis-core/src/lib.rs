@@ -22,6 +22,7 @@ pub use self::mail::{Email, MailKind, Mailer, SmsSender};
 pub use self::messages::{Message, MessageKey, Messages};
 pub use self::models::{RefreshTracker, Role, User, WebAuthnCredential};
 pub use self::store::{
-    Capabilities, Datastore, NewRefreshTracker, NewRole, NewUser, NewWebAuthn, RefreshTrackerStore,
-    RoleStore, UserFilter, UserPatch, UserStore, WebAuthnStore, WebAuthnUse,
+    AppField, AppFields, Capabilities, Datastore, FieldType, NewRefreshTracker, NewRole, NewUser,
+    NewWebAuthn, RefreshTrackerStore, RoleStore, UserFields, UserFilter, UserPatch, UserStore,
+    WebAuthnStore, WebAuthnUse,
 };

@@ -58,6 +58,10 @@ pub struct User {
     pub update_datetime: DateTime<Utc>,
     /// The user's roles, with their permissions.
     pub roles: Vec<Role>,
+    /// The application's own fields (columns it added to the `user`
+    /// table, keys it keeps on the document): every one the store has,
+    /// `null` included. See [`crate::store::fields`].
+    pub fields: crate::store::UserFields,
 }
 
 impl User {
@@ -241,6 +245,7 @@ mod tests {
                 role("admin", &["admin-read", "admin-write"]),
                 role("user", &["admin-read", "user-read"]),
             ],
+            fields: crate::store::UserFields::new(),
         }
     }
 

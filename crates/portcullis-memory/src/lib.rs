@@ -117,6 +117,11 @@ impl Datastore for MemoryStore {
         Capabilities::ALL
     }
 
+    /// Any well-formed name: memory has no schema.
+    fn application_fields(&self) -> portcullis_core::AppFields {
+        portcullis_core::AppFields::Any
+    }
+
     fn session_store(
         self: std::sync::Arc<Self>,
     ) -> Option<std::sync::Arc<dyn portcullis_core::store::SessionStore>> {

@@ -177,6 +177,7 @@ impl UserStore for MemoryStore {
             create_datetime: now,
             update_datetime: now,
             roles: Vec::new(),
+            fields: new.fields,
         };
         check_unique(&inner, &user)?;
         inner.next();

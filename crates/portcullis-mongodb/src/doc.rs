@@ -157,6 +157,9 @@ pub(crate) fn new_user_doc(
         "mf_recovery_codes": Bson::Null,
         "roles": roles,
     };
+    for (name, v) in &new.fields {
+        d.insert(name.as_str(), to_bson(v));
+    }
     put_time(&mut d, "confirmed_at", new.confirmed_at);
     put_time(&mut d, "last_login_at", None);
     put_time(&mut d, "current_login_at", None);
@@ -205,7 +208,67 @@ pub(crate) fn user_from(d: &Document) -> Result<User> {
         create_datetime: get_time(d, "create_datetime").unwrap_or_default(),
         update_datetime: get_time(d, "update_datetime").unwrap_or_default(),
         roles: Vec::new(),
+        fields: app_fields(d),
     })
+}
+
+/// Keys of a user document that are this store's, besides
+/// Flask-Security's columns: never application fields.
+pub(crate) const OWN_KEYS: [&str; 9] = [
+    "_id",
+    "email_key",
+    "username_key",
+    "roles",
+    "confirmed_at_us",
+    "last_login_at_us",
+    "current_login_at_us",
+    "create_datetime_us",
+    "update_datetime_us",
+];
+
+/// Whether `name` is one of this store's keys (and so cannot be written
+/// as an application field).
+pub(crate) fn is_own_key(name: &str) -> bool {
+    OWN_KEYS.contains(&name) || portcullis_core::store::fields::FS_USER_COLUMNS.contains(&name)
+}
+
+/// Refuses application fields that would overwrite this store's keys.
+pub(crate) fn check_app_fields(fields: &portcullis_core::UserFields) -> Result<()> {
+    match fields.keys().find(|k| is_own_key(k)) {
+        Some(k) => Err(Error::invalid_input(format!(
+            "{k} is a key of the user document, not an application field"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Every other key of a user document: the application's fields. Dates
+/// read as RFC 3339 text, other non-JSON values in relaxed Extended JSON.
+fn app_fields(d: &Document) -> portcullis_core::UserFields {
+    d.iter()
+        .filter(|(k, _)| !is_own_key(k))
+        .map(|(k, v)| {
+            let json = match v {
+                Bson::DateTime(t) => t
+                    .try_to_rfc3339_string()
+                    .map_or(serde_json::Value::Null, serde_json::Value::String),
+                other => other.clone().into_relaxed_extjson(),
+            };
+            (k.clone(), json)
+        })
+        .collect()
+}
+
+/// A checked application value (a JSON scalar) as BSON.
+pub(crate) fn to_bson(v: &serde_json::Value) -> Bson {
+    match v {
+        serde_json::Value::Bool(b) => Bson::Boolean(*b),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Bson::Double(n.as_f64().unwrap_or_default()), Bson::Int64),
+        serde_json::Value::String(s) => Bson::String(s.clone()),
+        _ => Bson::Null,
+    }
 }
 
 /// The role ids a user document references.
@@ -226,6 +289,9 @@ pub(crate) fn role_ids(d: &Document) -> Vec<i64> {
 /// The `$set` document a patch makes (with `update_datetime`).
 pub(crate) fn patch_set(p: UserPatch, now: DateTime<Utc>) -> Document {
     let mut s = Document::new();
+    for (name, v) in &p.fields {
+        s.insert(name.as_str(), to_bson(v));
+    }
     if let Some(v) = p.email {
         s.insert("email_key", email_key(&v));
         s.insert("email", v);

@@ -278,6 +278,7 @@ impl UserStore for MongoStore {
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
         new.check()?;
+        doc::check_app_fields(&new.fields)?;
         let mut roles = Vec::new();
         for name in &new.roles {
             let r = self.role_doc(name).await?.ok_or_else(|| no_role(name))?;
@@ -302,6 +303,7 @@ impl UserStore for MongoStore {
 
     async fn update_user(&self, id: i64, patch: UserPatch) -> Result<User> {
         patch.check()?;
+        doc::check_app_fields(&patch.fields)?;
         if !patch.is_empty() {
             self.set_user(id, doc::patch_set(patch, self.now())).await?;
         }
@@ -658,6 +660,11 @@ impl Datastore for MongoStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::new(true, true, false)
+    }
+
+    /// Any well-formed name that is not one of the document's own keys.
+    fn application_fields(&self) -> portcullis_core::AppFields {
+        portcullis_core::AppFields::Any
     }
     fn session_store(
         self: std::sync::Arc<Self>,

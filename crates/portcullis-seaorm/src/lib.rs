@@ -9,6 +9,7 @@ mod cache;
 mod config;
 pub mod entity;
 mod error;
+mod fields;
 pub mod migrate;
 mod refresh;
 mod roles;

@@ -101,6 +101,7 @@ pub(crate) fn user_from(m: user::Model) -> User {
         create_datetime: utc(m.create_datetime),
         update_datetime: utc(m.update_datetime),
         roles: Vec::new(),
+        fields: portcullis_core::UserFields::new(),
     }
 }
 

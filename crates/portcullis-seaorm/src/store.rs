@@ -1,7 +1,7 @@
 //! The store: connecting, migrating, transactions.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use portcullis_core::{Capabilities, Clock, Datastore, Result, SystemClock};
@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::cache::Cache;
 use crate::config::{Dialect, SeaOrmConfig};
 use crate::error::DbResult;
+use crate::fields::{self, UserColumns};
 use crate::migrate::{self, MigrationReport, MigrationStatus};
 
 /// The SeaORM datastore, over one connection pool. Cloning shares the pool.
@@ -23,6 +24,8 @@ pub struct SeaOrmStore {
     clock: Arc<dyn Clock>,
     report: MigrationReport,
     cache: Option<Cache>,
+    /// The `user` table's application columns, as last discovered.
+    columns: Arc<RwLock<Arc<UserColumns>>>,
 }
 
 impl fmt::Debug for SeaOrmStore {
@@ -74,18 +77,22 @@ impl SeaOrmStore {
         } else {
             None
         };
+        let columns = fields::discover(&db).await?;
         Ok(Self {
             db,
             dialect,
             clock,
             report,
             cache,
+            columns: Arc::new(RwLock::new(Arc::new(columns))),
         })
     }
 
     /// Wraps a connection the application already has (for example its own
     /// SeaORM pool), without migrating. Call [`migrate`](Self::migrate) to
-    /// apply the schema.
+    /// apply the schema (or
+    /// [`refresh_application_fields`](Self::refresh_application_fields) to
+    /// read the `user` table's application columns without migrating).
     pub fn from_connection(db: DatabaseConnection) -> Result<Self> {
         let dialect = match db.get_database_backend() {
             DbBackend::Postgres => Dialect::Postgres,
@@ -103,6 +110,7 @@ impl SeaOrmStore {
             clock: Arc::new(SystemClock),
             report: MigrationReport::default(),
             cache: None,
+            columns: Arc::default(),
         })
     }
 
@@ -124,7 +132,30 @@ impl SeaOrmStore {
 
     /// Applies any migration not yet applied.
     pub async fn migrate(&self) -> Result<MigrationReport> {
-        migrate::migrate(&self.db, self.dialect).await
+        let report = migrate::migrate(&self.db, self.dialect).await?;
+        self.refresh_application_fields().await?;
+        Ok(report)
+    }
+
+    /// Reads the `user` table's application columns again (they are read
+    /// when the store opens and after [`migrate`](Self::migrate)): call it
+    /// after the application's own migration adds one to an open store.
+    pub async fn refresh_application_fields(&self) -> Result<()> {
+        let found = fields::discover(&self.db).await?;
+        *self
+            .columns
+            .write()
+            .map_err(|_| portcullis_core::Error::internal("column list lock poisoned"))? =
+            Arc::new(found);
+        self.flush_cache();
+        Ok(())
+    }
+
+    /// The application columns as last read.
+    pub(crate) fn columns(&self) -> Arc<UserColumns> {
+        self.columns
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |c| Arc::clone(&c))
     }
 
     /// Which migrations are applied.
@@ -207,6 +238,10 @@ impl Datastore for SeaOrmStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::ALL
+    }
+
+    fn application_fields(&self) -> portcullis_core::AppFields {
+        self.columns().fields()
     }
     fn session_store(
         self: std::sync::Arc<Self>,

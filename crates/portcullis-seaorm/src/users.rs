@@ -6,7 +6,7 @@ use portcullis_core::store::{email_key, new_uniquifier};
 use portcullis_core::{
     Error, NewUser, Result, Role, SecretString, User, UserFilter, UserPatch, UserStore,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LockType, Query};
+use sea_orm::sea_query::{Alias, DynIden, Expr, ExprTrait, Func, IntoIden, LockType, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Value,
@@ -14,6 +14,7 @@ use sea_orm::{
 
 use crate::entity::{fs_refresh_tracker, role, roles_users, user, web_authn};
 use crate::error::DbResult;
+use crate::fields::{self, UserColumns};
 use crate::sql::{codes, key, role_from, secret, text, time, user_from};
 use crate::store::SeaOrmStore;
 
@@ -39,12 +40,18 @@ pub(crate) async fn roles_of<C: ConnectionTrait>(conn: &C, user_id: i32) -> Resu
         .collect())
 }
 
-async fn with_roles<C: ConnectionTrait>(conn: &C, m: Option<user::Model>) -> Result<Option<User>> {
+async fn with_roles<C: ConnectionTrait>(
+    conn: &C,
+    cols: &UserColumns,
+    m: Option<user::Model>,
+) -> Result<Option<User>> {
     match m {
         Some(m) => {
             let id = m.id;
-            let mut u = user_from(m);
-            u.roles = roles_of(conn, id).await?;
+            let mut u = [user_from(m)];
+            u[0].roles = roles_of(conn, id).await?;
+            fields::attach(conn, cols, &mut u).await?;
+            let [u] = u;
             Ok(Some(u))
         }
         None => Ok(None),
@@ -57,6 +64,7 @@ async fn with_roles<C: ConnectionTrait>(conn: &C, m: Option<user::Model>) -> Res
 /// count once; roles come sorted by name.
 async fn with_roles_where<C: ConnectionTrait>(
     conn: &C,
+    cols: &UserColumns,
     cond: sea_orm::Condition,
 ) -> Result<Vec<User>> {
     let rows = user::Entity::find()
@@ -65,7 +73,7 @@ async fn with_roles_where<C: ConnectionTrait>(
         .all(conn)
         .await
         .db()?;
-    Ok(rows
+    let mut users: Vec<User> = rows
         .into_iter()
         .map(|(m, roles)| {
             let mut u = user_from(m);
@@ -75,7 +83,9 @@ async fn with_roles_where<C: ConnectionTrait>(
             u.roles = roles;
             u
         })
-        .collect())
+        .collect();
+    fields::attach(conn, cols, &mut users).await?;
+    Ok(users)
 }
 
 /// The first user whose `col` equals `value` exactly. MySQL's
@@ -83,27 +93,34 @@ async fn with_roles_where<C: ConnectionTrait>(
 /// compared again here.
 async fn by_column<C: ConnectionTrait>(
     conn: &C,
+    cols: &UserColumns,
     col: user::Column,
     value: &str,
     get: fn(&User) -> Option<&str>,
 ) -> Result<Option<User>> {
     Ok(
-        with_roles_where(conn, sea_orm::Condition::all().add(col.eq(value)))
+        with_roles_where(conn, cols, sea_orm::Condition::all().add(col.eq(value)))
             .await?
             .into_iter()
             .find(|u| get(u) == Some(value)),
     )
 }
 
-pub(crate) async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<User>> {
+pub(crate) async fn load<C: ConnectionTrait>(
+    conn: &C,
+    cols: &UserColumns,
+    id: i64,
+) -> Result<Option<User>> {
     let Some(k) = key(id) else {
         return Ok(None);
     };
-    Ok(
-        with_roles_where(conn, sea_orm::Condition::all().add(user::Column::Id.eq(k)))
-            .await?
-            .pop(),
+    Ok(with_roles_where(
+        conn,
+        cols,
+        sea_orm::Condition::all().add(user::Column::Id.eq(k)),
     )
+    .await?
+    .pop())
 }
 
 /// The condition selecting rows that may hold `email` case-insensitively,
@@ -209,6 +226,24 @@ fn assignments(backend: DbBackend, p: UserPatch) -> Vec<(user::Column, Value)> {
     a
 }
 
+/// The application fields of a new user as insert columns and values.
+fn app_columns(
+    backend: DbBackend,
+    cols: &UserColumns,
+    values: &portcullis_core::UserFields,
+) -> (Vec<DynIden>, Vec<sea_orm::sea_query::Expr>) {
+    values
+        .iter()
+        .filter_map(|(name, v)| {
+            let f = cols.app.iter().find(|f| &f.name == name)?;
+            Some((
+                Alias::new(name.as_str()).into_iden(),
+                fields::expr(backend, f, v),
+            ))
+        })
+        .unzip()
+}
+
 /// Applies a patch (and bumps `update_datetime`) to an existing user.
 async fn apply<C: ConnectionTrait>(
     conn: &C,
@@ -242,26 +277,37 @@ async fn lock_row<C: ConnectionTrait>(conn: &C, id: i32) -> Result<user::Model> 
 #[async_trait::async_trait]
 impl UserStore for SeaOrmStore {
     async fn find_user_by_id(&self, id: i64) -> Result<Option<User>> {
-        load(self.db(), id).await
+        let cols = self.columns();
+        load(self.db(), &cols, id).await
     }
 
     async fn find_user_by_uniquifier(&self, uniquifier: &str) -> Result<Option<User>> {
-        let load = by_column(self.db(), user::Column::FsUniquifier, uniquifier, |m| {
-            Some(&m.fs_uniquifier)
-        });
+        let cols = self.columns();
+        let load = by_column(
+            self.db(),
+            &cols,
+            user::Column::FsUniquifier,
+            uniquifier,
+            |m| Some(&m.fs_uniquifier),
+        );
         self.cached_user(format!("u:{uniquifier}"), load).await
     }
 
     async fn find_user_by_token_uniquifier(&self, uid: &str) -> Result<Option<User>> {
+        let cols = self.columns();
         let load = async {
-            match by_column(self.db(), user::Column::FsTokenUniquifier, uid, |m| {
-                m.fs_token_uniquifier.as_deref()
-            })
+            match by_column(
+                self.db(),
+                &cols,
+                user::Column::FsTokenUniquifier,
+                uid,
+                |m| m.fs_token_uniquifier.as_deref(),
+            )
             .await?
             {
                 Some(u) => Ok(Some(u)),
                 None => {
-                    by_column(self.db(), user::Column::FsUniquifier, uid, |m| {
+                    by_column(self.db(), &cols, user::Column::FsUniquifier, uid, |m| {
                         Some(&m.fs_uniquifier)
                     })
                     .await
@@ -272,10 +318,11 @@ impl UserStore for SeaOrmStore {
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let cols = self.columns();
         // One joined query: candidates with their roles.
         let k = email_key(email);
         Ok(
-            with_roles_where(self.db(), email_condition(self.backend(), email))
+            with_roles_where(self.db(), &cols, email_condition(self.backend(), email))
                 .await?
                 .into_iter()
                 .find(|u| email_key(&u.email) == k),
@@ -287,8 +334,9 @@ impl UserStore for SeaOrmStore {
         username: &str,
         case_insensitive: bool,
     ) -> Result<Option<User>> {
+        let cols = self.columns();
         if !case_insensitive {
-            return by_column(self.db(), user::Column::Username, username, |m| {
+            return by_column(self.db(), &cols, user::Column::Username, username, |m| {
                 m.username.as_deref()
             })
             .await;
@@ -304,24 +352,31 @@ impl UserStore for SeaOrmStore {
             .db()?
             .into_iter()
             .find(|m| m.username.as_deref().map(str::to_lowercase).as_deref() == Some(&k));
-        with_roles(self.db(), found).await
+        with_roles(self.db(), &cols, found).await
     }
 
     async fn find_user_by_phone(&self, phone: &str) -> Result<Option<User>> {
-        by_column(self.db(), user::Column::UsPhoneNumber, phone, |m| {
+        let cols = self.columns();
+        by_column(self.db(), &cols, user::Column::UsPhoneNumber, phone, |m| {
             m.us_phone_number.as_deref()
         })
         .await
     }
 
     async fn find_user_by_webauthn_handle(&self, handle: &str) -> Result<Option<User>> {
-        by_column(self.db(), user::Column::FsWebauthnUserHandle, handle, |m| {
-            m.fs_webauthn_user_handle.as_deref()
-        })
+        let cols = self.columns();
+        by_column(
+            self.db(),
+            &cols,
+            user::Column::FsWebauthnUserHandle,
+            handle,
+            |m| m.fs_webauthn_user_handle.as_deref(),
+        )
         .await
     }
 
     async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>> {
+        let cols = self.columns();
         let mut q = user::Entity::find().order_by_asc(user::Column::Id);
         if let Some(active) = filter.active {
             q = q.filter(user::Column::Active.eq(active));
@@ -359,6 +414,7 @@ impl UserStore for SeaOrmStore {
         }
         let mut users = with_roles_where(
             self.db(),
+            &cols,
             sea_orm::Condition::all().add(user::Column::Id.is_in(ids)),
         )
         .await?;
@@ -368,6 +424,8 @@ impl UserStore for SeaOrmStore {
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
         new.check()?;
+        let cols = self.columns();
+        cols.fields().check_create(&new.fields)?;
         let backend = self.backend();
         let now = self.now();
         let tx = self.begin().await?;
@@ -388,37 +446,48 @@ impl UserStore for SeaOrmStore {
             return Err(Error::already_exists("email"));
         }
         let uniquifier = new.fs_uniquifier.unwrap_or_else(new_uniquifier);
+        let (app_names, app_values) = app_columns(backend, &cols, &new.fields);
         let mut q = Query::insert();
         q.into_table(user::Entity)
-            .columns([
-                user::Column::Email,
-                user::Column::Username,
-                user::Column::Password,
-                user::Column::Active,
-                user::Column::FsUniquifier,
-                user::Column::FsTokenUniquifier,
-                user::Column::ConfirmedAt,
-                user::Column::UsPhoneNumber,
-                user::Column::FsWebauthnUserHandle,
-                user::Column::CreateDatetime,
-                user::Column::UpdateDatetime,
-            ])
-            .values([
-                Value::String(Some(new.email)).into(),
-                text(new.username).into(),
-                secret(new.password).into(),
-                Value::Bool(Some(new.active)).into(),
-                Value::String(Some(uniquifier.clone())).into(),
-                Value::String(Some(new.fs_token_uniquifier.unwrap_or_else(new_uniquifier))).into(),
-                time(backend, new.confirmed_at).into(),
-                text(new.us_phone_number).into(),
-                Value::String(Some(
-                    new.fs_webauthn_user_handle.unwrap_or_else(new_uniquifier),
-                ))
-                .into(),
-                time(backend, Some(now)).into(),
-                time(backend, Some(now)).into(),
-            ])
+            .columns(
+                [
+                    user::Column::Email,
+                    user::Column::Username,
+                    user::Column::Password,
+                    user::Column::Active,
+                    user::Column::FsUniquifier,
+                    user::Column::FsTokenUniquifier,
+                    user::Column::ConfirmedAt,
+                    user::Column::UsPhoneNumber,
+                    user::Column::FsWebauthnUserHandle,
+                    user::Column::CreateDatetime,
+                    user::Column::UpdateDatetime,
+                ]
+                .into_iter()
+                .map(IntoIden::into_iden)
+                .chain(app_names),
+            )
+            .values(
+                [
+                    Value::String(Some(new.email)).into(),
+                    text(new.username).into(),
+                    secret(new.password).into(),
+                    Value::Bool(Some(new.active)).into(),
+                    Value::String(Some(uniquifier.clone())).into(),
+                    Value::String(Some(new.fs_token_uniquifier.unwrap_or_else(new_uniquifier)))
+                        .into(),
+                    time(backend, new.confirmed_at).into(),
+                    text(new.us_phone_number).into(),
+                    Value::String(Some(
+                        new.fs_webauthn_user_handle.unwrap_or_else(new_uniquifier),
+                    ))
+                    .into(),
+                    time(backend, Some(now)).into(),
+                    time(backend, Some(now)).into(),
+                ]
+                .into_iter()
+                .chain(app_values),
+            )
             .map_err(|e| Error::internal("building the insert").with_source(e))?;
         tx.execute(&q).await.db()?;
         let m = user::Entity::find()
@@ -438,15 +507,19 @@ impl UserStore for SeaOrmStore {
             tx.execute(&link).await.db()?;
         }
         let id = m.id;
-        let mut u = user_from(m);
-        u.roles = roles_of(&tx, id).await?;
+        let mut u = [user_from(m)];
+        u[0].roles = roles_of(&tx, id).await?;
+        fields::attach(&tx, &cols, &mut u).await?;
+        let [u] = u;
         tx.commit().await.db()?;
         self.flush_cache();
         Ok(u)
     }
 
-    async fn update_user(&self, id: i64, patch: UserPatch) -> Result<User> {
+    async fn update_user(&self, id: i64, mut patch: UserPatch) -> Result<User> {
+        let cols = self.columns();
         patch.check()?;
+        cols.fields().check_write(&patch.fields)?;
         if patch.is_empty() {
             return self.find_user_by_id(id).await?.ok_or_else(not_found);
         }
@@ -461,8 +534,10 @@ impl UserStore for SeaOrmStore {
         {
             return Err(Error::already_exists("email"));
         }
+        let app = std::mem::take(&mut patch.fields);
         apply(&tx, k, patch, now).await?;
-        let u = load(&tx, id).await?.ok_or_else(not_found)?;
+        fields::write(&tx, &cols, k, &app).await?;
+        let u = load(&tx, &cols, id).await?.ok_or_else(not_found)?;
         tx.commit().await.db()?;
         self.flush_cache();
         Ok(u)
@@ -516,6 +591,7 @@ impl UserStore for SeaOrmStore {
     }
 
     async fn record_login(&self, id: i64, ip: Option<&str>, at: DateTime<Utc>) -> Result<User> {
+        let cols = self.columns();
         if let Some(ip) = ip {
             portcullis_core::store::limits::check("ip", ip, portcullis_core::store::limits::IP)?;
         }
@@ -555,7 +631,7 @@ impl UserStore for SeaOrmStore {
         if n == 0 {
             return Err(not_found());
         }
-        let u = load(&tx, id).await?.ok_or_else(not_found)?;
+        let u = load(&tx, &cols, id).await?.ok_or_else(not_found)?;
         tx.commit().await.db()?;
         self.flush_cache();
         Ok(u)
@@ -582,6 +658,7 @@ impl UserStore for SeaOrmStore {
     }
 
     async fn reset_user_access(&self, id: i64) -> Result<User> {
+        let cols = self.columns();
         let k = key(id).ok_or_else(not_found)?;
         let now = self.now();
         let tx = self.begin().await?;
@@ -594,7 +671,7 @@ impl UserStore for SeaOrmStore {
             .await
             .db()?;
         crate::refresh::revoke_all(&tx, self.backend(), k, now).await?;
-        let u = load(&tx, id).await?.ok_or_else(not_found)?;
+        let u = load(&tx, &cols, id).await?.ok_or_else(not_found)?;
         tx.commit().await.db()?;
         self.flush_cache();
         Ok(u)

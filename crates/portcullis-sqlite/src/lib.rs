@@ -3,6 +3,7 @@
 mod attempts;
 mod config;
 mod error;
+mod fields;
 mod pool;
 mod refresh;
 mod roles;

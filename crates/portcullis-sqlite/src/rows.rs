@@ -7,6 +7,7 @@ use portcullis_core::{Result, Role, SecretString, User, WebAuthnCredential};
 use rusqlite::{Connection, Row};
 
 use crate::error::SqlResult;
+use crate::fields::{self, UserColumns};
 
 /// Column list for `SELECT … FROM user`, in the order [`user_from_row`] reads.
 pub(crate) const USER_COLUMNS: &str = "id, email, username, password, active, fs_uniquifier, fs_token_uniquifier, \
@@ -121,6 +122,7 @@ pub(crate) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         create_datetime: time_req(row, 20)?,
         update_datetime: time_req(row, 21)?,
         roles: Vec::new(),
+        fields: portcullis_core::UserFields::new(),
     })
 }
 
@@ -170,13 +172,19 @@ pub(crate) fn roles_of(conn: &Connection, user_id: i64) -> Result<Vec<Role>> {
 /// Runs a user query and attaches roles.
 pub(crate) fn users_where(
     conn: &Connection,
+    cols: &UserColumns,
     clause: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<User>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM user {clause}");
+    let extra = &cols.select;
+    let sql = format!("SELECT {USER_COLUMNS}{extra} FROM user {clause}");
     let mut stmt = conn.prepare_cached(&sql).sql()?;
     let users = stmt
-        .query_map(params, user_from_row)
+        .query_map(params, |row| {
+            let mut u = user_from_row(row)?;
+            u.fields = fields::read(row, 22, cols)?;
+            Ok(u)
+        })
         .sql()?
         .collect::<rusqlite::Result<Vec<_>>>()
         .sql()?;
@@ -194,6 +202,7 @@ pub(crate) fn users_where(
 /// Flask-Security's keyless join table allows, count once.
 pub(crate) fn user_where(
     conn: &Connection,
+    cols: &UserColumns,
     clause: &str,
     params: impl rusqlite::Params,
 ) -> Result<Option<User>> {
@@ -205,8 +214,9 @@ pub(crate) fn user_where(
             .join(", ")
     });
     let user_cols = USER_COLS.as_str();
+    let extra = &cols.select_u;
     let sql = format!(
-        "SELECT {user_cols}, r.id, r.name, r.description, r.permissions, r.update_datetime \
+        "SELECT {user_cols}, r.id, r.name, r.description, r.permissions, r.update_datetime{extra} \
          FROM (SELECT * FROM user {clause} LIMIT 1) AS u \
          LEFT JOIN roles_users ru ON ru.user_id = u.id LEFT JOIN role r ON r.id = ru.role_id"
     );
@@ -215,7 +225,10 @@ pub(crate) fn user_where(
     let mut user: Option<User> = None;
     while let Some(row) = rows.next().sql()? {
         if user.is_none() {
-            user = Some(user_from_row(row).sql()?);
+            let mut u = user_from_row(row).sql()?;
+            // After the role columns, so their places do not move.
+            u.fields = fields::read(row, 27, cols).sql()?;
+            user = Some(u);
         }
         let role_id: Option<i64> = row.get(22).sql()?;
         if let (Some(u), Some(rid)) = (user.as_mut(), role_id)

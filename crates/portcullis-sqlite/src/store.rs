@@ -1,6 +1,6 @@
 //! The store: opening, migrating, and running work off the executor.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use portcullis_core::{Capabilities, Clock, Datastore, Result, SystemClock};
@@ -8,6 +8,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::config::SqliteConfig;
 use crate::error::SqlResult;
+use crate::fields::{self, UserColumns};
 use crate::pool::Pool;
 use crate::schema::{self, MigrationReport, MigrationStatus};
 
@@ -17,6 +18,8 @@ pub struct SqliteStore {
     pool: Arc<Pool>,
     clock: Arc<dyn Clock>,
     report: MigrationReport,
+    /// The `user` table's application columns, as last discovered.
+    columns: Arc<RwLock<Arc<UserColumns>>>,
 }
 
 impl SqliteStore {
@@ -40,11 +43,33 @@ impl SqliteStore {
         } else {
             MigrationReport::default()
         };
+        let columns = pool.run(|c| fields::discover(c)).await?;
         Ok(Self {
             pool,
             clock,
             report,
+            columns: Arc::new(RwLock::new(Arc::new(columns))),
         })
+    }
+
+    /// Reads the `user` table's application columns again (they are read
+    /// when the store opens and after [`migrate`](Self::migrate)): call it
+    /// after the application's own migration adds one to an open store.
+    pub async fn refresh_application_fields(&self) -> Result<()> {
+        let found = self.pool.run(|c| fields::discover(c)).await?;
+        *self
+            .columns
+            .write()
+            .map_err(|_| portcullis_core::Error::internal("column list lock poisoned"))? =
+            Arc::new(found);
+        Ok(())
+    }
+
+    /// The application columns as last read.
+    pub(crate) fn columns(&self) -> Arc<UserColumns> {
+        self.columns
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |c| Arc::clone(&c))
     }
 
     /// What the migrations did when this store was opened.
@@ -54,7 +79,9 @@ impl SqliteStore {
 
     /// Applies any migration not yet applied.
     pub async fn migrate(&self) -> Result<MigrationReport> {
-        self.pool.run(schema::migrate).await
+        let report = self.pool.run(schema::migrate).await?;
+        self.refresh_application_fields().await?;
+        Ok(report)
     }
 
     /// Which migrations are applied.
@@ -113,6 +140,10 @@ impl Datastore for SqliteStore {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities::ALL
+    }
+
+    fn application_fields(&self) -> portcullis_core::AppFields {
+        self.columns().fields()
     }
     fn session_store(
         self: std::sync::Arc<Self>,

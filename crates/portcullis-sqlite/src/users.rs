@@ -10,6 +10,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::SqlResult;
+use crate::fields::{self, UserColumns};
 use crate::rows::{fmt_time, user_where, users_where};
 use crate::store::SqliteStore;
 
@@ -33,8 +34,8 @@ fn email_owner(conn: &Connection, email: &str) -> Result<Option<i64>> {
         .sql()
 }
 
-fn load(conn: &Connection, id: i64) -> Result<User> {
-    user_where(conn, "WHERE id = ?1", [id])?.ok_or_else(not_found)
+fn load(conn: &Connection, cols: &UserColumns, id: i64) -> Result<User> {
+    user_where(conn, cols, "WHERE id = ?1", [id])?.ok_or_else(not_found)
 }
 
 fn text<T: Into<String>>(v: Option<T>) -> Value {
@@ -57,8 +58,21 @@ fn codes(v: Option<Vec<SecretString>>) -> Value {
     })
 }
 
-/// The `SET` assignments a patch makes.
-fn assignments(p: UserPatch) -> Vec<(&'static str, Value)> {
+/// The `SET` assignments a patch makes (column names quoted).
+fn assignments(mut p: UserPatch) -> Vec<(String, Value)> {
+    let app = std::mem::take(&mut p.fields);
+    own_assignments(p)
+        .into_iter()
+        .map(|(c, v)| (c.to_owned(), v))
+        .chain(
+            app.iter()
+                .map(|(name, v)| (format!("\"{name}\""), fields::to_sql(v))),
+        )
+        .collect()
+}
+
+/// The assignments of Flask-Security's own columns.
+fn own_assignments(p: UserPatch) -> Vec<(&'static str, Value)> {
     let mut a: Vec<(&'static str, Value)> = Vec::new();
     if let Some(v) = p.email {
         a.push(("email", Value::Text(v)));
@@ -122,7 +136,7 @@ fn assignments(p: UserPatch) -> Vec<(&'static str, Value)> {
 
 fn apply(conn: &Connection, id: i64, patch: UserPatch, now: DateTime<Utc>) -> Result<()> {
     let mut sets = assignments(patch);
-    sets.push(("update_datetime", Value::Text(fmt_time(now))));
+    sets.push(("update_datetime".to_owned(), Value::Text(fmt_time(now))));
     let sql = format!(
         "UPDATE user SET {} WHERE id = ?{}",
         sets.iter()
@@ -144,34 +158,73 @@ fn apply(conn: &Connection, id: i64, patch: UserPatch, now: DateTime<Utc>) -> Re
     }
 }
 
+/// Inserts the `user` row of `new` (its application fields included).
+fn insert(tx: &Connection, new: NewUser, now: &str) -> Result<()> {
+    let mut names = String::from(
+        "email, username, password, active, fs_uniquifier, fs_token_uniquifier, confirmed_at, \
+         us_phone_number, fs_webauthn_user_handle, create_datetime, update_datetime",
+    );
+    let mut values: Vec<Value> = vec![
+        Value::Text(new.email),
+        text(new.username),
+        secret(new.password),
+        Value::Integer(i64::from(new.active)),
+        Value::Text(new.fs_uniquifier.unwrap_or_else(new_uniquifier)),
+        Value::Text(new.fs_token_uniquifier.unwrap_or_else(new_uniquifier)),
+        time(new.confirmed_at),
+        text(new.us_phone_number),
+        Value::Text(new.fs_webauthn_user_handle.unwrap_or_else(new_uniquifier)),
+        Value::Text(now.to_owned()),
+        Value::Text(now.to_owned()),
+    ];
+    for (name, v) in &new.fields {
+        names.push_str(&format!(", \"{name}\""));
+        values.push(fields::to_sql(v));
+    }
+    let marks = (1..=values.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.execute(
+        &format!("INSERT INTO user ({names}) VALUES ({marks})"),
+        rusqlite::params_from_iter(values),
+    )
+    .sql()?;
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl UserStore for SqliteStore {
     async fn find_user_by_id(&self, id: i64) -> Result<Option<User>> {
-        self.point_read(move |c| user_where(c, "WHERE id = ?1", [id]))
+        let cols = self.columns();
+        self.point_read(move |c| user_where(c, &cols, "WHERE id = ?1", [id]))
             .await
     }
 
     async fn find_user_by_uniquifier(&self, uniquifier: &str) -> Result<Option<User>> {
+        let cols = self.columns();
         let u = uniquifier.to_owned();
-        self.point_read(move |c| user_where(c, "WHERE fs_uniquifier = ?1", [&u]))
+        self.point_read(move |c| user_where(c, &cols, "WHERE fs_uniquifier = ?1", [&u]))
             .await
     }
 
     async fn find_user_by_token_uniquifier(&self, uid: &str) -> Result<Option<User>> {
+        let cols = self.columns();
         let u = uid.to_owned();
-        self.point_read(
-            move |c| match user_where(c, "WHERE fs_token_uniquifier = ?1", [&u])? {
+        self.point_read(move |c| {
+            match user_where(c, &cols, "WHERE fs_token_uniquifier = ?1", [&u])? {
                 Some(user) => Ok(Some(user)),
-                None => user_where(c, "WHERE fs_uniquifier = ?1", [&u]),
-            },
-        )
+                None => user_where(c, &cols, "WHERE fs_uniquifier = ?1", [&u]),
+            }
+        })
         .await
     }
 
     async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let cols = self.columns();
         let e = email.to_owned();
         self.read(move |c| match email_owner(c, &e)? {
-            Some(id) => user_where(c, "WHERE id = ?1", [id]),
+            Some(id) => user_where(c, &cols, "WHERE id = ?1", [id]),
             None => Ok(None),
         })
         .await
@@ -182,10 +235,11 @@ impl UserStore for SqliteStore {
         username: &str,
         case_insensitive: bool,
     ) -> Result<Option<User>> {
+        let cols = self.columns();
         let name = username.to_owned();
         self.read(move |c| {
             if !case_insensitive {
-                return user_where(c, "WHERE username = ?1", [name]);
+                return user_where(c, &cols, "WHERE username = ?1", [name]);
             }
             let key = name.to_lowercase();
             let clause = if key.is_ascii() {
@@ -193,24 +247,27 @@ impl UserStore for SqliteStore {
             } else {
                 "WHERE portcullis_lower(username) = ?1"
             };
-            user_where(c, clause, [key])
+            user_where(c, &cols, clause, [key])
         })
         .await
     }
 
     async fn find_user_by_phone(&self, phone: &str) -> Result<Option<User>> {
+        let cols = self.columns();
         let p = phone.to_owned();
-        self.read(move |c| user_where(c, "WHERE us_phone_number = ?1", [p]))
+        self.read(move |c| user_where(c, &cols, "WHERE us_phone_number = ?1", [p]))
             .await
     }
 
     async fn find_user_by_webauthn_handle(&self, handle: &str) -> Result<Option<User>> {
+        let cols = self.columns();
         let h = handle.to_owned();
-        self.read(move |c| user_where(c, "WHERE fs_webauthn_user_handle = ?1", [h]))
+        self.read(move |c| user_where(c, &cols, "WHERE fs_webauthn_user_handle = ?1", [h]))
             .await
     }
 
     async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>> {
+        let cols = self.columns();
         let f = filter.clone();
         self.read(move |c| {
             let limit = f.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
@@ -218,6 +275,7 @@ impl UserStore for SqliteStore {
             let active = f.active.map(i64::from);
             users_where(
                 c,
+                &cols,
                 "WHERE (?1 IS NULL OR active = ?1) \
                  AND (?2 IS NULL OR id IN (SELECT ru.user_id FROM roles_users ru JOIN role r ON r.id = ru.role_id WHERE r.name = ?2)) \
                  ORDER BY id LIMIT ?3 OFFSET ?4",
@@ -228,59 +286,54 @@ impl UserStore for SqliteStore {
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
+        let cols = self.columns();
         new.check()?;
+        cols.fields().check_create(&new.fields)?;
         let now = fmt_time(self.now());
         self.write(move |tx| {
             let mut role_ids = Vec::new();
             for name in &new.roles {
-                let id: Option<i64> = tx.query_row("SELECT id FROM role WHERE name = ?1", [name], |r| r.get(0)).optional().sql()?;
-                role_ids.push(id.ok_or_else(|| Error::not_found(format!("no role named {name:?}")))?);
+                let id: Option<i64> = tx
+                    .query_row("SELECT id FROM role WHERE name = ?1", [name], |r| r.get(0))
+                    .optional()
+                    .sql()?;
+                role_ids
+                    .push(id.ok_or_else(|| Error::not_found(format!("no role named {name:?}")))?);
             }
             if email_owner(tx, &new.email)?.is_some() {
                 return Err(Error::already_exists("email"));
             }
-            tx.execute(
-                "INSERT INTO user (email, username, password, active, fs_uniquifier, fs_token_uniquifier, confirmed_at, \
-                 us_phone_number, fs_webauthn_user_handle, create_datetime, update_datetime) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-                params![
-                    new.email,
-                    new.username,
-                    new.password.as_ref().map(|p| p.expose().to_owned()),
-                    new.active,
-                    new.fs_uniquifier.unwrap_or_else(new_uniquifier),
-                    new.fs_token_uniquifier.unwrap_or_else(new_uniquifier),
-                    new.confirmed_at.map(fmt_time),
-                    new.us_phone_number,
-                    new.fs_webauthn_user_handle.unwrap_or_else(new_uniquifier),
-                    now,
-                ],
-            )
-            .sql()?;
+            insert(tx, new, &now)?;
             let id = tx.last_insert_rowid();
             for rid in role_ids {
-                tx.execute("INSERT INTO roles_users (user_id, role_id) VALUES (?1, ?2)", [id, rid]).sql()?;
+                tx.execute(
+                    "INSERT INTO roles_users (user_id, role_id) VALUES (?1, ?2)",
+                    [id, rid],
+                )
+                .sql()?;
             }
-            load(tx, id)
+            load(tx, &cols, id)
         })
         .await
     }
 
     async fn update_user(&self, id: i64, patch: UserPatch) -> Result<User> {
+        let cols = self.columns();
         patch.check()?;
+        cols.fields().check_write(&patch.fields)?;
         if patch.is_empty() {
             return self.find_user_by_id(id).await?.ok_or_else(not_found);
         }
         let now = self.now();
         self.write(move |tx| {
-            load(tx, id)?;
+            load(tx, &cols, id)?;
             if let Some(email) = &patch.email
                 && email_owner(tx, email)?.is_some_and(|owner| owner != id)
             {
                 return Err(Error::already_exists("email"));
             }
             apply(tx, id, patch, now)?;
-            load(tx, id)
+            load(tx, &cols, id)
         })
         .await
     }
@@ -319,6 +372,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn record_login(&self, id: i64, ip: Option<&str>, at: DateTime<Utc>) -> Result<User> {
+        let cols = self.columns();
         if let Some(ip) = ip {
             portcullis_core::store::limits::check("ip", ip, portcullis_core::store::limits::IP)?;
         }
@@ -336,7 +390,7 @@ impl UserStore for SqliteStore {
             if n == 0 {
                 return Err(not_found());
             }
-            load(tx, id)
+            load(tx, &cols, id)
         })
         .await
     }
@@ -370,6 +424,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn reset_user_access(&self, id: i64) -> Result<User> {
+        let cols = self.columns();
         let now = self.now();
         self.write(move |tx| {
             let patch = UserPatch::reset_access();
@@ -381,7 +436,7 @@ impl UserStore for SqliteStore {
                 params![fmt_time(now), id],
             )
             .sql()?;
-            load(tx, id)
+            load(tx, &cols, id)
         })
         .await
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use portcullis_sqlite::{SqliteConfig, SqliteStore};
-use portcullis_testkit::Harness;
+use portcullis_testkit::{Harness, app_fields};
 
 async fn fresh() -> Option<Harness> {
     fresh_with(true).await
@@ -22,6 +22,15 @@ async fn fresh_with(inline_point_reads: bool) -> Option<Harness> {
         ..SqliteConfig::file(dir.join("test.db"))
     };
     let store = SqliteStore::open(config).await.expect("open sqlite");
+    // The suite runs on a `user` table the application extended.
+    let conn = rusqlite::Connection::open(dir.join("test.db")).expect("open for DDL");
+    for ddl in app_fields::ddl(app_fields::Dialect::Sqlite) {
+        conn.execute_batch(&ddl).expect("add an application column");
+    }
+    store
+        .refresh_application_fields()
+        .await
+        .expect("read the columns");
     Some(Harness::new(Arc::new(store)).with_teardown(async move {
         let _ = std::fs::remove_dir_all(&dir);
     }))

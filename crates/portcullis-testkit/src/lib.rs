@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod app_fields;
 pub mod suite;
 pub mod webauthn;
 
@@ -135,6 +136,8 @@ macro_rules! conformance_tests {
             update_user_of_missing_user_is_not_found,
             update_user_to_taken_email_is_already_exists,
             update_user_empty_patch_changes_nothing,
+            application_fields_round_trip,
+            application_fields_refuse_bad_writes,
             secrets_round_trip,
             datetimes_round_trip_to_the_microsecond,
             delete_user_leaves_no_orphans,

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use portcullis_core::config::IdentityAttr;
 use portcullis_core::{
-    Datastore, ErrorKind, NewRole, NewUser, NewWebAuthn, SecretString, User, UserFilter, UserPatch,
+    AppFields, Datastore, ErrorKind, FieldType, NewRole, NewUser, NewWebAuthn, SecretString, User,
+    UserFilter, UserPatch,
 };
 
 type Store = Arc<dyn Datastore>;
@@ -616,6 +617,214 @@ pub async fn update_user_changes_only_patched_fields(store: Store) {
     assert_eq!(p.fs_uniquifier, u.fs_uniquifier);
     assert!(p.update_datetime >= u.update_datetime);
     assert_eq!(store.find_user_by_id(u.id).await.unwrap().unwrap(), p);
+}
+
+// ------------------------------------------------------ application fields
+
+fn obj(v: serde_json::Value) -> portcullis_core::UserFields {
+    v.as_object().cloned().expect("a JSON object")
+}
+
+/// The store's application fields are those of [`crate::app_fields`]
+/// (SQL), any (schemaless), or none (a store that keeps none: `None`).
+fn app_kinds(store: &Store) -> Option<AppFields> {
+    let kinds = store.application_fields();
+    match &kinds {
+        AppFields::Columns(c) if c.is_empty() => return None,
+        AppFields::Columns(c) => {
+            let want = [
+                ("first_name", FieldType::Text, true, false),
+                ("last_name", FieldType::Text, true, false),
+                ("age", FieldType::Integer, true, false),
+                ("vip", FieldType::Boolean, false, true),
+                ("score", FieldType::Real, true, false),
+                ("joined_on", FieldType::Text, true, false),
+            ];
+            let got: Vec<_> = c
+                .iter()
+                .map(|f| (f.name.as_str(), f.ty, f.nullable, f.has_default))
+                .collect();
+            assert_eq!(
+                got, want,
+                "the harness must add portcullis_testkit::app_fields's columns"
+            );
+        }
+        AppFields::Any => {}
+    }
+    Some(kinds)
+}
+
+/// Application fields are written on creation, read by every lookup,
+/// patched one by one, cleared, and kept by every other write.
+pub async fn application_fields_round_trip(store: Store) {
+    let Some(kinds) = app_kinds(&store) else {
+        return;
+    };
+    let sql = matches!(kinds, AppFields::Columns(_));
+    let given = obj(serde_json::json!({
+        "first_name": "Ada", "last_name": "Lovelace", "age": 36,
+        "score": 1.5, "joined_on": "2020-01-02",
+    }));
+    let u = store
+        .create_user(NewUser {
+            fields: given.clone(),
+            ..NewUser::new("fields@example.com", None)
+        })
+        .await
+        .unwrap();
+    let mut want = given;
+    if sql {
+        // The column's default fills what the insert left out.
+        want.insert("vip".into(), false.into());
+    }
+    assert_eq!(u.fields, want);
+    let by = [
+        store.find_user_by_id(u.id).await.unwrap(),
+        store
+            .find_user_by_email("FIELDS@example.com")
+            .await
+            .unwrap(),
+        store
+            .find_user_by_uniquifier(&u.fs_uniquifier)
+            .await
+            .unwrap(),
+        store
+            .find_user_by_token_uniquifier(u.token_uniquifier())
+            .await
+            .unwrap(),
+    ];
+    for found in by {
+        assert_eq!(found.expect("found").fields, want);
+    }
+    let listed = store.list_users(&UserFilter::default()).await.unwrap();
+    assert_eq!(listed[0].fields, want);
+
+    let p = store
+        .update_user(
+            u.id,
+            UserPatch {
+                fields: obj(serde_json::json!({"age": 37, "vip": true})),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    want.insert("age".into(), 37.into());
+    want.insert("vip".into(), true.into());
+    assert_eq!(p.fields, want);
+    assert!(p.update_datetime >= u.update_datetime);
+    let p = store
+        .update_user(
+            u.id,
+            UserPatch {
+                fields: obj(serde_json::json!({"last_name": null})),
+                username: Some(Some("ada".into())),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    want.insert("last_name".into(), serde_json::Value::Null);
+    assert_eq!(p.fields, want);
+    assert_eq!(p.username.as_deref(), Some("ada"));
+
+    // Writes of Flask-Security's columns keep the application's.
+    store
+        .update_user(
+            u.id,
+            UserPatch {
+                email: Some("fields2@example.com".into()),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .record_login(u.id, Some("10.0.0.9"), at(5, 0))
+        .await
+        .unwrap();
+    store.set_active(u.id, false).await.unwrap();
+    store.rotate_uniquifier(u.id).await.unwrap();
+    let after = store.reset_user_access(u.id).await.unwrap();
+    assert_eq!(after.fields, want);
+    assert_eq!(
+        store.find_user_by_id(u.id).await.unwrap().unwrap().fields,
+        want
+    );
+
+    // Another user has its own (the defaults, when created without).
+    let other = make(&store, "plain@example.com").await;
+    let plain = if sql {
+        obj(serde_json::json!({
+            "first_name": null, "last_name": null, "age": null,
+            "vip": false, "score": null, "joined_on": null,
+        }))
+    } else {
+        portcullis_core::UserFields::new()
+    };
+    assert_eq!(other.fields, plain);
+    assert_eq!(
+        store.find_user_by_id(u.id).await.unwrap().unwrap().fields,
+        want
+    );
+}
+
+/// Names that are not the store's, Flask-Security's own columns, values
+/// that are not scalars or do not fit their column: refused with
+/// `InvalidInput`, and nothing is written.
+pub async fn application_fields_refuse_bad_writes(store: Store) {
+    let kinds = app_kinds(&store);
+    let u = make(&store, "badfields@example.com").await;
+    let before = store.find_user_by_id(u.id).await.unwrap().unwrap();
+    let mut bad = vec![
+        serde_json::json!({"email": "x@example.com"}),
+        serde_json::json!({"fs_uniquifier": "x"}),
+        serde_json::json!({"a.b": 1}),
+        serde_json::json!({"$set": 1}),
+        serde_json::json!({"first_name": ["Ada"]}),
+        serde_json::json!({"first_name": {"a": 1}}),
+        serde_json::json!({"first_name": "x".repeat(65_536)}),
+    ];
+    match &kinds {
+        None => bad.push(serde_json::json!({"first_name": "Ada"})),
+        Some(AppFields::Columns(_)) => bad.extend([
+            serde_json::json!({"nickname": "x"}),
+            serde_json::json!({"age": "36"}),
+            serde_json::json!({"age": 1.5}),
+            serde_json::json!({"first_name": 7}),
+            serde_json::json!({"vip": null}),
+            serde_json::json!({"vip": "yes"}),
+        ]),
+        Some(AppFields::Any) => {}
+    }
+    for (i, fields) in bad.into_iter().enumerate() {
+        let fields = obj(fields);
+        let email = format!("bad{i}@example.com");
+        assert_kind!(
+            store
+                .create_user(NewUser {
+                    fields: fields.clone(),
+                    ..NewUser::new(email.as_str(), None)
+                })
+                .await,
+            InvalidInput
+        );
+        assert!(store.find_user_by_email(&email).await.unwrap().is_none());
+        assert_kind!(
+            store
+                .update_user(
+                    u.id,
+                    UserPatch {
+                        fields,
+                        username: Some(Some("changed".into())),
+                        ..UserPatch::default()
+                    },
+                )
+                .await,
+            InvalidInput
+        );
+        assert_eq!(store.find_user_by_id(u.id).await.unwrap().unwrap(), before);
+    }
 }
 
 /// `Some(None)` clears a nullable field.

@@ -151,6 +151,7 @@ impl Document {
             create_datetime: d.created,
             update_datetime: d.updated,
             roles,
+            fields: portcullis_core::UserFields::new(),
         }
     }
 
@@ -344,6 +345,8 @@ impl UserStore for JsonFileStore {
     }
     async fn create_user(&self, new: NewUser) -> Result<User> {
         new.check()?;
+        // This store keeps no application fields: writing one is refused.
+        self.application_fields().check_create(&new.fields)?;
         self.transact(|doc| {
             if let Some(missing) = new.roles.iter().find(|r| !doc.roles.contains_key(*r)) {
                 return Err(Error::not_found(format!("no role named {missing:?}")));
@@ -389,6 +392,7 @@ impl UserStore for JsonFileStore {
     }
     async fn update_user(&self, id: i64, patch: UserPatch) -> Result<User> {
         patch.check()?;
+        self.application_fields().check_write(&patch.fields)?;
         if patch.is_empty() {
             return self
                 .find_user_by_id(id)

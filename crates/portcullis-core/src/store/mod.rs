@@ -21,6 +21,11 @@
 //! - Values longer than their column ([`limits`]) are refused with
 //!   [`ErrorKind::InvalidInput`] before anything is written; nothing is
 //!   truncated.
+//! - Application fields ([`fields`]) round-trip: what [`NewUser::fields`]
+//!   and [`UserPatch::fields`] write, [`User::fields`](crate::User::fields)
+//!   reads back; a patch leaves the fields it does not name as they were;
+//!   a name the store does not have, or a value that does not fit, is
+//!   [`ErrorKind::InvalidInput`].
 //! - Deleting a user removes its role links, WebAuthn credentials and
 //!   refresh trackers; deleting a role removes its links.
 //! - A backend that cannot offer something answers
@@ -32,6 +37,7 @@
 //! [`ErrorKind::Unsupported`]: crate::ErrorKind::Unsupported
 
 mod attempts;
+pub mod fields;
 pub mod limits;
 mod migrations;
 mod refresh;
@@ -44,6 +50,7 @@ mod webauthn;
 use std::fmt;
 
 pub use self::attempts::{AttemptStore, Hit, MAX_KEY, Marker, MemoryAttempts, check_key};
+pub use self::fields::{AppField, AppFields, FieldType, UserFields};
 pub use self::migrations::{Migration, MigrationReport, MigrationStatus};
 pub use self::refresh::{NewRefreshTracker, RefreshTrackerStore};
 pub use self::role::RoleStore;
@@ -111,6 +118,13 @@ pub trait Datastore: UserStore + RoleStore + WebAuthnStore + fmt::Debug + Send +
         self: std::sync::Arc<Self>,
     ) -> Option<std::sync::Arc<dyn RefreshTrackerStore>> {
         None
+    }
+
+    /// The application fields users have here (see [`fields`]): a SQL
+    /// table's extra columns, [`AppFields::Any`] for a schemaless store.
+    /// The default is none, and a store keeping none refuses writes of any.
+    fn application_fields(&self) -> AppFields {
+        AppFields::default()
     }
 }
 

@@ -40,6 +40,9 @@ pub struct NewUser {
     pub us_phone_number: Option<String>,
     /// Role names; each must exist ([`crate::ErrorKind::NotFound`] otherwise).
     pub roles: Vec<String>,
+    /// Application fields ([`super::fields`]); those left out take the
+    /// column's default.
+    pub fields: super::UserFields,
 }
 
 impl NewUser {
@@ -86,7 +89,7 @@ impl NewUser {
         for r in &self.roles {
             check("role name", r, limits::ROLE_NAME)?;
         }
-        Ok(())
+        super::fields::check_values(&self.fields)
     }
 }
 
@@ -134,6 +137,9 @@ pub struct UserPatch {
     pub fs_webauthn_user_handle: Option<Option<String>>,
     /// Recovery codes.
     pub mf_recovery_codes: Option<Option<Vec<SecretString>>>,
+    /// Application fields to set ([`super::fields`]); those not named keep
+    /// their values.
+    pub fields: super::UserFields,
 }
 
 impl UserPatch {
@@ -185,6 +191,7 @@ impl UserPatch {
             fs_webauthn_user_handle,
             mf_recovery_codes
         );
+        user.fields.extend(self.fields);
     }
 
     /// Whether nothing would change.
@@ -209,6 +216,7 @@ impl UserPatch {
             us_phone_number,
             fs_webauthn_user_handle,
             mf_recovery_codes,
+            fields,
         } = self;
         email.is_none()
             && username.is_none()
@@ -229,6 +237,7 @@ impl UserPatch {
             && us_phone_number.is_none()
             && fs_webauthn_user_handle.is_none()
             && mf_recovery_codes.is_none()
+            && fields.is_empty()
     }
 
     /// Checks lengths and required values.
@@ -287,7 +296,7 @@ impl UserPatch {
             let plain: Vec<&str> = codes.iter().map(SecretString::expose).collect();
             limits::list_items("mf_recovery_codes", &plain)?;
         }
-        Ok(())
+        super::fields::check_values(&self.fields)
     }
 }
 

@@ -22,7 +22,32 @@ pub(crate) async fn on_server(var: &str) -> Option<(SeaOrmStore, ScratchDb)> {
     let store = SeaOrmStore::open(SeaOrmConfig::new(db.url()))
         .await
         .expect("open and migrate the scratch database");
+    extend(&store).await;
     Some((store, db))
+}
+
+/// Adds the testkit's application columns to `user`, as an application
+/// extending Flask-Security's model would, and has the store read them.
+pub(crate) async fn extend(store: &SeaOrmStore) {
+    use portcullis_seaorm::Dialect as D;
+    use portcullis_seaorm::sea_orm::ConnectionTrait;
+    use portcullis_testkit::app_fields::{Dialect, ddl};
+    let dialect = match store.dialect() {
+        D::Postgres => Dialect::Postgres,
+        D::MySql => Dialect::MySql,
+        D::Sqlite => Dialect::Sqlite,
+    };
+    for statement in ddl(dialect) {
+        store
+            .connection()
+            .execute_unprepared(&statement)
+            .await
+            .expect("add an application column");
+    }
+    store
+        .refresh_application_fields()
+        .await
+        .expect("read the columns");
 }
 
 /// A harness on a scratch database of the server `var` names.
@@ -46,6 +71,7 @@ pub(crate) async fn sqlite() -> (SeaOrmStore, std::path::PathBuf) {
     let store = SeaOrmStore::open(SeaOrmConfig::new(url))
         .await
         .expect("open sqlite");
+    extend(&store).await;
     (store, dir)
 }
 
