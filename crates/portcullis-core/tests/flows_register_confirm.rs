@@ -14,6 +14,7 @@ fn form(email: &str, pw: &str, confirm: &str) -> RegisterForm {
         password: secret(pw),
         password_confirm: secret(confirm),
         username: None,
+        fields: serde_json::Map::new(),
     }
 }
 
@@ -509,4 +510,189 @@ async fn register_hashes_on_the_cpu_pool() {
         .await
         .unwrap();
     assert_eq!(e.cpu.0.load(Ordering::SeqCst) - before, 1, "one hash");
+}
+
+/// The application's registration fields (Flask-Security's documents:
+/// `first_name`, `last_name`): read from the form, validated, stored in
+/// the user's application fields, shown by the payload hook.
+fn with_names(
+    b: portcullis_core::flows::SecurityBuilder,
+) -> portcullis_core::flows::SecurityBuilder {
+    use portcullis_core::flows::RegisterField;
+    b.register_field("first_name", RegisterField::text(10).required())
+        .register_field("last_name", RegisterField::text(10))
+        .register_field(
+            "age",
+            RegisterField::custom(|v| match v {
+                serde_json::Value::Number(_) => Ok(v.clone()),
+                serde_json::Value::String(s) => s
+                    .trim()
+                    .parse::<i64>()
+                    .map(serde_json::Value::from)
+                    .map_err(|_| "Not a valid integer value.".to_owned()),
+                _ => Err("Not a valid integer value.".to_owned()),
+            }),
+        )
+        .security_payload(|u| {
+            let mut p = serde_json::Map::new();
+            p.insert("email".into(), u.email.clone().into());
+            for k in ["first_name", "last_name"] {
+                if let Some(v) = u.fields.get(k) {
+                    p.insert(k.into(), v.clone());
+                }
+            }
+            p
+        })
+}
+
+fn named(email: &str, fields: serde_json::Value) -> RegisterForm {
+    RegisterForm {
+        fields: fields.as_object().cloned().unwrap(),
+        ..form(email, PASSWORD, PASSWORD)
+    }
+}
+
+#[tokio::test]
+async fn registration_stores_the_applications_fields() {
+    let e = env_with(&[], with_names);
+    let r = e
+        .security
+        .register(
+            named(
+                "ada@example.com",
+                serde_json::json!({"first_name": "Ada", "last_name": "Lovelace", "age": "36", "nickname": "ignored"}),
+            ),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    let user = r.user.unwrap();
+    let want = serde_json::json!({"first_name": "Ada", "last_name": "Lovelace", "age": 36});
+    assert_eq!(serde_json::Value::Object(user.fields.clone()), want);
+    let stored = e
+        .store
+        .find_user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(serde_json::Value::Object(stored.fields.clone()), want);
+    assert_eq!(
+        serde_json::Value::Object(e.security.security_payload(&stored)),
+        serde_json::json!({"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"})
+    );
+    // Optional fields may be left out (or blank): nothing is stored for them.
+    let r = e
+        .security
+        .register(
+            named(
+                "bob@example.com",
+                serde_json::json!({"first_name": "Bob", "last_name": "  "}),
+            ),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::Value::Object(r.user.unwrap().fields),
+        serde_json::json!({"first_name": "Bob"})
+    );
+}
+
+#[tokio::test]
+async fn registration_field_errors_come_with_the_others_and_store_nothing() {
+    let e = env_with(&[], with_names);
+    for (fields, want) in [
+        (
+            serde_json::json!({}),
+            vec![("first_name", K::FieldRequired)],
+        ),
+        (
+            serde_json::json!({"first_name": ""}),
+            vec![("first_name", K::FieldRequired)],
+        ),
+        (
+            serde_json::json!({"first_name": "Augusta-Ada", "age": "old"}),
+            vec![("first_name", K::AppFieldError), ("age", K::AppFieldError)],
+        ),
+        (
+            serde_json::json!({"first_name": 7}),
+            vec![("first_name", K::AppFieldError)],
+        ),
+    ] {
+        let err = e
+            .security
+            .register(
+                named("ada@example.com", fields.clone()),
+                &ClientInfo::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(errors(err), want, "{fields}");
+        assert!(
+            e.store
+                .find_user_by_email("ada@example.com")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    // The validator's text is the field's message.
+    let err = e
+        .security
+        .register(
+            named(
+                "ada@example.com",
+                serde_json::json!({"first_name": "Augusta-Ada"}),
+            ),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    let rendered = err.form_errors().unwrap().render(e.security.messages());
+    assert_eq!(
+        rendered,
+        vec![(
+            "first_name",
+            "Field cannot be longer than 10 characters.".to_owned()
+        )]
+    );
+    // With the form's own errors, all at once (as Flask-Security validates).
+    let mut f = named("not-an-email", serde_json::json!({}));
+    f.password = None;
+    let fields: Vec<&str> = errors(
+        e.security
+            .register(f, &ClientInfo::default())
+            .await
+            .unwrap_err(),
+    )
+    .into_iter()
+    .map(|(f, _)| f)
+    .collect();
+    assert_eq!(
+        fields,
+        ["email", "password", "password_confirm", "first_name"]
+    );
+}
+
+#[test]
+fn registration_fields_are_checked_at_build() {
+    use portcullis_core::flows::RegisterField;
+    for (name, why) in [
+        ("email", "has email already"),
+        ("password_confirm", "has password_confirm already"),
+        ("fs_uniquifier", "Flask-Security's own"),
+        ("first name", "letters, digits"),
+    ] {
+        let (config, _) = portcullis_core::ConfigLoader::new()
+            .vars([("SECRET_KEY", "k"), ("SECURITY_PASSWORD_SALT", "s")])
+            .build()
+            .unwrap();
+        let err = portcullis_core::Security::builder(config)
+            .store(std::sync::Arc::new(portcullis_memory::MemoryStore::new()))
+            .mailer(std::sync::Arc::new(portcullis_mail::MemoryOutbox::new()))
+            .register_field(name, RegisterField::text(5))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains(why), "{name}: {err}");
+    }
 }

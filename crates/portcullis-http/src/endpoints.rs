@@ -553,6 +553,10 @@ impl Portcullis {
                     password: form.secret("password", &mut errors),
                     password_confirm: form.secret("password_confirm", &mut errors),
                     username: form.string("username", &mut errors),
+                    fields: s
+                        .register_field_names()
+                        .filter_map(|n| form.raw(n).map(|v| (n.to_owned(), v.clone())))
+                        .collect(),
                 };
                 if !errors.is_empty() {
                     return Ok(self.form_errors(&errors));

@@ -11,6 +11,7 @@ use axum::Router;
 use portcullis_axum::ServeOptions;
 use portcullis_core::Datastore;
 use portcullis_core::config::BreachedCheck;
+use portcullis_core::flows::RegisterField;
 use portcullis_core::store::{AttemptStore, SessionStore};
 use portcullis_core::{ConfigLoader, Mailer, Security, SmsSender};
 use portcullis_http::{Portcullis, SameSite, SessionOptions, TokioCpuPool};
@@ -111,6 +112,38 @@ pub struct Settings {
     /// `HASHING_QUEUE`: password hashes that may wait for a free core
     /// before logins are answered 503 (default 8 per core).
     pub hashing_queue: Option<usize>,
+    /// `REGISTER_FIELDS`: the application's own registration fields (text
+    /// of at most 255 characters, optional), each stored in the `user`
+    /// column of the same name — e.g. `["first_name", "last_name"]` for a
+    /// Flask-Security database whose model added them. Default none.
+    pub register_fields: Vec<String>,
+    /// `USER_PAYLOAD_FIELDS`: what `response.user` holds (Flask-Security's
+    /// `get_security_payload`): `id`, `email`, `username` and application
+    /// fields by name. Default none (`{}`, as Flask-Security's default).
+    pub payload_fields: Vec<String>,
+}
+
+/// A list setting: a JSON array, or names separated by commas.
+fn names(v: &Value) -> Result<Vec<String>, String> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("expected names, got {i}"))
+            })
+            .collect(),
+        Value::String(s) if s.trim_start().starts_with('[') => {
+            names(&serde_json::from_str(s).map_err(|e| e.to_string())?)
+        }
+        other => Ok(text(other)
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect()),
+    }
 }
 
 /// Flask's session-cookie settings (and the example's serving limits).
@@ -228,6 +261,8 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "BODY_READ_TIMEOUT",
         "HASHING_QUEUE",
         "PWNED_PASSWORDS_ADDR",
+        "REGISTER_FIELDS",
+        "USER_PAYLOAD_FIELDS",
         "MAIL_SERVER",
         "MAIL_PORT",
         "MAIL_USE_TLS",
@@ -276,8 +311,36 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
                     .map_err(|_| "HASHING_QUEUE: expected a whole number".to_owned())
             })
             .transpose()?,
+        register_fields: extras
+            .get("REGISTER_FIELDS")
+            .map(names)
+            .transpose()
+            .map_err(|e| format!("REGISTER_FIELDS: {e}"))?
+            .unwrap_or_default(),
+        payload_fields: extras
+            .get("USER_PAYLOAD_FIELDS")
+            .map(names)
+            .transpose()
+            .map_err(|e| format!("USER_PAYLOAD_FIELDS: {e}"))?
+            .unwrap_or_default(),
         security,
     })
+}
+
+/// `response.user` as `USER_PAYLOAD_FIELDS` names it.
+fn payload(fields: &[String], user: &portcullis_core::User) -> serde_json::Map<String, Value> {
+    fields
+        .iter()
+        .filter_map(|name| {
+            let v = match name.as_str() {
+                "id" => Value::from(user.id),
+                "email" => Value::from(user.email.clone()),
+                "username" => user.username.clone().map_or(Value::Null, Value::from),
+                other => user.fields.get(other)?.clone(),
+            };
+            Some((name.clone(), v))
+        })
+        .collect()
 }
 
 /// What a `DATABASE_URL` opens: Portcullis' datastore, its session store,
@@ -452,6 +515,13 @@ pub async fn parts(
             None => HibpChecker::new(),
         };
         builder = builder.breach_checker(Arc::new(hibp));
+    }
+    for name in &settings.register_fields {
+        builder = builder.register_field(name, RegisterField::text(255));
+    }
+    if !settings.payload_fields.is_empty() {
+        let fields = settings.payload_fields.clone();
+        builder = builder.security_payload(move |u| payload(&fields, u));
     }
     let security = builder
         .store(store.clone())

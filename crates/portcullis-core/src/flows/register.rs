@@ -1,6 +1,8 @@
 //! Registration (`RegisterFormV2`).
 
 use super::tokens::LinkKind;
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
@@ -25,6 +27,10 @@ pub struct RegisterForm {
     pub password_confirm: Option<SecretString>,
     /// Username (with `SECURITY_USERNAME_ENABLE`).
     pub username: Option<String>,
+    /// The submitted values of the application's own registration fields
+    /// ([`SecurityBuilder::register_field`](super::SecurityBuilder::register_field));
+    /// others are ignored, as Flask-Security's form ignores them.
+    pub fields: serde_json::Map<String, Value>,
 }
 
 impl std::fmt::Debug for RegisterForm {
@@ -32,6 +38,7 @@ impl std::fmt::Debug for RegisterForm {
         f.debug_struct("RegisterForm")
             .field("email", &self.email)
             .field("username", &self.username)
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -48,6 +55,86 @@ pub struct Registered {
     /// The user would have been logged in, but a second factor is due
     /// first (`SECURITY_TWO_FACTOR_REQUIRED`): nothing was recorded.
     pub second_factor_due: bool,
+}
+
+/// One of the application's own registration fields (what a
+/// Flask-Security app adds to its `RegisterForm`, e.g. `first_name`),
+/// stored in the application field of the same name.
+#[derive(Clone)]
+pub struct RegisterField {
+    required: bool,
+    text: bool,
+    validate: ValidateField,
+}
+
+/// An application's check of one registration field: the submitted value
+/// in, the value to store (or the error text) out.
+pub type ValidateField = Arc<dyn Fn(&Value) -> Result<Value, String> + Send + Sync>;
+
+impl std::fmt::Debug for RegisterField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterField")
+            .field("required", &self.required)
+            .field("text", &self.text)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegisterField {
+    /// Text of at most `max` characters, stored as submitted (WTForms'
+    /// `StringField` with `Length(max=…)`); optional unless
+    /// [`required`](Self::required).
+    pub fn text(max: usize) -> Self {
+        Self {
+            required: false,
+            text: true,
+            validate: Arc::new(move |v| match v {
+                Value::String(s) if s.chars().count() <= max => Ok(v.clone()),
+                Value::String(_) => Err(format!("Field cannot be longer than {max} characters.")),
+                _ => Err("Not a valid string.".to_owned()),
+            }),
+        }
+    }
+
+    /// A field the application validates itself: `validate` turns the
+    /// submitted value (a string from a form post, any JSON value from a
+    /// JSON one) into the value stored, or says what is wrong (the text
+    /// becomes the field's error).
+    pub fn custom(
+        validate: impl Fn(&Value) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            required: false,
+            text: false,
+            validate: Arc::new(validate),
+        }
+    }
+
+    /// A registration without a value is refused ("This field is required.").
+    #[must_use]
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Whether the value is required.
+    pub fn is_required(&self) -> bool {
+        self.required
+    }
+
+    /// Whether this is [`text`](Self::text) (its values are strings).
+    pub fn is_text(&self) -> bool {
+        self.text
+    }
+}
+
+/// Whether a submitted value counts as not given.
+fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
 }
 
 struct Existing {
@@ -157,6 +244,7 @@ impl Security {
                 Some(_) => {}
             }
         }
+        let fields = self.register_fields(&form.fields, &mut errors);
         errors.into_result()?;
         let Some(email) = email else {
             return Err(FlowError::Internal(crate::Error::internal(
@@ -176,6 +264,7 @@ impl Security {
         };
         let new = NewUser {
             username: username.clone(),
+            fields,
             ..NewUser::new(email.clone(), hash)
         };
         let user = match self.store().create_user(new).await {
@@ -240,6 +329,32 @@ impl Security {
             login,
             second_factor_due,
         })
+    }
+
+    /// The application's registration fields from `given`: their stored
+    /// values, or errors.
+    fn register_fields(
+        &self,
+        given: &Map<String, Value>,
+        errors: &mut FormErrors,
+    ) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (name, field) in self.register_field_list() {
+            match given.get(*name).filter(|v| !blank(v)) {
+                None if field.required => errors.add(name, MessageKey::FieldRequired),
+                None => {}
+                Some(v) => match (field.validate)(v) {
+                    Ok(stored) => {
+                        out.insert((*name).to_owned(), stored);
+                    }
+                    Err(text) => errors.add(
+                        name,
+                        Message::new(MessageKey::AppFieldError).arg("message", text),
+                    ),
+                },
+            }
+        }
+        out
     }
 
     /// Generic responses: the address (or username) is taken. Nothing is

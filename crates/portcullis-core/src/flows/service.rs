@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::cpu::{CpuPool, InlineCpu, run_on};
 use super::limits::AccountLockHook;
+use super::register::RegisterField;
 use super::tokens::LinkKind;
 use crate::config::{BreachedCheck, IdentityMapper, Unread};
 use crate::events::{Event, EventHooks, NoHooks};
@@ -40,6 +41,7 @@ struct Inner {
     lock_hook: Option<Arc<dyn AccountLockHook>>,
     mappers: Mappers,
     payload: PayloadHook,
+    register_fields: RegisterFields,
     unlock: UrlSafeTimedSerializer,
     hasher: PasswordHasher,
     totp: Option<TotpFactory>,
@@ -78,8 +80,22 @@ pub struct SecurityBuilder {
     lock_hook: Option<Arc<dyn AccountLockHook>>,
     mappers: Mappers,
     payload: PayloadHook,
+    register_fields: RegisterFields,
     base_url: String,
 }
+
+/// The application's registration fields, in the order declared.
+pub(crate) type RegisterFields = Vec<(&'static str, RegisterField)>;
+
+/// Names the registration form has already: not the application's to declare.
+const FORM_NAMES: [&str; 6] = [
+    "email",
+    "password",
+    "password_confirm",
+    "username",
+    "csrf_token",
+    "next",
+];
 
 /// Flask-Security's `get_security_payload`: what `response.user` holds
 /// for a user (besides `authentication_token` when one is asked for).
@@ -143,6 +159,21 @@ impl SecurityBuilder {
         map: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.mappers.0.insert(name.into(), Arc::new(map));
+        self
+    }
+
+    /// Adds one of the application's own registration fields (a
+    /// Flask-Security app's extra `RegisterForm` field, e.g.
+    /// `first_name`): `/register` reads `name`, checks it with `field`, and
+    /// stores it in the user's application field `name` (a column the
+    /// application added to `user`, or a document key). [`build`](Self::build)
+    /// refuses a name the datastore has no field for.
+    pub fn register_field(mut self, name: &str, field: RegisterField) -> Self {
+        self.register_fields.retain(|(n, _)| *n != name);
+        // Leaked once per declared field at start-up: form errors name
+        // their field with a `&'static str`.
+        let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        self.register_fields.push((name, field));
         self
     }
 
@@ -235,6 +266,7 @@ impl SecurityBuilder {
         let store = self
             .store
             .ok_or_else(|| Error::new(ErrorKind::Config, "Security needs a datastore"))?;
+        check_register_fields(&self.register_fields, store.as_ref())?;
         let mailer = self
             .mailer
             .ok_or_else(|| Error::new(ErrorKind::Config, "Security needs a mailer"))?;
@@ -281,6 +313,7 @@ impl SecurityBuilder {
                 lock_hook: self.lock_hook,
                 mappers: self.mappers,
                 payload: self.payload,
+                register_fields: self.register_fields,
                 totp,
                 recovery_cipher: config.recovery_code_cipher()?,
                 refresh: refresh_parts(&config, &store)?,
@@ -296,6 +329,39 @@ impl SecurityBuilder {
             }),
         })
     }
+}
+
+/// Every registration field names an application field the store has,
+/// of a type its values fit.
+fn check_register_fields(fields: &RegisterFields, store: &dyn Datastore) -> Result<()> {
+    let have = store.application_fields();
+    for (name, field) in fields {
+        let refuse = |why: String| Err(Error::new(ErrorKind::Config, why));
+        if FORM_NAMES.contains(name) {
+            return refuse(format!(
+                "register_field({name:?}): the registration form has {name} already"
+            ));
+        }
+        if let Err(e) = crate::store::fields::check_name(name) {
+            return refuse(format!("register_field({name:?}): {e}"));
+        }
+        if !have.has(name) {
+            return refuse(format!(
+                "register_field({name:?}): the datastore ({}) has no application field {name}: add the column to the user table (see docs/guides/application-fields.md)",
+                store.backend_name()
+            ));
+        }
+        if let Some(col) = have.columns().iter().find(|c| c.name == *name)
+            && field.is_text()
+            && col.ty != crate::store::FieldType::Text
+        {
+            return refuse(format!(
+                "register_field({name:?}): the column is {:?}, not text: declare it with RegisterField::custom, converting the submitted value",
+                col.ty
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Flask-Security's English rendering of a duration ("2 days", "1 hour").
@@ -351,6 +417,7 @@ impl Security {
             lock_hook: None,
             mappers: Mappers::default(),
             payload: PayloadHook::default(),
+            register_fields: Vec::new(),
             base_url: "http://localhost".into(),
         }
     }
@@ -406,6 +473,15 @@ impl Security {
             .as_ref()
             .map(|p| p(user))
             .unwrap_or_default()
+    }
+
+    /// The names of the application's registration fields, in order.
+    pub fn register_field_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.inner.register_fields.iter().map(|(n, _)| *n)
+    }
+
+    pub(crate) fn register_field_list(&self) -> &RegisterFields {
+        &self.inner.register_fields
     }
 
     pub(crate) fn mappers(&self) -> &Mappers {

@@ -13,6 +13,9 @@ pub enum MessageKey {
     FieldRequired,
     /// Not a valid choice. (WTForms' `RadioField`, not a `SECURITY_MSG_*` key.)
     NotAValidChoice,
+    /// `%(message)s`: what an application's validator said about one of its
+    /// own registration fields (not a `SECURITY_MSG_*` key).
+    AppFieldError,
     /// Authentication failed - identity or password/passcode invalid
     GenericAuthnFailed,
     /// If that email address is in our system, you will receive an email describing how to reset your password.
@@ -319,6 +322,7 @@ impl MessageKey {
             MessageKey::ApiError => "API_ERROR",
             MessageKey::FieldRequired => "WTF_FIELD_REQUIRED",
             MessageKey::NotAValidChoice => "WTF_NOT_A_VALID_CHOICE",
+            MessageKey::AppFieldError => "APP_FIELD_ERROR",
             MessageKey::GenericAuthnFailed => "GENERIC_AUTHN_FAILED",
             MessageKey::GenericRecovery => "GENERIC_RECOVERY",
             MessageKey::GenericUsSignin => "GENERIC_US_SIGNIN",
@@ -425,6 +429,7 @@ impl MessageKey {
             MessageKey::ApiError => "Input not appropriate for requested API",
             MessageKey::FieldRequired => "This field is required.",
             MessageKey::NotAValidChoice => "Not a valid choice.",
+            MessageKey::AppFieldError => "%(message)s",
             MessageKey::GenericAuthnFailed => {
                 "Authentication failed - identity or password/passcode invalid"
             }
@@ -594,9 +599,10 @@ impl MessageKey {
     /// The message's category: `error`, `info` or `success`.
     pub fn category(self) -> &'static str {
         match self {
-            MessageKey::ApiError | MessageKey::FieldRequired | MessageKey::NotAValidChoice => {
-                "error"
-            }
+            MessageKey::ApiError
+            | MessageKey::FieldRequired
+            | MessageKey::NotAValidChoice
+            | MessageKey::AppFieldError => "error",
             MessageKey::GenericAuthnFailed => "error",
             MessageKey::GenericRecovery => "info",
             MessageKey::GenericUsSignin => "info",

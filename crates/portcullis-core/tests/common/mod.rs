@@ -40,6 +40,17 @@ pub struct Env {
 }
 
 pub fn env(vars: &[(&str, &str)]) -> Env {
+    env_with(vars, |b| b)
+}
+
+/// As [`env`], with `customize` applied to the builder (registration
+/// fields, a payload hook, …).
+pub fn env_with(
+    vars: &[(&str, &str)],
+    customize: impl FnOnce(
+        portcullis_core::flows::SecurityBuilder,
+    ) -> portcullis_core::flows::SecurityBuilder,
+) -> Env {
     let mut all = vec![
         ("SECRET_KEY", "test-secret-key-0123456789abcdef"),
         ("SECURITY_PASSWORD_SALT", "test-password-salt"),
@@ -56,15 +67,17 @@ pub fn env(vars: &[(&str, &str)]) -> Env {
     let outbox = Arc::new(MemoryOutbox::new());
     let hooks = Arc::new(RecordingHooks::default());
     let cpu = Arc::new(CountingCpu::default());
-    let security = Security::builder(config)
-        .store(store.clone())
-        .mailer(outbox.clone())
-        .hooks(hooks.clone())
-        .clock(clock.clone())
-        .cpu_pool(cpu.clone())
-        .base_url("https://app.example.com")
-        .build()
-        .unwrap();
+    let security = customize(
+        Security::builder(config)
+            .store(store.clone())
+            .mailer(outbox.clone())
+            .hooks(hooks.clone())
+            .clock(clock.clone())
+            .cpu_pool(cpu.clone())
+            .base_url("https://app.example.com"),
+    )
+    .build()
+    .unwrap();
     Env {
         security,
         store,
