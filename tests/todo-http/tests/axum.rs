@@ -13,6 +13,8 @@ mod browser;
 mod common;
 #[path = "suite/cutover.rs"]
 mod cutover;
+#[path = "suite/fields.rs"]
+mod fields;
 #[path = "suite/http.rs"]
 mod http;
 #[path = "suite/mfa.rs"]

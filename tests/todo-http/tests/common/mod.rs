@@ -103,6 +103,63 @@ pub async fn start_on(backend: Backend, extra: &[(&str, &str)]) -> Option<Server
     Some(server)
 }
 
+/// As [`start_on`], on a database whose `user` table an application
+/// extended first (as a migrated Flask-Security app's alembic did): each
+/// `(name, SQL type)` of `columns` is added before the app opens it.
+/// MongoDB needs nothing (documents take any key).
+pub async fn start_on_extended(
+    backend: Backend,
+    extra: &[(&str, &str)],
+    columns: &[(&str, &str)],
+) -> Option<Server> {
+    let (url, scratch, dir) = match backend {
+        Backend::Mongo => return start_on(backend, extra).await,
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!(
+                "todo-http-ext-{}",
+                portcullis_core::store::new_uniquifier()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}", dir.join("todo.db").display());
+            (url, None, Some(TempDir(dir)))
+        }
+        Backend::Server(var) => {
+            let Ok(server) = std::env::var(var) else {
+                portcullis_testkit::skip(&format!(
+                    "{var} is not set, so the HTTP suite did not run against that server (.ci/run sets it)"
+                ));
+                return None;
+            };
+            let db = ScratchDb::create(&server).await.expect("scratch database");
+            (db.url().to_owned(), Some(db), None)
+        }
+    };
+    let store = portcullis_seaorm::SeaOrmStore::open_url(&url)
+        .await
+        .expect("migrate the database first");
+    let (table, quote) = match store.dialect() {
+        portcullis_seaorm::Dialect::MySql => ("`user`", '`'),
+        _ => ("\"user\"", '"'),
+    };
+    for (name, ty) in columns {
+        use portcullis_seaorm::sea_orm::ConnectionTrait;
+        store
+            .connection()
+            .execute_unprepared(&format!(
+                "ALTER TABLE {table} ADD COLUMN {quote}{name}{quote} {ty}"
+            ))
+            .await
+            .expect("add an application column");
+    }
+    store.close().await.expect("close");
+    let mut server = start_with(extra, Some(url)).await;
+    server.scratch = scratch;
+    if let Some(dir) = dir {
+        server._dir = dir;
+    }
+    Some(server)
+}
+
 pub async fn start_with(extra: &[(&str, &str)], database_url: Option<String>) -> Server {
     start_mailing(extra, database_url, true).await
 }

@@ -1,0 +1,164 @@
+//! The application's own user fields over real TCP (issue #18 item 3): a
+//! Flask-Security database whose `user` table the app extended with
+//! `first_name`/`last_name`; registration with them (JSON and a form
+//! post) stores them, the payload hook (`USER_PAYLOAD_FIELDS`) shows them
+//! in `response.user` after login, bad values are field errors that store
+//! nothing — on every backend, for each adapter.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common;
+
+use crate::on_every_backend;
+use common::*;
+use serde_json::{Value, json};
+
+const PW: &str = TEST_PW;
+
+const NAMES: &[(&str, &str)] = &[
+    ("REGISTER_FIELDS", r#"["first_name", "last_name"]"#),
+    (
+        "USER_PAYLOAD_FIELDS",
+        r#"["email", "first_name", "last_name"]"#,
+    ),
+];
+
+const COLUMNS: &[(&str, &str)] = &[
+    ("first_name", "VARCHAR(255) NULL"),
+    ("last_name", "VARCHAR(255) NULL"),
+];
+
+/// Confirms `email` from its mail and logs in; `response.user`.
+async fn confirm_and_login(srv: &Server, email: &str) -> Value {
+    let link = srv.outbox.link_to(email, "/confirm/").expect("a mail");
+    let mut c = Client::default();
+    assert_eq!(c.get(srv, &path_of(&link)).await.status, 302);
+    let r = Client::default()
+        .post(srv, "/login", json!({"email": email, "password": PW}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    r.json()["response"]["user"].clone()
+}
+
+async fn form_post(srv: &Server, path: &str, fields: &[(&str, &str)]) -> Resp {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.replace('@', "%40").replace(' ', "+")))
+        .collect();
+    Client::default()
+        .request(
+            srv,
+            "POST",
+            path,
+            Some(body.join("&").as_bytes()),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+        )
+        .await
+}
+
+on_every_backend!(registration_keeps_the_applications_fields:
+    fields_on_sqlite => Backend::Sqlite,
+    fields_on_postgres => Backend::Server("PORTCULLIS_TEST_POSTGRES_URL"),
+    fields_on_mysql => Backend::Server("PORTCULLIS_TEST_MYSQL_URL"),
+    fields_on_mongodb => Backend::Mongo,
+);
+
+async fn registration_keeps_the_applications_fields(backend: Backend) {
+    let Some(srv) = start_on_extended(backend, NAMES, COLUMNS).await else {
+        return;
+    };
+    // JSON, with a field the app did not declare (ignored, as
+    // Flask-Security's form ignores it).
+    let r = Client::default()
+        .post(
+            &srv,
+            "/register",
+            json!({
+                "email": "ada@example.com", "password": PW, "password_confirm": PW,
+                "first_name": "Ada", "last_name": "Lovelace", "nickname": "countess",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(
+        confirm_and_login(&srv, "ada@example.com").await,
+        json!({"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"})
+    );
+
+    // A form post; an optional field left blank stays NULL.
+    let r = form_post(
+        &srv,
+        "/register",
+        &[
+            ("email", "grace@example.com"),
+            ("password", PW),
+            ("password_confirm", PW),
+            ("first_name", "Grace Brewster"),
+            ("last_name", ""),
+        ],
+    )
+    .await;
+    assert!(matches!(r.status, 200 | 302), "{}", r.status);
+    let user = confirm_and_login(&srv, "grace@example.com").await;
+    assert_eq!(user["first_name"], "Grace Brewster");
+    assert!(user["last_name"].is_null(), "blank is not stored: {user}");
+
+    // Too long: a field error beside the form's own, nothing stored.
+    let r = Client::default()
+        .post(
+            &srv,
+            "/register",
+            json!({
+                "email": "long@example.com", "password": PW, "password_confirm": "other",
+                "first_name": "x".repeat(256), "last_name": ["not", "text"],
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let errors = &r.json()["response"]["field_errors"];
+    assert_eq!(
+        errors["first_name"],
+        json!(["Field cannot be longer than 255 characters."])
+    );
+    assert_eq!(errors["last_name"], json!(["Not a valid string."]));
+    assert!(errors["password_confirm"].is_array(), "{errors}");
+    assert!(srv.outbox.last_to("long@example.com").is_none());
+    let r = Client::default()
+        .post(
+            &srv,
+            "/register",
+            json!({"email": "long@example.com", "password": PW, "password_confirm": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the address was not taken: {:?}", r.json());
+    srv.finish().await;
+}
+
+/// A registration field naming a column the `user` table lacks stops the
+/// app at start-up, saying which.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_without_a_column_stops_the_app() {
+    let dir = std::env::temp_dir().join(format!(
+        "todo-http-nocol-{}",
+        portcullis_core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _cleanup = TempDir(dir.clone());
+    let settings = todo::settings(
+        None,
+        vec![
+            (
+                "DATABASE_URL".into(),
+                format!("sqlite://{}", dir.join("t.db").display()),
+            ),
+            ("SECRET_KEY".into(), "k".into()),
+            ("SECURITY_PASSWORD_SALT".into(), "s".into()),
+            ("REGISTER_FIELDS".into(), "first_name".into()),
+        ],
+    )
+    .unwrap();
+    let err = todo::parts(&settings, None, None)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.contains("no application field first_name"), "{err}");
+}
