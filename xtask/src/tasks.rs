@@ -496,7 +496,48 @@ pub(crate) fn interop(args: &[String]) -> Result {
             .arg(fixtures.join("flask_security_fsqla_v3.json")),
     )?;
     webauthn_interop(&root, &python, &out_dir)?;
-    refresh_interop(&root, &python, &out_dir)
+    refresh_interop(&root, &python, &out_dir)?;
+    fields_interop(&root, &python, &out_dir)
+}
+
+/// Application fields: Flask-Security registers a user with
+/// `first_name`/`last_name` through its extended form; the todo example
+/// (axum) logs it in with them in `response.user` and registers another
+/// with names; Flask-Security reads both back and logs both in.
+fn fields_interop(root: &std::path::Path, python: &str, out_dir: &std::path::Path) -> Result {
+    let script = root.join("xtask/interop/fields_interop.py");
+    let dir = out_dir.join("fields");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    run(
+        "Flask-Security 5.9.2 registers a user with first_name/last_name",
+        Command::new(python)
+            .arg(&script)
+            .arg("fs-registers")
+            .arg(dir.join("flask_security_fields.sqlite"))
+            .arg(dir.join("flask_security_fields.json")),
+    )?;
+    run(
+        "Portcullis logs it in with its names and registers another with names",
+        cargo()
+            .args([
+                "test",
+                "--quiet",
+                "-p",
+                "todo-http-suite",
+                "--test",
+                "axum",
+                "a_flask_security_database_keeps_its_applications_fields",
+            ])
+            .env("PORTCULLIS_FIELDS_FIXTURE_DIR", &dir),
+    )?;
+    run(
+        "Flask-Security 5.9.2 reads the names back and logs both users in",
+        Command::new(python)
+            .arg(&script)
+            .arg("fs-reads")
+            .arg(dir.join("portcullis-axum.sqlite")),
+    )
 }
 
 /// WebAuthn keys both ways: Flask-Security registers (py_webauthn and a

@@ -162,3 +162,90 @@ async fn a_field_without_a_column_stops_the_app() {
         .expect("refused");
     assert!(err.contains("no application field first_name"), "{err}");
 }
+
+/// Where the Flask-Security-made database is: `cargo xtask interop`'s
+/// fresh one (`PORTCULLIS_FIELDS_FIXTURE_DIR`, made by
+/// `xtask/interop/fields_interop.py fs-registers`), or the committed copy.
+fn fields_fixture() -> (std::path::PathBuf, bool) {
+    match std::env::var_os("PORTCULLIS_FIELDS_FIXTURE_DIR") {
+        Some(dir) => (dir.into(), true),
+        None => (
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fields"),
+            false,
+        ),
+    }
+}
+
+/// A Flask-Security 5.9.2 database whose model added `first_name` and
+/// `last_name` (and registered fs@ with them through its own extended
+/// form): under Portcullis its user logs in with its names in
+/// `response.user`, and a Portcullis registration stores new ones there.
+/// In `cargo xtask interop` the database is left for Flask-Security to
+/// read back (`fields_interop.py fs-reads`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flask_security_database_keeps_its_applications_fields() {
+    let (src, interop) = fields_fixture();
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(src.join("flask_security_fields.json")).unwrap(),
+    )
+    .unwrap();
+    let scratch = std::env::temp_dir().join(format!(
+        "todo-http-fsfields-{}",
+        portcullis_core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let _cleanup = TempDir(scratch.clone());
+    let name = format!("portcullis-{:?}.sqlite", crate::ADAPTER).to_lowercase();
+    let db = if interop {
+        src.join(name)
+    } else {
+        scratch.join(name)
+    };
+    let _ = std::fs::remove_file(&db);
+    std::fs::copy(src.join("flask_security_fields.sqlite"), &db).unwrap();
+    let key = meta["secret_key"].as_str().unwrap();
+    let salt = meta["password_salt"].as_str().unwrap();
+    let mut settings: Vec<(&str, &str)> = NAMES.to_vec();
+    settings.extend([
+        ("SECRET_KEY", key),
+        ("SECURITY_PASSWORD_SALT", salt),
+        // As the Flask-Security app: no confirmation step.
+        ("SECURITY_CONFIRMABLE", "false"),
+    ]);
+    let srv = start_with(&settings, Some(format!("sqlite://{}", db.display()))).await;
+
+    let r = Client::default()
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "fs@example.com", "password": meta["password"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(
+        r.json()["response"]["user"],
+        json!({"email": "fs@example.com", "first_name": "Ada", "last_name": "Lovelace"})
+    );
+
+    let r = Client::default()
+        .post(
+            &srv,
+            "/register",
+            json!({
+                "email": "pc@example.com", "password": PW, "password_confirm": PW,
+                "first_name": "Grace", "last_name": "Hopper",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let want = json!({"email": "pc@example.com", "first_name": "Grace", "last_name": "Hopper"});
+    assert_eq!(r.json()["response"]["user"], want);
+    let r = Client::default()
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "pc@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.json()["response"]["user"], want);
+}
