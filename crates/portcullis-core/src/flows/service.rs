@@ -347,7 +347,7 @@ fn check_register_fields(fields: &RegisterFields, store: &dyn Datastore) -> Resu
         }
         if !have.has(name) {
             return refuse(format!(
-                "register_field({name:?}): the datastore ({}) has no application field {name}: add the column to the user table (see docs/guides/application-fields.md)",
+                "register_field({name:?}): the datastore ({}) has no application field {name}: add the column to the user table (see docs/application-fields.md)",
                 store.backend_name()
             ));
         }
