@@ -4,11 +4,13 @@
 //! cargo xtask ci [--skip-tests]     fmt check, clippy -D warnings, tests, dependency boundaries
 //! cargo xtask interop [--require]   check Portcullis' hashes and tokens with Flask-Security itself
 //! cargo xtask bench [ARGS…]         criterion benchmarks (args go to criterion)
+//! cargo xtask mutants [FILTER…]   cargo-mutants over the security-critical modules (slow; outside CI)
 //! cargo xtask conformance BACKEND|all [--require]   the conformance suite (server backends skip without their URL unless --require)
 //! ```
 #![allow(clippy::print_stdout)]
 
 mod load;
+mod mutants;
 mod sql;
 mod tasks;
 
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         "interop" => tasks::interop(rest),
         "browser" => tasks::browser(rest),
         "bench" => tasks::bench(rest),
+        "mutants" => mutants::mutants(rest),
         "conformance" => tasks::conformance(rest),
         "sql-migrations" => sql::sql_migrations(rest),
         _ => {

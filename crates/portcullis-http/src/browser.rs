@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::endpoints::Endpoint;
 use crate::html::field;
 use crate::input::FormData;
-use crate::respond::{HttpResponse, is_safe_redirect, with_query};
+use crate::respond::{HttpResponse, RedirectRules, is_allowed_redirect, with_query};
 use crate::session::SessionState;
 use crate::{HttpRequest, Portcullis};
 
@@ -424,7 +424,15 @@ impl Portcullis {
             .query("next")
             .or_else(|| form.raw("next").and_then(Value::as_str).map(str::to_owned));
         match next {
-            Some(n) if is_safe_redirect(&n, self.request_host(req).as_deref()) => n,
+            Some(n)
+                if is_allowed_redirect(
+                    &n,
+                    self.request_host(req).as_deref(),
+                    &RedirectRules::from_config(self.security().config()),
+                ) =>
+            {
+                n
+            }
             _ => self.view(fallback),
         }
     }
@@ -440,6 +448,54 @@ impl Portcullis {
     /// Flask-Security's form semantics: GET renders the page, a good post
     /// redirects (or shows what was sent), a bad one re-renders with errors;
     /// protected pages send anonymous browsers to the login page.
+    /// `SECURITY_REQUIRES_CONFIRMATION_ERROR_VIEW`, when `endpoint` (login,
+    /// reset, username recovery) refused an unconfirmed user and the view
+    /// is set (and responses are not generic).
+    fn confirmation_required(&self, endpoint: Endpoint, body: Option<&Value>) -> Option<String> {
+        let c = self.security().config();
+        let view = c.requires_confirmation_error_view.as_ref()?;
+        let open = matches!(
+            endpoint,
+            Endpoint::Login | Endpoint::Reset | Endpoint::RecoverUsername
+        );
+        if !open || c.return_generic_responses {
+            return None;
+        }
+        let text = self
+            .security()
+            .messages()
+            .render(&MessageKey::ConfirmationRequired.into());
+        let errors = body?.get("field_errors")?.as_object()?;
+        errors
+            .values()
+            .filter_map(Value::as_array)
+            .flatten()
+            .any(|m| m.as_str() == Some(text.as_str()))
+            .then(|| view.clone())
+    }
+
+    /// Whether a two-factor step answered `TWO_FACTOR_PERMISSION_DENIED`
+    /// (Flask-Security's `tf_illegal_state`, which sends a browser to
+    /// `SECURITY_TWO_FACTOR_ERROR_VIEW`).
+    fn tf_illegal_state(&self, endpoint: Endpoint, body: Option<&Value>) -> bool {
+        let tf = matches!(
+            endpoint,
+            Endpoint::TfValidate
+                | Endpoint::TfSelect
+                | Endpoint::TfRescue
+                | Endpoint::TfSetupToken
+                | Endpoint::MfRecovery
+        );
+        let denied = self
+            .security()
+            .messages()
+            .render(&MessageKey::TwoFactorPermissionDenied.into());
+        tf && body
+            .and_then(|b| b.get("errors"))
+            .and_then(Value::as_array)
+            .is_some_and(|e| e.iter().any(|m| m.as_str() == Some(denied.as_str())))
+    }
+
     pub(crate) async fn browser(
         &self,
         endpoint: Endpoint,
@@ -488,6 +544,9 @@ impl Portcullis {
             return Ok(page);
         }
         let email = form.raw("email").and_then(Value::as_str).map(str::to_owned);
+        let confirm_view = (resp.status == http::StatusCode::BAD_REQUEST)
+            .then(|| self.confirmation_required(endpoint, body.as_ref()))
+            .flatten();
         Ok(match resp.status.as_u16() {
             302 => resp,
             401 => {
@@ -631,16 +690,30 @@ impl Portcullis {
                     None,
                     self.note(MessageKey::ChangeEmailSent, email.as_deref()),
                 ),
-                Endpoint::ChangeUsername => self.render_page(
-                    endpoint,
-                    req,
-                    session,
-                    &FormData::default(),
-                    None,
-                    self.note(MessageKey::UsernameChange, None),
+                Endpoint::ChangeUsername => HttpResponse::redirect(
+                    &self.view(
+                        c.post_change_username_view
+                            .as_deref()
+                            .unwrap_or(&c.post_login_view),
+                    ),
                 ),
+                // A new second factor or sign-in method validated.
+                Endpoint::TfSetupToken => {
+                    HttpResponse::redirect(&self.view(&c.two_factor_post_setup_view))
+                }
+                Endpoint::UsSetupToken => HttpResponse::redirect(&self.view(&c.us_post_setup_view)),
                 _ => resp,
             },
+            // `_confirm_redirect`: an unconfirmed user, with
+            // `SECURITY_REQUIRES_CONFIRMATION_ERROR_VIEW`.
+            400 if confirm_view.is_some() => HttpResponse::redirect(&with_query(
+                &self.view(confirm_view.as_deref().unwrap_or_default()),
+                &[("email", email.as_deref().unwrap_or_default())],
+            )),
+            // `tf_illegal_state`: no two-factor login in progress here.
+            400 if self.tf_illegal_state(endpoint, body.as_ref()) => {
+                HttpResponse::redirect(&self.view(&c.two_factor_error_view))
+            }
             400 if self.page_of(endpoint).is_some() => {
                 self.render_page(endpoint, req, session, &form, body.as_ref(), vec![])
             }

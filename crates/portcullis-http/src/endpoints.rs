@@ -225,7 +225,9 @@ impl Portcullis {
             }
             _ => response,
         };
-        Some(self.remember_cookie(req, session, response))
+        let response = self.remember_cookie(req, session, response);
+        // Flask-Security's `after_request` on its blueprint.
+        Some(response.with_cache_control(&self.security().config().cache_control))
     }
 
     /// Sets or clears Flask-Login's remember-me cookie as the login or
@@ -405,8 +407,11 @@ impl Portcullis {
         if needs_auth && auth.is_none() {
             return Ok(Err(Box::new(self.unauthenticated(api))));
         }
+        // A logout is exempt from CSRF unless `SECURITY_LOGOUT_CSRF` (then
+        // a signed-in caller's logout is checked like any post).
+        let csrf_exempt = endpoint == Endpoint::Logout && !(c.logout_csrf && auth.is_some());
         if post
-            && endpoint != Endpoint::Logout
+            && !csrf_exempt
             && let Err(r) = self.check_csrf(req, &form, session, auth.as_ref())
         {
             return Ok(Err(r));
@@ -461,7 +466,11 @@ impl Portcullis {
             .or_else(|| req.query("next"))
             .filter(|n| !n.is_empty());
         if let Some(n) = next
-            && !crate::respond::is_safe_redirect(&n, self.request_host(req).as_deref())
+            && !crate::respond::is_allowed_redirect(
+                &n,
+                self.request_host(req).as_deref(),
+                &crate::respond::RedirectRules::from_config(self.security().config()),
+            )
         {
             errors.add("next", portcullis_core::MessageKey::InvalidRedirect);
         }
@@ -1023,12 +1032,17 @@ impl Portcullis {
     pub(crate) fn view(&self, view: &str) -> String {
         let c = self.security().config();
         let prefix = c.url_prefix.as_deref().unwrap_or("").trim_end_matches('/');
-        match view {
-            ".login" | "security.login" => format!("{prefix}{}", c.login_url),
+        let url = match view {
+            ".login" | "security.login" => return format!("{prefix}{}", c.login_url),
             ".wan_register" | "security.wan_register" => {
-                format!("{prefix}{}", c.wan_register_url)
+                return format!("{prefix}{}", c.wan_register_url);
             }
-            v if v.starts_with('/') && v.starts_with(&format!("{prefix}/")) => v.to_owned(),
+            ".two_factor_setup" | "security.two_factor_setup" => {
+                return format!("{prefix}{}", c.two_factor_setup_url);
+            }
+            ".us_setup" | "security.us_setup" => return format!("{prefix}{}", c.us_setup_url),
+            // One of Portcullis' own endpoints, already under the prefix.
+            v if v.starts_with('/') && self.is_endpoint(v) => return v.to_owned(),
             v if v.starts_with('/')
                 && [
                     &c.login_url,
@@ -1039,9 +1053,16 @@ impl Portcullis {
                 .iter()
                 .any(|u| u.as_str() == v) =>
             {
-                format!("{prefix}{v}")
+                return format!("{prefix}{v}");
             }
-            v => v.to_owned(),
+            v => v,
+        };
+        // Flask-Security's `get_url`: a view that is a URL rather than an
+        // endpoint gets `SECURITY_REDIRECT_HOST` as its host (an SPA
+        // served from elsewhere).
+        match &c.redirect_host {
+            Some(host) => crate::respond::with_netloc(url, host),
+            None => url.to_owned(),
         }
     }
 }

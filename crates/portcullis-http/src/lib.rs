@@ -25,7 +25,9 @@ pub use self::cpu::{QUEUE_PER_SLOT, TokioCpuPool};
 pub use self::csrf::{Csrf, CsrfFailure};
 pub use self::html::{PAGES, Pages};
 pub use self::input::FormData;
-pub use self::respond::{HttpResponse, is_safe_redirect, with_query};
+pub use self::respond::{
+    HttpResponse, RedirectRules, is_allowed_redirect, is_safe_redirect, with_query,
+};
 pub use self::rule::{Policy, RequestHead, Rule};
 pub use self::session::SessionState;
 pub use self::user_sessions::session_summary;

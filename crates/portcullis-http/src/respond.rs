@@ -104,6 +104,40 @@ impl HttpResponse {
         }
     }
 
+    /// Sets `Cache-Control` to the directives that are on
+    /// (`SECURITY_CACHE_CONTROL`); removes it when none is.
+    pub fn with_cache_control(
+        mut self,
+        directives: &std::collections::BTreeMap<String, bool>,
+    ) -> Self {
+        // werkzeug writes them in the order they were set; Flask-Security's
+        // default sets `private` then `no-store`. A map has no order, so
+        // the well-known ones come in that order, the rest after.
+        const ORDER: [&str; 6] = [
+            "public",
+            "private",
+            "no-cache",
+            "no-store",
+            "no-transform",
+            "must-revalidate",
+        ];
+        let mut on: Vec<&str> = directives
+            .iter()
+            .filter(|(_, v)| **v)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        on.sort_by_key(|d| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+        match HeaderValue::from_str(&on.join(", ")) {
+            Ok(v) if !on.is_empty() => {
+                self.headers.insert(CACHE_CONTROL, v);
+            }
+            _ => {
+                self.headers.remove(CACHE_CONTROL);
+            }
+        }
+        self
+    }
+
     /// Adds `Retry-After: <seconds>` (429 and 503 answers).
     pub fn with_retry_after(mut self, seconds: i64) -> Self {
         self.headers.insert(
@@ -155,25 +189,7 @@ impl HttpResponse {
         options: &CookieOptions,
         max_age: Option<i64>,
     ) -> Self {
-        let mut c = format!("{name}={value}; Path={}", options.path);
-        if let Some(d) = &options.domain {
-            c.push_str(&format!("; Domain={d}"));
-        }
-        match max_age {
-            Some(0) => c.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"),
-            Some(age) => c.push_str(&format!("; Max-Age={age}")),
-            None => {}
-        }
-        if options.secure {
-            c.push_str("; Secure");
-        }
-        if options.httponly {
-            c.push_str("; HttpOnly");
-        }
-        if let Some(s) = &options.samesite {
-            c.push_str(&format!("; SameSite={s}"));
-        }
-        if let Ok(v) = HeaderValue::from_str(&c) {
+        if let Some(v) = cookie_header(name, value, options, max_age) {
             self.headers.append(SET_COOKIE, v);
         }
         self
@@ -185,10 +201,93 @@ impl HttpResponse {
     }
 }
 
+/// A `Set-Cookie` value (`max_age`: `Some(0)` deletes, `None` a session cookie).
+pub(crate) fn cookie_header(
+    name: &str,
+    value: &str,
+    options: &CookieOptions,
+    max_age: Option<i64>,
+) -> Option<HeaderValue> {
+    let mut c = format!("{name}={value}; Path={}", options.path);
+    if let Some(d) = &options.domain {
+        c.push_str(&format!("; Domain={d}"));
+    }
+    match max_age {
+        Some(0) => c.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"),
+        Some(age) => c.push_str(&format!("; Max-Age={age}")),
+        None => {}
+    }
+    if options.secure {
+        c.push_str("; Secure");
+    }
+    if options.httponly {
+        c.push_str("; HttpOnly");
+    }
+    if let Some(s) = &options.samesite {
+        c.push_str(&format!("; SameSite={s}"));
+    }
+    HeaderValue::from_str(&c).ok()
+}
+
 /// Whether `target` is safe to redirect to: a path on this site, not a
 /// scheme-relative (`//host`) or backslash trick, no control characters; or
 /// an absolute URL on `host`.
 pub fn is_safe_redirect(target: &str, host: Option<&str>) -> bool {
+    is_allowed_redirect(target, host, &RedirectRules::default())
+}
+
+/// Other hosts a `next` may name (Flask-Security's
+/// `SECURITY_REDIRECT_ALLOW_SUBDOMAINS` with `SERVER_NAME`, and
+/// `SECURITY_REDIRECT_BASE_DOMAIN` with `SECURITY_REDIRECT_ALLOWED_SUBDOMAINS`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RedirectRules<'a> {
+    /// Any subdomain of this host (and the host itself).
+    pub subdomains_of: Option<&'a str>,
+    /// The base domain of `allowed_subdomains`.
+    pub base_domain: Option<&'a str>,
+    /// Subdomains of `base_domain` (`"."`: the base domain itself).
+    pub allowed_subdomains: &'a [String],
+}
+
+impl<'a> RedirectRules<'a> {
+    /// The rules `config` sets.
+    pub fn from_config(config: &'a portcullis_core::SecurityConfig) -> Self {
+        Self {
+            subdomains_of: config
+                .server_name
+                .as_deref()
+                .filter(|_| config.redirect_allow_subdomains),
+            base_domain: config.redirect_base_domain.as_deref(),
+            allowed_subdomains: &config.redirect_allowed_subdomains,
+        }
+    }
+
+    fn allows(&self, netloc: &str) -> bool {
+        if let Some(base) = self.subdomains_of
+            && (netloc.eq_ignore_ascii_case(base)
+                || netloc
+                    .to_ascii_lowercase()
+                    .ends_with(&format!(".{}", base.to_ascii_lowercase())))
+        {
+            return true;
+        }
+        let Some(base) = self.base_domain else {
+            return false;
+        };
+        self.allowed_subdomains.iter().any(|sub| {
+            let allowed = if sub == "." {
+                base.to_owned()
+            } else {
+                format!("{sub}.{base}")
+            };
+            allowed.eq_ignore_ascii_case(netloc)
+        })
+    }
+}
+
+/// [`is_safe_redirect`], also allowing the hosts `rules` name
+/// (Flask-Security's `validate_redirect_url`).
+pub fn is_allowed_redirect(target: &str, host: Option<&str>, rules: &RedirectRules<'_>) -> bool {
     if target.is_empty() || target.chars().any(|c| c.is_control()) || target.contains('\\') {
         return false;
     }
@@ -200,10 +299,34 @@ pub fn is_safe_redirect(target: &str, host: Option<&str>) -> bool {
         if let Some(rest) = lower.strip_prefix(scheme) {
             let netloc = rest.split(['/', '?', '#']).next().unwrap_or_default();
             let netloc = netloc.rsplit('@').next().unwrap_or_default();
-            return host.is_some_and(|h| h.eq_ignore_ascii_case(netloc));
+            return host.is_some_and(|h| h.eq_ignore_ascii_case(netloc)) || rules.allows(netloc);
         }
     }
     false
+}
+
+/// `url` with its host replaced by `netloc`, as Python's
+/// `urlsplit(url)._replace(netloc=…)` then `urlunsplit` (a path becomes
+/// `//netloc/path`).
+pub(crate) fn with_netloc(url: &str, netloc: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            (format!("{s}:"), r)
+        }
+        _ => (String::new(), url.strip_prefix("//").unwrap_or(url)),
+    };
+    let had_netloc = !scheme.is_empty() || url.starts_with("//");
+    let path = if had_netloc {
+        rest.find(['/', '?', '#']).map_or("", |i| &rest[i..])
+    } else {
+        url
+    };
+    let sep = if path.is_empty() || path.starts_with('/') {
+        ""
+    } else {
+        "/"
+    };
+    format!("{scheme}//{netloc}{sep}{path}")
 }
 
 /// `view` with `params` added to its query string.
@@ -239,6 +362,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn netloc_replacement_as_python() {
+        use super::with_netloc;
+        assert_eq!(
+            with_netloc("/confirmed", "localhost:8081"),
+            "//localhost:8081/confirmed"
+        );
+        assert_eq!(
+            with_netloc("/confirmed?a=1", "localhost:8081"),
+            "//localhost:8081/confirmed?a=1"
+        );
+        assert_eq!(
+            with_netloc("https://app.example.com/x#y", "spa.example.com"),
+            "https://spa.example.com/x#y"
+        );
+        assert_eq!(with_netloc("//old/x", "new"), "//new/x");
+        assert_eq!(with_netloc("http://old", "new"), "http://new");
+        assert_eq!(with_netloc("confirmed", "h"), "//h/confirmed");
+    }
+
+    #[test]
     fn redirect_safety() {
         for ok in ["/", "/todos", "/a?next=//x", "https://app.example.com/x"] {
             assert!(is_safe_redirect(ok, Some("app.example.com")), "{ok}");
@@ -255,6 +398,39 @@ mod tests {
             "evil.com",
         ] {
             assert!(!is_safe_redirect(bad, Some("app.example.com")), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redirect_allowlists_as_flask_security() {
+        use super::{RedirectRules, is_allowed_redirect};
+        let subs = ["api".to_owned(), ".".to_owned()];
+        let none = RedirectRules::default();
+        let sub = RedirectRules {
+            subdomains_of: Some("example.com"),
+            ..RedirectRules::default()
+        };
+        let side = RedirectRules {
+            base_domain: Some("example.org"),
+            allowed_subdomains: &subs,
+            ..RedirectRules::default()
+        };
+        let host = Some("app.example.com");
+        for (url, rules, ok) in [
+            ("https://shop.example.com/x", &none, false),
+            ("https://shop.example.com/x", &sub, true),
+            ("https://example.com/", &sub, true),
+            ("https://SHOP.Example.com/", &sub, true),
+            ("https://evilexample.com/", &sub, false),
+            ("https://example.com.evil.net/", &sub, false),
+            ("https://api.example.org/x", &side, true),
+            ("https://example.org/x", &side, true),
+            ("https://www.example.org/x", &side, false),
+            ("https://api.example.org/x", &none, false),
+            ("//api.example.org/x", &side, false),
+            ("javascript://api.example.org/x", &side, false),
+        ] {
+            assert_eq!(is_allowed_redirect(url, host, rules), ok, "{url}");
         }
     }
 

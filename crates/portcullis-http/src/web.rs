@@ -316,7 +316,10 @@ impl Portcullis {
         ctx: RequestContext,
         headers: &mut HeaderMap,
     ) -> Result<(), Box<HttpResponse>> {
-        let c = ctx.inner.lock().await;
+        let mut c = ctx.inner.lock().await;
+        if let Some(cookie) = self.refreshed_csrf_cookie(&mut c.state, headers) {
+            headers.append(http::header::SET_COOKIE, cookie);
+        }
         match self.save(&c).await {
             Ok(Some(cookie)) => {
                 headers.append(http::header::SET_COOKIE, cookie);
@@ -332,6 +335,31 @@ impl Portcullis {
                 }
             }
         }
+    }
+
+    /// `SECURITY_CSRF_COOKIE_REFRESH_EACH_REQUEST`: a signed-in session
+    /// gets a fresh CSRF cookie on every response (Flask-Security's
+    /// `csrf_cookie_handler`), unless this response sets one already.
+    fn refreshed_csrf_cookie(
+        &self,
+        state: &mut SessionState,
+        headers: &HeaderMap,
+    ) -> Option<HeaderValue> {
+        let c = self.security().config();
+        let name = c.csrf_cookie_name.as_deref()?;
+        if !c.csrf_cookie_refresh_each_request || state.user_id().is_none() {
+            return None;
+        }
+        let prefix = format!("{name}=");
+        if headers
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .any(|v| v.as_bytes().starts_with(prefix.as_bytes()))
+        {
+            return None;
+        }
+        let token = self.csrf().token(state, self.security().now_secs()).ok()?;
+        crate::respond::cookie_header(name, &token, &c.csrf_cookie, None)
     }
 
     /// The store writes a session needs; the cookie to send, if any.

@@ -27,5 +27,7 @@ mod proxy;
 mod refresh;
 #[path = "suite/remember.rs"]
 mod remember;
+#[path = "suite/settings.rs"]
+mod settings;
 #[path = "suite/webauthn.rs"]
 mod webauthn;

@@ -101,6 +101,9 @@ settings! {
     wtf_csrf_enabled: bool = true => "WTF_CSRF_ENABLED",
     /// Lifetime of a CSRF token in seconds (`None`: the session's).
     wtf_csrf_time_limit: Option<TimeDelta> = Some(secs(3600)) => "WTF_CSRF_TIME_LIMIT",
+    /// Flask's `SERVER_NAME`: the host whose subdomains
+    /// `SECURITY_REDIRECT_ALLOW_SUBDOMAINS` lets `next` point at.
+    server_name: Option<String> = None => "SERVER_NAME",
     /// Flask-Login's remember-me cookie: its name.
     remember_cookie_name: String = s("remember_token") => "REMEMBER_COOKIE_NAME",
     /// How long a remember-me cookie lasts.
