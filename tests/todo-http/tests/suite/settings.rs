@@ -346,3 +346,32 @@ async fn post_change_username_view_follows_a_changed_username() {
         assert_eq!(location(&r), want);
     }
 }
+
+/// `WTF_CSRF_TIME_LIMIT`: a token older than the limit is refused with
+/// Flask-WTF's "expired" error, and the request changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_csrf_token_is_refused() {
+    let srv = start_with(&[("WTF_CSRF_TIME_LIMIT", "1")], None).await;
+    let mut c = logged_in(&srv, "stale@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let new_pw = "X-New-Passw0rd-1";
+    let r = c
+        .post(
+            &srv,
+            "/change",
+            json!({"password": PW, "new_password": new_pw, "new_password_confirm": new_pw}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json()["response"]["errors"][0].clone()),
+        (400, json!("The CSRF token has expired."))
+    );
+    let r = Client::default()
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "stale@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the password did not change");
+}
