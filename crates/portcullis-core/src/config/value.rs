@@ -117,8 +117,11 @@ impl<T: FromSetting> FromSetting for BTreeMap<String, T> {
                         .map_err(|e| format!("{k}: {e}"))
                 })
                 .collect(),
+            // Empty, or `null`: none (Flask-Security's `None`).
+            Value::String(t) if t.trim().is_empty() => Ok(BTreeMap::new()),
             Value::String(_) => match json_in_string(v) {
                 Some(parsed @ Value::Object(_)) => Self::from_setting(&parsed),
+                Some(Value::Null) => Ok(BTreeMap::new()),
                 _ => Err("expected a table (a JSON object in an environment variable)".into()),
             },
             Value::Null => Ok(BTreeMap::new()),
@@ -205,6 +208,18 @@ mod tests {
         assert_eq!(Option::<String>::from_setting(&json!("")).unwrap(), None);
         let m = BTreeMap::<String, String>::from_setting(&json!(r#"{"1": "x"}"#)).unwrap();
         assert_eq!(m["1"], "x");
+    }
+
+    #[test]
+    fn tables_and_none() {
+        let t = |v| BTreeMap::<String, bool>::from_setting(&v);
+        assert_eq!(t(json!({"no-store": true})).unwrap().len(), 1);
+        assert_eq!(t(json!(r#"{"private": false}"#)).unwrap().len(), 1);
+        for none in [json!(""), json!("  "), json!("null"), Value::Null] {
+            assert!(t(none.clone()).unwrap().is_empty(), "{none}");
+        }
+        assert!(t(json!("[1]")).is_err());
+        assert!(t(json!(3)).is_err());
     }
 
     #[test]
