@@ -213,6 +213,11 @@ mod tests {
             json!([1, 2]),
             json!({"uid": "x"}),
             json!({"ver": "5", "uid": 3, "exp": 0}),
+            // An empty uniquifier names nobody (a store lookup must not
+            // match a user whose column is empty).
+            json!({"ver": "5", "uid": "", "exp": 0}),
+            json!([""]),
+            json!([1, "h", ""]),
             json!("x"),
         ] {
             assert_eq!(

@@ -360,6 +360,106 @@ mod tests {
     }
 
     #[test]
+    fn compression_only_when_itsdangerous_compresses() {
+        // zlib makes this 16-byte JSON 15 bytes: itsdangerous compresses
+        // only when that is below len - 1, so it stays plain.
+        assert_eq!(
+            encode_payload(&json!("bbbbababababab")),
+            "ImJiYmJhYmFiYWJhYmFiIg"
+        );
+    }
+
+    #[test]
+    fn timestamps_of_up_to_eight_bytes() {
+        assert_eq!(bytes_to_int(&[0, 0, 0, 0, 0, 0, 0, 1]), Some(1));
+        assert_eq!(bytes_to_int(&[1]), Some(1));
+        assert_eq!(bytes_to_int(&[]), Some(0));
+        assert_eq!(bytes_to_int(&[1; 9]), None, "nine bytes: refused, no panic");
+        assert_eq!(
+            bytes_to_int(&[0x80, 0, 0, 0, 0, 0, 0, 0]),
+            None,
+            "beyond i64"
+        );
+        assert_eq!(int_to_bytes(1_000), vec![0x03, 0xe8]);
+        assert_eq!(int_to_bytes(-5), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn untimed_tokens_are_itsdangerous_url_safe_serializer() {
+        // itsdangerous 2.2: URLSafeSerializer(["secret-1"], salt="refresh-token-salt").dumps(…)
+        let s = UrlSafeTimedSerializer::new(&[SecretString::new("secret-1")], "refresh-token-salt")
+            .unwrap();
+        let vector = "eyJmYW0iOiJhYmMiLCJnZW4iOjJ9.WWky-29xaRYxmMgV64atQ-dmh84";
+        assert_eq!(s.dumps_untimed(&json!({"fam": "abc", "gen": 2})), vector);
+        assert_eq!(s.dumps_untimed("x"), "Ingi.Xe9fQnahvv707VSuH5LDtdGgeZg");
+        assert_eq!(
+            s.loads_untimed(vector).unwrap(),
+            json!({"fam": "abc", "gen": 2})
+        );
+    }
+
+    #[test]
+    fn a_token_of_age_zero_is_fresh_and_one_from_the_future_is_not() {
+        let s = ser("confirm-salt");
+        let t = s.dumps(&json!("p"), 1_000);
+        assert!(s.loads(&t, Some(10), 1_000).is_ok(), "age 0");
+        assert!(s.loads(&t, Some(10), 1_010).is_ok(), "age = max_age");
+        assert!(matches!(
+            s.loads(&t, Some(10), 1_011),
+            Err(TokenError::Expired { .. })
+        ));
+        assert!(matches!(
+            s.loads(&t, Some(10), 999),
+            Err(TokenError::Expired { .. })
+        ));
+    }
+
+    #[test]
+    fn kinds_name_flask_securitys_settings_and_debug_shows_no_key() {
+        for (kind, key, salt) in [
+            (TokenKind::Confirm, "SECURITY_CONFIRM_SALT", "confirm-salt"),
+            (TokenKind::Reset, "SECURITY_RESET_SALT", "reset-salt"),
+            (TokenKind::Login, "SECURITY_LOGIN_SALT", "login-salt"),
+            (
+                TokenKind::Remember,
+                "SECURITY_REMEMBER_SALT",
+                "remember-salt",
+            ),
+            (
+                TokenKind::ChangeEmail,
+                "SECURITY_CHANGE_EMAIL_SALT",
+                "change-email-salt",
+            ),
+            (
+                TokenKind::UsSetup,
+                "SECURITY_US_SETUP_SALT",
+                "us-setup-salt",
+            ),
+            (
+                TokenKind::TfSetup,
+                "SECURITY_TWO_FACTOR_SETUP_SALT",
+                "tf-setup-salt",
+            ),
+            (
+                TokenKind::TfValidity,
+                "SECURITY_TWO_FACTOR_VALIDITY_SALT",
+                "tf-validity-salt",
+            ),
+            (TokenKind::Wan, "SECURITY_WAN_SALT", "wan-salt"),
+            (
+                TokenKind::RefreshToken,
+                "SECURITY_REFRESH_TOKEN_SALT",
+                "refresh-token-salt",
+            ),
+        ] {
+            assert_eq!(kind.config_key(), key);
+            assert_eq!(kind.default_salt(), salt);
+        }
+        let debug = format!("{:?}", ser("s"));
+        assert_eq!(debug, "UrlSafeTimedSerializer { keys: 1 }");
+    }
+
+    #[test]
     fn reads_flasks_own_session_cookie() {
         // Made by Flask 3's SecureCookieSessionInterface with
         // SECRET_KEY = "flask-session-vector-secret" at 1796253658.
@@ -508,6 +608,16 @@ mod tests {
         assert_eq!(inflate(&zlib(exact.as_bytes())).unwrap().len(), exact.len());
         let over = "c".repeat(usize::try_from(MAX_PAYLOAD).unwrap() + 1);
         assert_eq!(inflate(&zlib(over.as_bytes())), None);
+        // Exactly the limit, arriving as the buffer fills to exactly the
+        // limit (a 128-byte input starts at 512 and doubles to 65536):
+        // the stream's end comes in a later call, and is still accepted.
+        let mut padded = zlib(exact.as_bytes());
+        assert!(padded.len() <= 128);
+        padded.resize(128, 0);
+        assert_eq!(inflate(&padded).map(|o| o.len()), Some(exact.len()));
+        // Truncated in the middle: no progress with room left is the end.
+        let whole = zlib(big.as_bytes());
+        assert_eq!(inflate(&whole[..whole.len() / 2]), None);
         let ok = zlib(br#"{"uid": "abc"}"#);
         assert_eq!(inflate(&ok).unwrap(), br#"{"uid": "abc"}"#);
         // Truncated, checksum broken, not zlib at all, empty.
