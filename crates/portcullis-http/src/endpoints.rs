@@ -227,7 +227,7 @@ impl Portcullis {
         };
         let response = self.remember_cookie(req, session, response);
         // Flask-Security's `after_request` on its blueprint.
-        Some(response.with_cache_control(&self.security().config().cache_control))
+        Some(response.with_cache_control(self.cache_control()))
     }
 
     /// Sets or clears Flask-Login's remember-me cookie as the login or

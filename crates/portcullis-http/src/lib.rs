@@ -149,12 +149,15 @@ struct Inner {
     session_options: SessionOptions,
     /// How long a client has to send an endpoint's request body.
     body_timeout: std::time::Duration,
+    /// `SECURITY_CACHE_CONTROL` as a header value, built once (`None`: no header).
+    cache_control: Option<http::HeaderValue>,
 }
 
 impl Portcullis {
     /// Wraps a service.
     pub fn new(security: Security) -> Result<Self> {
         let csrf = Csrf::new(security.config())?;
+        let security_cc = security.config().cache_control.clone();
         let api = security
             .config()
             .api_enabled_methods
@@ -170,6 +173,7 @@ impl Portcullis {
                 sessions: None,
                 session_options: SessionOptions::default(),
                 body_timeout: BODY_TIMEOUT,
+                cache_control: respond::cache_control_header(&security_cc),
             }),
         })
     }
@@ -238,6 +242,7 @@ impl Portcullis {
                 sessions: shared.sessions.clone(),
                 session_options: shared.session_options.clone(),
                 body_timeout: shared.body_timeout,
+                cache_control: shared.cache_control.clone(),
             },
         };
         change(&mut inner);
@@ -259,6 +264,11 @@ impl Portcullis {
     /// The service.
     pub fn security(&self) -> &Security {
         &self.inner.security
+    }
+
+    /// The `Cache-Control` every endpoint answer carries.
+    pub(crate) fn cache_control(&self) -> Option<&http::HeaderValue> {
+        self.inner.cache_control.as_ref()
     }
 
     /// The CSRF helper.

@@ -104,34 +104,14 @@ impl HttpResponse {
         }
     }
 
-    /// Sets `Cache-Control` to the directives that are on
-    /// (`SECURITY_CACHE_CONTROL`); removes it when none is.
-    pub fn with_cache_control(
-        mut self,
-        directives: &std::collections::BTreeMap<String, bool>,
-    ) -> Self {
-        // werkzeug writes them in the order they were set; Flask-Security's
-        // default sets `private` then `no-store`. A map has no order, so
-        // the well-known ones come in that order, the rest after.
-        const ORDER: [&str; 6] = [
-            "public",
-            "private",
-            "no-cache",
-            "no-store",
-            "no-transform",
-            "must-revalidate",
-        ];
-        let mut on: Vec<&str> = directives
-            .iter()
-            .filter(|(_, v)| **v)
-            .map(|(k, _)| k.as_str())
-            .collect();
-        on.sort_by_key(|d| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
-        match HeaderValue::from_str(&on.join(", ")) {
-            Ok(v) if !on.is_empty() => {
-                self.headers.insert(CACHE_CONTROL, v);
+    /// Sets `Cache-Control` to `value` (built once by
+    /// [`cache_control_header`]), or removes it.
+    pub fn with_cache_control(mut self, value: Option<&HeaderValue>) -> Self {
+        match value {
+            Some(v) => {
+                self.headers.insert(CACHE_CONTROL, v.clone());
             }
-            _ => {
+            None => {
                 self.headers.remove(CACHE_CONTROL);
             }
         }
@@ -199,6 +179,32 @@ impl HttpResponse {
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
+}
+
+/// `SECURITY_CACHE_CONTROL` as a header: the directives that are on;
+/// `None` when none is. werkzeug writes them in the order they were set and
+/// Flask-Security's default sets `private` then `no-store`; a map has no
+/// order, so the well-known ones come in that order, the rest after.
+pub(crate) fn cache_control_header(
+    directives: &std::collections::BTreeMap<String, bool>,
+) -> Option<HeaderValue> {
+    const ORDER: [&str; 6] = [
+        "public",
+        "private",
+        "no-cache",
+        "no-store",
+        "no-transform",
+        "must-revalidate",
+    ];
+    let mut on: Vec<&str> = directives
+        .iter()
+        .filter(|(_, v)| **v)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    on.sort_by_key(|d| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+    (!on.is_empty())
+        .then(|| HeaderValue::from_str(&on.join(", ")).ok())
+        .flatten()
 }
 
 /// A `Set-Cookie` value (`max_age`: `Some(0)` deletes, `None` a session cookie).

@@ -17,11 +17,13 @@ use crate::sql::stmt;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct UserColumns {
     pub(crate) app: Vec<AppField>,
+    /// The same columns as the checks writes go through (built once).
+    fields: AppFields,
 }
 
 impl UserColumns {
-    pub(crate) fn fields(&self) -> AppFields {
-        AppFields::Columns(self.app.clone())
+    pub(crate) fn fields(&self) -> &AppFields {
+        &self.fields
     }
 }
 
@@ -83,7 +85,10 @@ pub(crate) async fn discover<C: ConnectionTrait>(conn: &C) -> Result<UserColumns
             sql_type,
         });
     }
-    Ok(UserColumns { app })
+    Ok(UserColumns {
+        fields: AppFields::Columns(app.clone()),
+        app,
+    })
 }
 
 /// Reads the application fields of `users` (one query) into each.

@@ -241,7 +241,7 @@ impl Datastore for SeaOrmStore {
     }
 
     fn application_fields(&self) -> portcullis_core::AppFields {
-        self.columns().fields()
+        self.columns().fields().clone()
     }
     fn session_store(
         self: std::sync::Arc<Self>,

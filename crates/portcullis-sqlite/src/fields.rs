@@ -17,12 +17,14 @@ pub(crate) struct UserColumns {
     pub(crate) select: String,
     /// `, u."a", u."b"` — the same for the aliased hot-path query.
     pub(crate) select_u: String,
+    /// The same columns as the checks writes go through.
+    fields: AppFields,
 }
 
 impl UserColumns {
-    /// The store's [`AppFields`].
-    pub(crate) fn fields(&self) -> AppFields {
-        AppFields::Columns(self.app.clone())
+    /// The store's [`AppFields`] (built once, at discovery).
+    pub(crate) fn fields(&self) -> &AppFields {
+        &self.fields
     }
 }
 
@@ -64,6 +66,7 @@ pub(crate) fn discover(conn: &Connection) -> Result<UserColumns> {
     Ok(UserColumns {
         select: list(""),
         select_u: list("u."),
+        fields: AppFields::Columns(app.clone()),
         app,
     })
 }

@@ -143,7 +143,7 @@ impl Datastore for SqliteStore {
     }
 
     fn application_fields(&self) -> portcullis_core::AppFields {
-        self.columns().fields()
+        self.columns().fields().clone()
     }
     fn session_store(
         self: std::sync::Arc<Self>,
