@@ -103,31 +103,47 @@ where
         let service = self.service.clone();
         let p = self.portcullis.clone();
         Box::pin(async move {
-            let client = ClientInfo {
-                remote_addr: req.peer_addr().map(|a| a.ip().to_string()),
-            };
             let head = Head::of(req.request());
-            let ctx = match p.open_session(&head.headers, client).await {
-                Ok(ctx) => ctx,
-                Err(r) => return Ok(req.into_response(to_actix(*r)).map_into_right_body()),
-            };
-            let mut resp = if p.is_endpoint(req.path()) {
-                endpoint(&p, &ctx, head, req).await.map_into_right_body()
-            } else {
-                req.extensions_mut().insert(ctx.clone());
-                service.call(req).await?.map_into_left_body()
-            };
-            let mut cookies = http::HeaderMap::new();
-            match p.close_session(ctx, &mut cookies).await {
-                Ok(()) => append_headers(resp.headers_mut(), &cookies),
-                Err(r) => {
-                    let (req, _) = resp.into_parts();
-                    resp = ServiceResponse::new(req, to_actix(*r)).map_into_right_body();
-                }
-            }
-            Ok(resp)
+            let locale = p.locale_for(&head.headers);
+            portcullis_core::i18n::scoped(locale, serve(p, service, head, req)).await
         })
     }
+}
+
+/// One request, in its locale: the session around Portcullis' endpoint or
+/// the app's service.
+async fn serve<S, B>(
+    p: Portcullis,
+    service: std::rc::Rc<S>,
+    head: Head,
+    req: ServiceRequest,
+) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    let client = ClientInfo {
+        remote_addr: req.peer_addr().map(|a| a.ip().to_string()),
+    };
+    let ctx = match p.open_session(&head.headers, client).await {
+        Ok(ctx) => ctx,
+        Err(r) => return Ok(req.into_response(to_actix(*r)).map_into_right_body()),
+    };
+    let mut resp = if p.is_endpoint(req.path()) {
+        endpoint(&p, &ctx, head, req).await.map_into_right_body()
+    } else {
+        req.extensions_mut().insert(ctx.clone());
+        service.call(req).await?.map_into_left_body()
+    };
+    let mut cookies = http::HeaderMap::new();
+    match p.close_session(ctx, &mut cookies).await {
+        Ok(()) => append_headers(resp.headers_mut(), &cookies),
+        Err(r) => {
+            let (req, _) = resp.into_parts();
+            resp = ServiceResponse::new(req, to_actix(*r)).map_into_right_body();
+        }
+    }
+    Ok(resp)
 }
 
 /// A request to one of Portcullis' own endpoints.

@@ -127,7 +127,15 @@ where
     }
 }
 
-async fn around<S>(p: Portcullis, mut inner: S, req: Request) -> Result<Response, Infallible>
+async fn around<S>(p: Portcullis, inner: S, req: Request) -> Result<Response, Infallible>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    let locale = p.locale_for(req.headers());
+    portcullis_core::i18n::scoped(locale, serve(p, inner, req)).await
+}
+
+async fn serve<S>(p: Portcullis, mut inner: S, req: Request) -> Result<Response, Infallible>
 where
     S: tower::Service<Request, Response = Response, Error = Infallible>,
 {

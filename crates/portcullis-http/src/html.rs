@@ -57,7 +57,10 @@ impl Pages {
     /// The built-in pages, but a file named like a page in `dir` (e.g.
     /// `login_user.html`) wins. Each page gets `title`, `action`, `fields`
     /// (name, type, label), `values`, `errors` (by field), `form_errors`,
-    /// `messages`, `csrf_token`, `next`, `links`.
+    /// `messages`, `csrf_token`, `next`, `links`, `form_name`, and where a
+    /// page has them `send_code` (`action`, `methods`), `code_form`
+    /// (`action`, `name`, `label`, `form_name`), `qr_image`, `sessions`;
+    /// `_(text)` translates a Flask-Security text into the request's locale.
     pub fn with_overrides(dir: impl Into<PathBuf>) -> Self {
         Self::build(Some(dir.into()))
     }
@@ -65,6 +68,11 @@ impl Pages {
     fn build(dir: Option<PathBuf>) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        // `_("…")`: Flask-Security's texts in the request's locale, as its
+        // templates' `_fsdomain`.
+        env.add_function("_", |text: String| {
+            portcullis_core::i18n::gettext(&text).into_owned()
+        });
         env.set_loader(move |name: &str| {
             if let Some(dir) = &dir
                 && !name.contains(['/', '\\'])
@@ -113,6 +121,16 @@ impl Pages {
         );
         r
     }
+}
+
+/// A choice of one of `options` (a radio group), each labelled by its value
+/// as Flask-Security's forms do.
+pub(crate) fn radio(name: &str, label: &str, options: &[String]) -> Value {
+    let options: Vec<Value> = options
+        .iter()
+        .map(|o| json!({"value": o, "label": o}))
+        .collect();
+    json!({"name": name, "type": "radio", "label": label, "options": options})
 }
 
 /// A form field for the built-in page.

@@ -151,6 +151,22 @@ struct Inner {
     body_timeout: std::time::Duration,
     /// `SECURITY_CACHE_CONTROL` as a header value, built once (`None`: no header).
     cache_control: Option<http::HeaderValue>,
+    /// The app's choice of locale for a request (else `Accept-Language`).
+    locale_selector: Option<LocaleSelector>,
+}
+
+/// An app's locale selector (Flask-Babel's `locale_selector`): the name of
+/// a locale for a request's headers, or `None` for untranslated texts.
+#[derive(Clone)]
+struct LocaleSelector(std::sync::Arc<SelectLocale>);
+
+/// The function behind [`LocaleSelector`].
+type SelectLocale = dyn Fn(&http::HeaderMap) -> Option<String> + Send + Sync;
+
+impl std::fmt::Debug for LocaleSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocaleSelector")
+    }
 }
 
 impl Portcullis {
@@ -174,6 +190,7 @@ impl Portcullis {
                 session_options: SessionOptions::default(),
                 body_timeout: BODY_TIMEOUT,
                 cache_control: respond::cache_control_header(&security_cc),
+                locale_selector: None,
             }),
         })
     }
@@ -243,11 +260,42 @@ impl Portcullis {
                 session_options: shared.session_options.clone(),
                 body_timeout: shared.body_timeout,
                 cache_control: shared.cache_control.clone(),
+                locale_selector: shared.locale_selector.clone(),
             },
         };
         change(&mut inner);
         Self {
             inner: std::sync::Arc::new(inner),
+        }
+    }
+
+    /// Chooses each request's locale with `select` (from its headers: a
+    /// cookie, a header the app sets…) instead of `Accept-Language`; a name
+    /// no catalogue has, or `None`, leaves texts untranslated.
+    pub fn with_locale_selector(
+        self,
+        select: impl Fn(&http::HeaderMap) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.rebuild(|i| i.locale_selector = Some(LocaleSelector(std::sync::Arc::new(select))))
+    }
+
+    /// The locale of a request: the app's selector's choice, or the best
+    /// match for its `Accept-Language` among the loaded catalogues (see
+    /// [`portcullis_core::i18n`]). `None` without catalogues. Adapters run
+    /// each whole request (the app's routes too) in it with
+    /// [`portcullis_core::i18n::scoped`], so every text rendered during
+    /// it is translated.
+    pub fn locale_for(&self, headers: &http::HeaderMap) -> Option<portcullis_core::i18n::Locale> {
+        let translations = self.security().translations();
+        if translations.is_empty() {
+            return None;
+        }
+        match &self.inner.locale_selector {
+            Some(select) => select.0(headers).and_then(|name| translations.locale(&name)),
+            None => headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| translations.negotiate(v)),
         }
     }
 

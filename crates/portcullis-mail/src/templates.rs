@@ -176,8 +176,10 @@ impl std::fmt::Debug for Rendered {
     }
 }
 
-/// Flask-Security's `%(name)s` interpolation, as its `_fsdomain` (gettext) does.
+/// Flask-Security's `_fsdomain`: the text in the request's locale (see
+/// `portcullis_core::i18n`), then its `%(name)s` interpolation.
 fn fsdomain(text: String, kwargs: Kwargs) -> std::result::Result<String, JinjaError> {
+    let text = portcullis_core::i18n::gettext(&text).into_owned();
     let mut values: BTreeMap<String, String> = BTreeMap::new();
     for key in kwargs.args().map(str::to_owned).collect::<Vec<_>>() {
         let v: JinjaValue = kwargs.get(&key)?;

@@ -486,6 +486,16 @@ settings! {
     us_post_setup_view: String = s(".us_setup") => "SECURITY_US_POST_SETUP_VIEW",
     /// Methods offered.
     us_enabled_methods: Vec<String> = list(&["password", "email", "authenticator", "sms"]) => "SECURITY_US_ENABLED_METHODS",
+    /// Whether browsers are shown Flask-Security's messages on the next
+    /// page (Flask's `flash`).
+    flash_messages: bool = true => "SECURITY_FLASH_MESSAGES",
+    /// Where the app's gettext catalogues are: directories (or one)
+    /// holding `<locale>/LC_MESSAGES/<domain>.mo`, a later one overriding
+    /// an earlier one; `"builtin"` (Flask-Security's own files) names
+    /// nothing, as Portcullis ships no translations (see `i18n`).
+    i18n_dirname: Vec<String> = list(&["builtin"]) => "SECURITY_I18N_DIRNAME",
+    /// The gettext domain of those catalogues.
+    i18n_domain: String = s("flask_security") => "SECURITY_I18N_DOMAIN",
     /// Methods after which a second factor is still required.
     us_mfa_required: Vec<String> = list(&["password", "email"]) => "SECURITY_US_MFA_REQUIRED",
     /// Code window (seconds).

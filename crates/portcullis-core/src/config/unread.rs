@@ -82,10 +82,6 @@ const TABLE: &[(&str, Unread)] = &[
             "arguments to Python's email_validator (Portcullis checks syntax and IDNA; no deliverability lookup)",
         ),
     ),
-    (
-        "SECURITY_FLASH_MESSAGES",
-        Unread::NotYet("flashed messages on the next page"),
-    ),
     ("SECURITY_FORGOT_PASSWORD_TEMPLATE", TEMPLATE),
     (
         "SECURITY_HASHING_SCHEMES",
@@ -93,8 +89,6 @@ const TABLE: &[(&str, Unread)] = &[
             "passlib contexts for token-embedded hashes, which Flask-Security 5 no longer makes",
         ),
     ),
-    ("SECURITY_I18N_DIRNAME", Unread::NotYet("translations")),
-    ("SECURITY_I18N_DOMAIN", Unread::Flask("gettext's domain")),
     (
         "SECURITY_JOIN_USER_ROLES",
         Unread::Flask("SQLAlchemy eager loading; the stores load roles with the user"),

@@ -63,6 +63,7 @@ struct Inner {
     change_email: UrlSafeTimedSerializer,
     auth_tokens: AuthTokenIssuer,
     base_url: String,
+    translations: crate::i18n::Translations,
 }
 
 /// Builds a [`Security`].
@@ -291,6 +292,9 @@ impl SecurityBuilder {
             } else {
                 None
             };
+        let translations =
+            crate::i18n::Translations::load(&config.i18n_dirname, &config.i18n_domain)
+                .map_err(|e| Error::new(ErrorKind::Config, e))?;
         Ok(Security {
             inner: Arc::new(Inner {
                 hasher: config.password_hasher()?,
@@ -326,6 +330,7 @@ impl SecurityBuilder {
                 cpu: self.cpu,
                 breach: self.breach,
                 base_url: self.base_url,
+                translations,
             }),
         })
     }
@@ -425,6 +430,11 @@ impl Security {
     /// The settings.
     pub fn config(&self) -> &SecurityConfig {
         &self.inner.config
+    }
+
+    /// The catalogues found in `SECURITY_I18N_DIRNAME` (see [`crate::i18n`]).
+    pub fn translations(&self) -> &crate::i18n::Translations {
+        &self.inner.translations
     }
 
     /// The datastore.
@@ -701,7 +711,8 @@ impl Security {
             kind,
             to: to.to_owned(),
             from: c.email_sender.clone(),
-            subject: subject.to_owned(),
+            // Flask-Security translates the configured subject.
+            subject: crate::i18n::gettext(subject).into_owned(),
             context,
         };
         self.inner.mailer.send(&email).await

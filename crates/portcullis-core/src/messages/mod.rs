@@ -100,8 +100,13 @@ impl Messages {
 
     /// The text with `%(name)s` placeholders filled in. Unknown
     /// placeholders are left as they are.
+    ///
+    /// The text is first translated into the request's locale (see
+    /// [`crate::i18n`]): Flask-Security translates the configured text, so
+    /// an override is looked up in the app's catalogues by its own words.
     pub fn render(&self, message: &Message) -> String {
-        let text = self.text(message.key);
+        let text = crate::i18n::gettext(self.text(message.key));
+        let text = text.as_ref();
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("%(") {
