@@ -5,7 +5,7 @@ use portcullis_core::{Message, MessageKey};
 use serde_json::{Map, Value, json};
 
 use crate::endpoints::Endpoint;
-use crate::html::field;
+use crate::html::{field, radio};
 use crate::input::FormData;
 use crate::respond::{HttpResponse, RedirectRules, is_allowed_redirect, with_query};
 use crate::session::SessionState;
@@ -46,19 +46,19 @@ impl Portcullis {
             Endpoint::SendLogin => ("send_login.html", "Login", vec![email], "Send Login Link"),
             Endpoint::Confirm => (
                 "send_confirmation.html",
-                "Resend Confirmation Instructions",
+                "Resend confirmation instructions",
                 vec![email],
                 "Resend Confirmation Instructions",
             ),
             Endpoint::Reset => (
                 "forgot_password.html",
-                "Send Password Reset Instructions",
+                "Send password reset instructions",
                 vec![email],
                 "Recover Password",
             ),
             Endpoint::ResetToken => (
                 "reset_password.html",
-                "Reset Password",
+                "Reset password",
                 vec![
                     pw("password", "Password", "new-password"),
                     pw("password_confirm", "Retype Password", "new-password"),
@@ -78,7 +78,7 @@ impl Portcullis {
             Endpoint::ChangeEmail => (
                 "change_email.html",
                 "Change Email",
-                vec![field("email", "email", "New Email Address", "email")],
+                vec![field("email", "email", "Email Address", "email")],
                 "Change Email",
             ),
             Endpoint::ChangeUsername => (
@@ -89,33 +89,33 @@ impl Portcullis {
             ),
             Endpoint::RecoverUsername => (
                 "recover_username.html",
-                "Recover Username",
+                "Username Recovery",
                 vec![email],
                 "Recover Username",
             ),
             Endpoint::Verify => (
                 "verify.html",
-                "Please Reauthenticate",
+                "Reauthenticate",
                 vec![pw("password", "Password", "current-password")],
                 "Reauthenticate",
             ),
             Endpoint::TfSetup => (
                 "two_factor_setup.html",
-                "Two-factor authentication",
-                vec![
-                    field(
-                        "setup",
-                        "text",
-                        "Method (email, authenticator, sms, disable)",
-                        "off",
-                    ),
-                    field("phone", "tel", "Phone number", "tel"),
-                ],
+                "Two-Factor Setup",
+                {
+                    let mut methods = c.two_factor_enabled_methods.clone();
+                    methods.push("disable".into());
+                    let mut f = vec![radio("setup", "Available Methods", &methods)];
+                    if c.two_factor_enabled_methods.iter().any(|m| m == "sms") {
+                        f.push(field("phone", "tel", "Phone Number", "tel"));
+                    }
+                    f
+                },
                 "Submit",
             ),
             Endpoint::TfValidate => (
                 "two_factor_verify_code.html",
-                "Two-factor authentication",
+                "Two-Factor Authentication",
                 vec![field(
                     "code",
                     "text",
@@ -126,7 +126,7 @@ impl Portcullis {
             ),
             Endpoint::TfSelect => (
                 "two_factor_select.html",
-                "Select a second factor",
+                "Select Two-Factor Method",
                 vec![field(
                     "which",
                     "text",
@@ -148,44 +148,48 @@ impl Portcullis {
             ),
             Endpoint::MfRecovery => (
                 "mf_recovery.html",
-                "Use a recovery code",
+                "Enter Recovery Code",
                 vec![field("code", "text", "Recovery Code", "off")],
                 "Submit Code",
             ),
             Endpoint::MfRecoveryCodes => (
                 "mf_recovery_codes.html",
-                "Recovery codes",
+                "Recovery Codes",
                 vec![],
                 "Generate New Recovery Codes",
             ),
-            Endpoint::UsSignin => (
+            Endpoint::UsSignin | Endpoint::UsSigninSendCode => (
                 "us_signin.html",
                 "Sign In",
                 vec![
-                    field("identity", "text", "Email Address", "username"),
+                    field("identity", "text", "Identity", "username"),
                     pw("passcode", "Code or Password", "off"),
                     remember.clone(),
                 ],
                 "Sign In",
             ),
-            Endpoint::UsVerify => (
+            Endpoint::UsVerify | Endpoint::UsVerifySendCode => (
                 "us_verify.html",
-                "Please Reauthenticate",
+                "Reauthenticate",
                 vec![pw("passcode", "Code or Password", "off")],
                 "Sign In",
             ),
             Endpoint::UsSetup => (
                 "us_setup.html",
                 "Setup Unified Sign In",
-                vec![
-                    field(
-                        "chosen_method",
-                        "text",
-                        "Method (email, authenticator, sms)",
-                        "off",
-                    ),
-                    field("phone", "tel", "Phone number", "tel"),
-                ],
+                {
+                    let methods: Vec<String> = c
+                        .us_enabled_methods
+                        .iter()
+                        .filter(|m| *m != "password")
+                        .cloned()
+                        .collect();
+                    let mut f = vec![radio("chosen_method", "Available Methods", &methods)];
+                    if methods.iter().any(|m| m == "sms") {
+                        f.push(field("phone", "tel", "Phone Number", "tel"));
+                    }
+                    f
+                },
                 "Submit",
             ),
             Endpoint::UserSessions => (
@@ -196,7 +200,7 @@ impl Portcullis {
             ),
             Endpoint::WanRegister => (
                 "wan_register.html",
-                "Register WebAuthn Credential",
+                "Setup a New Passkey",
                 {
                     let mut f = vec![field("name", "text", "Nickname", "off")];
                     if c.wan_allow_as_first_factor {
@@ -211,7 +215,7 @@ impl Portcullis {
             ),
             Endpoint::WanSignin => (
                 "wan_signin.html",
-                "Sign In Using WebAuthn",
+                "Sign In With a Passkey",
                 vec![
                     field("identity", "text", "Email Address", "username webauthn"),
                     remember.clone(),
@@ -220,7 +224,7 @@ impl Portcullis {
             ),
             Endpoint::WanVerify => (
                 "wan_verify.html",
-                "Reauthenticate Using WebAuthn",
+                "Reauthenticate Using a Passkey",
                 vec![],
                 "Start",
             ),
@@ -258,7 +262,7 @@ impl Portcullis {
         let c = self.security().config();
         let mut values = Map::new();
         let mut ignored = portcullis_core::FormErrors::new();
-        for name in ["email", "username"] {
+        for name in ["email", "username", "identity", "chosen_method", "setup"] {
             if let Some(v) = form.string(name, &mut ignored) {
                 values.insert(name.into(), json!(v));
             }
@@ -297,19 +301,32 @@ impl Portcullis {
                 links.push(json!({"href": self.view(&c.register_url), "text": "Register"}));
             }
             if c.recoverable {
-                links.push(json!({"href": self.view(&c.reset_url), "text": "Forgot password"}));
+                links.push(json!({"href": self.view(&c.reset_url), "text": "Forgot password?"}));
             }
             if c.confirmable {
                 links.push(json!({"href": self.view(&c.confirm_url), "text": "Confirm account"}));
+            }
+            if c.unified_signin {
+                links.push(json!({"href": self.view(&c.us_signin_url), "text": "Unified Sign In"}));
             }
         }
         let next = req
             .query("next")
             .or_else(|| form.raw("next").and_then(Value::as_str).map(str::to_owned));
+        let (action, send_code) = self.send_code_of(endpoint, req);
+        // Messages flashed by an earlier step, then this page's own notes.
+        let mut flashes: Vec<Value> = session
+            .take_flashes()
+            .into_iter()
+            .map(|(category, text)| json!([category, text]))
+            .collect();
+        flashes.extend(messages.iter().map(|m| json!(["info", m])));
+        let messages: Vec<Value> = flashes.iter().map(|f| f[1].clone()).collect();
         let context = json!({
-            "title": title, "action": req.uri.path(), "fields": fields, "submit": submit, "values": values,
+            "title": title, "action": action, "fields": fields, "submit": submit, "values": values,
             "errors": by_field, "form_errors": form_errors, "messages": messages, "csrf_token": csrf,
-            "next": next, "links": links,
+            "next": next, "links": links, "form_name": form_name(endpoint, page), "send_code": send_code,
+            "flashes": flashes,
         });
         let mut context = context.as_object().cloned().unwrap_or_default();
         context.extend(extra);
@@ -318,6 +335,60 @@ impl Portcullis {
             r = r.with_cookie(name, &csrf, &c.csrf_cookie, false);
         }
         r
+    }
+
+    /// Where a page's form posts, and for the unified sign-in pages the
+    /// "send a code" choice (the methods that send one, and the
+    /// `formaction` of its button) — Flask-Security's `code_methods`.
+    fn send_code_of(&self, endpoint: Endpoint, req: &HttpRequest<'_>) -> (String, Value) {
+        let c = self.security().config();
+        let (page_url, send_url) = match endpoint {
+            Endpoint::UsSignin | Endpoint::UsSigninSendCode => {
+                (&c.us_signin_url, &c.us_signin_send_code_url)
+            }
+            Endpoint::UsVerify | Endpoint::UsVerifySendCode => {
+                (&c.us_verify_url, &c.us_verify_send_code_url)
+            }
+            _ => return (req.uri.path().to_owned(), Value::Null),
+        };
+        let methods: Vec<&String> = c
+            .us_enabled_methods
+            .iter()
+            .filter(|m| *m == "email" || *m == "sms")
+            .collect();
+        let send = if methods.is_empty() {
+            Value::Null
+        } else {
+            json!({"action": self.view(send_url), "methods": methods})
+        };
+        (self.view(page_url), send)
+    }
+
+    /// After a second factor or sign-in method was chosen: the form that
+    /// takes the code proving it (Flask-Security's
+    /// `two_factor_verify_code_form` / `us_setup_validate_form`), posted to
+    /// the state token's URL or, for a first two-factor setup during
+    /// login, to `/tf-validate`.
+    fn code_form_of(&self, endpoint: Endpoint, body: Option<&Value>) -> Value {
+        let c = self.security().config();
+        let get = |k: &str| body.and_then(|b| b.get(k)).and_then(Value::as_str);
+        match endpoint {
+            Endpoint::TfSetup if get("tf_state") == Some("validating_profile") => {
+                let action = match get("tf_state_token") {
+                    Some(t) => format!("{}/{t}", self.view(&c.two_factor_setup_url)),
+                    None => self.view(&c.two_factor_token_validation_url),
+                };
+                json!({"action": action, "name": "code", "label": "Authentication Code",
+                       "form_name": "two_factor_verify_code_form"})
+            }
+            Endpoint::UsSetup => match get("state") {
+                Some(t) => json!({"action": format!("{}/{t}", self.view(&c.us_setup_url)),
+                                  "name": "passcode", "label": "Passcode",
+                                  "form_name": "us_setup_validate_form"}),
+                None => Value::Null,
+            },
+            _ => Value::Null,
+        }
     }
 
     /// The WebAuthn pages: the start forms, the page whose script runs the
@@ -437,6 +508,21 @@ impl Portcullis {
         }
     }
 
+    /// Flask-Security's `do_flash`: `key`'s message shown by the next page
+    /// (with `SECURITY_FLASH_MESSAGES`).
+    fn flash(&self, session: &mut SessionState, key: MessageKey) {
+        let messages = self.security().messages();
+        if self.security().config().flash_messages {
+            session.flash(messages.category(key), &messages.render(&key.into()));
+        }
+    }
+
+    /// A redirect to `to`, with `key`'s message flashed for the page there.
+    fn flash_to(&self, session: &mut SessionState, key: MessageKey, to: &str) -> HttpResponse {
+        self.flash(session, key);
+        HttpResponse::redirect(to)
+    }
+
     fn note(&self, key: MessageKey, email: Option<&str>) -> Vec<String> {
         let mut m = Message::new(key);
         if let Some(e) = email {
@@ -538,6 +624,9 @@ impl Portcullis {
                 },
             );
         }
+        // A code posted to /tf-validate finishes a setup or a login.
+        let tf_setting_up =
+            session.get_str(crate::session::keys::TF_STATE) == Some("validating_profile");
         let resp = self.dispatch(endpoint, token, req, session).await?;
         let body = resp.json().map(|j| j["response"].clone());
         if let Some(page) = self.wan_browser(endpoint, req, session, &form, &resp, body.as_ref()) {
@@ -553,11 +642,13 @@ impl Portcullis {
                 let reauth = body
                     .as_ref()
                     .is_some_and(|b| b["reauth_required"] == json!(true));
-                let target = if reauth { &c.verify_url } else { &c.login_url };
-                HttpResponse::redirect(&crate::respond::with_next(
-                    &self.view(target),
-                    req.uri.path(),
-                ))
+                let (target, key) = if reauth {
+                    (&c.verify_url, MessageKey::ReauthenticationRequired)
+                } else {
+                    (&c.login_url, MessageKey::Unauthenticated)
+                };
+                let to = crate::respond::with_next(&self.view(target), req.uri.path());
+                self.flash_to(session, key, &to)
             }
             200 if endpoint == Endpoint::Logout => {
                 HttpResponse::redirect(&self.next_or(req, &form, &c.post_logout_view))
@@ -586,8 +677,24 @@ impl Portcullis {
                     HttpResponse::redirect(req.uri.path())
                 }
                 Endpoint::UserSessions => HttpResponse::redirect(&self.view(&c.login_url)),
-                Endpoint::TfValidate | Endpoint::MfRecovery if session.user_id().is_some() => {
+                Endpoint::TfValidate if session.user_id().is_some() => {
+                    let key = if tf_setting_up {
+                        MessageKey::TwoFactorChangeMethodSuccessful
+                    } else {
+                        MessageKey::TwoFactorLoginSuccessful
+                    };
+                    let to = self.next_or(req, &form, &c.post_login_view);
+                    self.flash_to(session, key, &to)
+                }
+                Endpoint::MfRecovery if session.user_id().is_some() => {
                     HttpResponse::redirect(&self.next_or(req, &form, &c.post_login_view))
+                }
+                // Second factor turned off: Flask-Security's TWO_FACTOR_DISABLED.
+                Endpoint::TfSetup
+                    if form.raw("setup").and_then(Value::as_str) == Some("disable") =>
+                {
+                    let to = self.view(&c.two_factor_post_setup_view);
+                    self.flash_to(session, MessageKey::TwoFactorDisabled, &to)
                 }
                 Endpoint::TfSetup | Endpoint::UsSetup | Endpoint::MfRecoveryCodes => {
                     let get = |k: &str| {
@@ -619,7 +726,13 @@ impl Portcullis {
                         &FormData::default(),
                         None,
                         note,
-                        Map::from_iter([("qr_image".to_owned(), json!(qr))]),
+                        Map::from_iter([
+                            ("qr_image".to_owned(), json!(qr)),
+                            (
+                                "code_form".to_owned(),
+                                self.code_form_of(endpoint, body.as_ref()),
+                            ),
+                        ]),
                     )
                 }
                 Endpoint::Register if session.user_id().is_some() => HttpResponse::redirect(
@@ -639,17 +752,27 @@ impl Portcullis {
                     };
                     self.render_page(endpoint, req, session, &FormData::default(), None, m)
                 }
-                Endpoint::Change => HttpResponse::redirect(
-                    &self.view(c.post_change_view.as_deref().unwrap_or(&c.post_login_view)),
-                ),
-                Endpoint::ResetToken => HttpResponse::redirect(
-                    &self.view(c.post_reset_view.as_deref().unwrap_or(&c.login_url)),
-                ),
-                Endpoint::Verify => HttpResponse::redirect(&self.next_or(
-                    req,
-                    &form,
-                    c.post_verify_view.as_deref().unwrap_or(&c.post_login_view),
-                )),
+                Endpoint::Change => {
+                    let to = self.view(c.post_change_view.as_deref().unwrap_or(&c.post_login_view));
+                    self.flash_to(session, MessageKey::PasswordChange, &to)
+                }
+                Endpoint::ResetToken => {
+                    let key = if session.user_id().is_some() {
+                        MessageKey::PasswordReset
+                    } else {
+                        MessageKey::PasswordResetNoLogin
+                    };
+                    let to = self.view(c.post_reset_view.as_deref().unwrap_or(&c.login_url));
+                    self.flash_to(session, key, &to)
+                }
+                Endpoint::Verify => {
+                    let to = self.next_or(
+                        req,
+                        &form,
+                        c.post_verify_view.as_deref().unwrap_or(&c.post_login_view),
+                    );
+                    self.flash_to(session, MessageKey::ReauthenticationSuccessful, &to)
+                }
                 Endpoint::Confirm => self.render_page(
                     endpoint,
                     req,
@@ -690,18 +813,33 @@ impl Portcullis {
                     None,
                     self.note(MessageKey::ChangeEmailSent, email.as_deref()),
                 ),
-                Endpoint::ChangeUsername => HttpResponse::redirect(
-                    &self.view(
+                // Flask-Security renders the sign-in page again, with
+                // the identity kept and "Code has been sent."
+                Endpoint::UsSigninSendCode | Endpoint::UsVerifySendCode => self.render_page(
+                    endpoint,
+                    req,
+                    session,
+                    &form,
+                    None,
+                    self.note(MessageKey::CodeHasBeenSent, None),
+                ),
+                Endpoint::ChangeUsername => {
+                    let to = self.view(
                         c.post_change_username_view
                             .as_deref()
                             .unwrap_or(&c.post_login_view),
-                    ),
-                ),
+                    );
+                    self.flash_to(session, MessageKey::UsernameChange, &to)
+                }
                 // A new second factor or sign-in method validated.
                 Endpoint::TfSetupToken => {
-                    HttpResponse::redirect(&self.view(&c.two_factor_post_setup_view))
+                    let to = self.view(&c.two_factor_post_setup_view);
+                    self.flash_to(session, MessageKey::TwoFactorChangeMethodSuccessful, &to)
                 }
-                Endpoint::UsSetupToken => HttpResponse::redirect(&self.view(&c.us_post_setup_view)),
+                Endpoint::UsSetupToken => {
+                    let to = self.view(&c.us_post_setup_view);
+                    self.flash_to(session, MessageKey::UsSetupSuccessful, &to)
+                }
                 _ => resp,
             },
             // `_confirm_redirect`: an unconfirmed user, with
@@ -729,5 +867,16 @@ impl Portcullis {
             }
             _ => resp,
         })
+    }
+}
+
+/// The `name` Flask-Security's template gives the page's form, which its
+/// scripts and end-to-end tests select by.
+fn form_name(endpoint: Endpoint, page: &str) -> String {
+    match endpoint {
+        Endpoint::RecoverUsername => "username_recovery_form".into(),
+        Endpoint::TfSelect => "tf_select".into(),
+        Endpoint::TfRescue => "two_factor_rescue_form".into(),
+        _ => format!("{}_form", page.trim_end_matches(".html")),
     }
 }

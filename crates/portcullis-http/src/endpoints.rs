@@ -435,6 +435,24 @@ impl Portcullis {
                     | Endpoint::TokenLogin
                     | Endpoint::WanSignin
             );
+        // A browser (forms) is sent to the post-login view instead, and on
+        // GET too for the pages only a stranger fills in (Flask-Security's
+        // `_handle_already_auth`; a JSON GET is answered as usual, so an SPA
+        // can read its CSRF token while signed in).
+        let browser = !req.wants_json();
+        let anonymous_page = browser
+            && matches!(
+                endpoint,
+                Endpoint::Login
+                    | Endpoint::Register
+                    | Endpoint::RecoverUsername
+                    | Endpoint::UsSignin
+            );
+        if (anonymous_only || anonymous_page) && auth.is_some() && browser {
+            return Ok(Err(Box::new(HttpResponse::redirect(
+                &self.view(&self.security().config().post_login_view),
+            ))));
+        }
         if anonymous_only && auth.is_some() {
             let msg = self
                 .security()

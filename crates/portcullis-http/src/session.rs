@@ -51,6 +51,9 @@ pub mod keys {
     pub const CLIENT_ADDR: &str = "portcullis_client_addr";
     /// The `User-Agent` at login (Portcullis' own).
     pub const USER_AGENT: &str = "portcullis_user_agent";
+    /// Flask's flashed messages: `[category, message]` pairs shown (and
+    /// dropped) by the next page.
+    pub const FLASHES: &str = "_flashes";
     /// Every two-factor key.
     pub const TF_ALL: [&str; 9] = [
         TF_USER_ID,
@@ -237,6 +240,38 @@ impl SessionState {
         self.renew = true;
     }
 
+    /// Flask's `flash`: `message` shown by the next page rendered for
+    /// this session (at most 16 wait; older ones are dropped first).
+    pub fn flash(&mut self, category: &str, message: &str) {
+        let mut list = self
+            .values()
+            .get(keys::FLASHES)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        list.push(json!([category, message]));
+        let excess = list.len().saturating_sub(16);
+        list.drain(..excess);
+        self.set(keys::FLASHES, Value::Array(list));
+    }
+
+    /// Flask's `get_flashed_messages(with_categories=True)`: the waiting
+    /// messages, removed from the session.
+    pub fn take_flashes(&mut self) -> Vec<(String, String)> {
+        let Some(list) = self.values().get(keys::FLASHES).cloned() else {
+            return Vec::new();
+        };
+        self.remove(keys::FLASHES);
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|pair| match pair.as_array()?.as_slice() {
+                [Value::String(c), Value::String(m)] => Some((c.clone(), m.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Flask-Login's `logout_user`: [`logout`](Self::logout), and the
     /// remember-me cookie cleared (when the request carries one). A session
     /// dropped because its user is gone is only `logout`: it asks no
@@ -250,6 +285,29 @@ impl SessionState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flashes_wait_for_the_next_page_and_survive_a_logout() {
+        let mut s = SessionState::default();
+        assert!(s.take_flashes().is_empty());
+        s.flash("success", "one");
+        s.login("uid", 1.0, false);
+        s.logout_user();
+        for n in 0..20 {
+            s.flash("info", &format!("n{n}"));
+        }
+        let got = s.take_flashes();
+        assert_eq!(got.len(), 16, "capped");
+        assert_eq!(got[0], ("info".to_owned(), "n4".to_owned()));
+        assert_eq!(got[15], ("info".to_owned(), "n19".to_owned()));
+        assert!(s.take_flashes().is_empty(), "shown once");
+        s.flash("success", "kept");
+        s.logout();
+        assert_eq!(
+            s.take_flashes(),
+            [("success".to_owned(), "kept".to_owned())]
+        );
+    }
 
     #[test]
     fn only_logout_user_asks_to_clear_the_remember_cookie() {

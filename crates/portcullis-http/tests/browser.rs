@@ -117,8 +117,9 @@ async fn login_by_form_with_inline_errors_and_safe_next() {
         .await,
     );
     assert!(
-        page.contains("<form id=\"security-form\" method=\"post\" action=\"/login\">")
-            && page.contains(r#"name="email""#)
+        page.contains(
+            "<form id=\"security-form\" name=\"login_user_form\" method=\"post\" action=\"/login\">"
+        ) && page.contains(r#"name="email""#)
             && page.contains(r#"href="/register""#)
     );
     let csrf = csrf_from(&page);
