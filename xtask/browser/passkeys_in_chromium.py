@@ -9,57 +9,17 @@ sign in with the passkey alone -> register a security key as second factor
 -> log out -> log in with password + key -> re-authenticate with the key
 -> delete the key. Exits non-zero, saying which step failed, otherwise.
 """
-import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 from playwright.sync_api import sync_playwright
 
+from todo_app import free_port, start_todo
+
 EMAIL = "passkey-user@example.com"
 PASSWORD = "Correct-Horse-Battery-9"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_todo(binary, port, workdir):
-    env = dict(os.environ)
-    env.update(
-        {
-            "BIND": f"127.0.0.1:{port}",
-            "BASE_URL": f"http://localhost:{port}",
-            "DATABASE_URL": "sqlite://" + os.path.join(workdir, "todo.db"),
-            "SECRET_KEY": "browser-test-secret",
-            "SECURITY_PASSWORD_SALT": "browser-test-salt",
-            "SECURITY_TOTP_SECRETS": '{"1": "browser-test-totp-secret"}',
-            "SECURITY_CONFIRMABLE": "false",
-            "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": json.dumps(
-                {"argon2__memory_cost": 1024, "argon2__time_cost": 1, "argon2__parallelism": 1}
-            ),
-            "RUST_LOG": "warn",
-        }
-    )
-    log = open(os.path.join(workdir, "todo.log"), "w")
-    proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1)
-            return proc
-        except Exception:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the todo example did not start: " + open(log.name).read()[-2000:])
 
 
 def main():
@@ -68,7 +28,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="portcullis-browser-")
     port = free_port()
     base = f"http://localhost:{port}"
-    todo = start_todo(binary, port, workdir)
+    todo = start_todo(binary, port, workdir, {"SECURITY_CONFIRMABLE": "false"})
     step = "start"
     try:
         with sync_playwright() as p:

@@ -424,6 +424,7 @@ pub(crate) fn interop(args: &[String]) -> Result {
             let packages = [
                 "flask-security[fsqla,common,mfa]==5.9.2",
                 "soft-webauthn==0.1.3",
+                "flask-babel==4.0.0",
             ];
             match venv(&system, &root.join("target/interop-venv"), &packages)? {
                 Some(py) => py.display().to_string(),
@@ -497,7 +498,26 @@ pub(crate) fn interop(args: &[String]) -> Result {
     )?;
     webauthn_interop(&root, &python, &out_dir)?;
     refresh_interop(&root, &python, &out_dir)?;
-    fields_interop(&root, &python, &out_dir)
+    fields_interop(&root, &python, &out_dir)?;
+    i18n_interop(&root, &python)
+}
+
+/// Translations: Flask-Security 5.9.2 with Flask-Babel and the todo
+/// example reading the `.mo` files that Flask-Security installed answer a
+/// wrong password and a password reset in `de_DE` and `ja_JP` with the
+/// same texts.
+fn i18n_interop(root: &std::path::Path, python: &str) -> Result {
+    // The test build makes target/debug/todo (a no-op after `cargo test`).
+    run(
+        "build the todo example",
+        cargo().args(["test", "--quiet", "--workspace", "--no-run"]),
+    )?;
+    run(
+        "Flask-Security's catalogues, read by both, give the same texts (de_DE, ja_JP)",
+        Command::new(python)
+            .arg(root.join("xtask/interop/i18n_interop.py"))
+            .arg(root.join("target/debug/todo")),
+    )
 }
 
 /// Application fields: Flask-Security registers a user with
@@ -682,9 +702,12 @@ fn venv(system: &str, dir: &Path, packages: &[&str]) -> Result<Option<PathBuf>> 
     Ok(Some(py))
 }
 
-/// Passkeys and security keys in Debian's Chromium, driven by Playwright
-/// with Chromium's virtual authenticator, against the todo example's HTML
-/// pages (`xtask/browser/passkeys_in_chromium.py`).
+/// Debian's Chromium, driven by Playwright, against the todo example's
+/// HTML pages: passkeys and security keys with Chromium's virtual
+/// authenticator (`xtask/browser/passkeys_in_chromium.py`), then the
+/// tutorial — register, confirm, todos, two-factor and unified sign-in by
+/// mailed code — with a screenshot of each page
+/// (`xtask/browser/tutorial_in_chromium.py`).
 pub(crate) fn browser(args: &[String]) -> Result {
     let require = args.iter().any(|a| a == "--require");
     let skip = |why: String| -> Result {
@@ -723,5 +746,13 @@ pub(crate) fn browser(args: &[String]) -> Result {
             .arg(root.join("xtask/browser/passkeys_in_chromium.py"))
             .arg(root.join("target/debug/todo"))
             .arg(&chromium),
+    )?;
+    run(
+        "the tutorial in Chromium (screenshots in target/browser-screenshots)",
+        Command::new(&py)
+            .arg(root.join("xtask/browser/tutorial_in_chromium.py"))
+            .arg(root.join("target/debug/todo"))
+            .arg(&chromium)
+            .arg(root.join("target/browser-screenshots")),
     )
 }

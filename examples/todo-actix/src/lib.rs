@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use portcullis_actix::{CurrentUser, PortcullisActix, Require, Rule};
 use portcullis_core::{Mailer, SmsSender};
 use serde_json::json;
@@ -31,12 +31,31 @@ async fn me(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(json!({"email": user.user.email, "login_count": user.user.login_count}))
 }
 
-async fn page(user: Option<CurrentUser>) -> HttpResponse {
+async fn page(user: CurrentUser) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(todo::home_page(
-            user.as_ref().map(|u| u.user.email.as_str()),
-        ))
+        .body(todo::home_page(&user.user.email))
+}
+
+async fn spa_view(req: HttpRequest, q: web::Query<Vec<(String, String)>>) -> HttpResponse {
+    match todo::spa_view_page(req.path(), &q) {
+        Some(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(todo::TODO_JS)
+}
+
+async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .body(todo::TODO_CSS)
 }
 
 async fn list(t: web::Data<Todos>, user: CurrentUser) -> HttpResponse {
@@ -94,8 +113,13 @@ fn json_error(e: &actix_web::Error) -> HttpResponse {
 /// The app's routes, for `App::configure`.
 pub fn configure(todos: Todos) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |cfg: &mut web::ServiceConfig| {
+        for view in todo::SPA_VIEWS {
+            cfg.route(view, web::get().to(spa_view));
+        }
         cfg.app_data(web::Data::new(todos.clone()))
             .route("/", web::get().to(page))
+            .route(todo::TODO_JS_PATH, web::get().to(script))
+            .route(todo::TODO_CSS_PATH, web::get().to(style))
             .route(
                 "/api/public",
                 web::get().to(|| async { HttpResponse::Ok().json(json!({"ok": true})) }),

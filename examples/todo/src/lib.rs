@@ -600,18 +600,138 @@ fn request_log() -> RequestLog {
 }
 
 /// The home page's text: who is signed in.
-pub fn home_page(email: Option<&str>) -> String {
-    let who = email.unwrap_or("nobody (log in with POST /login)");
+/// The TodoMVC frontend's script, served at [`TODO_JS_PATH`].
+pub const TODO_JS: &str = include_str!("../assets/todo.js");
+/// The TodoMVC frontend's style sheet, served at [`TODO_CSS_PATH`].
+pub const TODO_CSS: &str = include_str!("../assets/todo.css");
+/// Where the script is served (public: a login page may preload it).
+pub const TODO_JS_PATH: &str = "/static/todo.js";
+/// Where the style sheet is served.
+pub const TODO_CSS_PATH: &str = "/static/todo.css";
+
+/// The home page for a signed-in user: the TodoMVC app (its script works
+/// the list over the JSON API), the user's email, links to the account
+/// pages Flask-Security serves, and a logout button (a form posting to
+/// `/logout`, as Flask-Security's menu has it). Anonymous browsers never
+/// see it: the route requires login, so they are sent to the login page.
+pub fn home_page(email: &str) -> String {
     format!(
-        "<!doctype html><title>Todos</title><h1>Todos</h1><p>Signed in as {}</p><p>The API: GET/POST /api/todos, PATCH/DELETE /api/todos/&lt;id&gt;.</p>",
-        escape(who)
+        r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Todos</title>
+<link rel="stylesheet" href="{css}">
+</head>
+<body>
+<header class="bar">
+  <span>Signed in as <strong id="current-user">{who}</strong></span>
+  <nav>
+    <a href="/change">Change password</a>
+    <a href="/tf-setup">Two-factor</a>
+    <a href="/us-setup">Sign-in methods</a>
+    <a href="/wan-register">Passkeys</a>
+    <form name="logout_form" method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>
+  </nav>
+</header>
+<section class="todoapp">
+  <h1>todos</h1>
+  <input class="new-todo" placeholder="What needs to be done?" aria-label="New todo" autofocus>
+  <p class="error" role="alert" hidden></p>
+  <ul class="todo-list"></ul>
+  <footer class="footer" hidden>
+    <span class="todo-count"></span>
+    <ul class="filters">
+      <li><a href="#/">All</a></li>
+      <li><a href="#/active">Active</a></li>
+      <li><a href="#/completed">Completed</a></li>
+    </ul>
+    <button class="clear-completed" type="button">Clear completed</button>
+  </footer>
+</section>
+<script src="{js}"></script>
+</body>
+</html>
+"##,
+        css = TODO_CSS_PATH,
+        js = TODO_JS_PATH,
+        who = escape(email)
     )
+}
+
+/// The views Flask-Security's SPA settings send a browser to from a mail
+/// link or a failed step (`SECURITY_POST_CONFIRM_VIEW`, `…_ERROR_VIEW`,
+/// `SECURITY_RESET_VIEW`, …), as this example's defaults name them. An SPA
+/// renders these itself; the example serves them as small pages so the
+/// tutorial works in a plain browser.
+pub const SPA_VIEWS: &[&str] = &[
+    "/confirmed",
+    "/confirm-error",
+    "/reset-password",
+    "/reset-password-error",
+    "/login-error",
+    "/change-email-done",
+    "/change-email-error",
+];
+
+/// The page for one of [`SPA_VIEWS`], from the query Flask-Security put on
+/// the redirect (`info`/`success`/`error`, `token`, `email`); `None` for
+/// another path.
+pub fn spa_view_page(path: &str, query: &[(String, String)]) -> Option<String> {
+    let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let title = match path {
+        "/confirmed" => "Email confirmed",
+        "/confirm-error" => "Confirmation failed",
+        "/reset-password" => "Reset Password",
+        "/reset-password-error" => "Password reset failed",
+        "/login-error" => "Sign-in failed",
+        "/change-email-done" => "Email changed",
+        "/change-email-error" => "Email change failed",
+        _ => return None,
+    };
+    let mut body = String::new();
+    for (kind, class) in [("success", "info"), ("info", "info"), ("error", "error")] {
+        if let Some(m) = get(kind) {
+            body.push_str(&format!(r#"<p class="{class}">{}</p>"#, escape(m)));
+        }
+    }
+    // A reset link's token (URL-safe by construction; anything else is
+    // not ours and gets no form).
+    let token = get("token").filter(|t| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    });
+    match (path, token) {
+        ("/reset-password", Some(token)) => body.push_str(&format!(
+            r#"<form id="reset_password_form" method="post" action="/reset/{token}">
+<label for="password">Password</label><input id="password" type="password" name="password" autocomplete="new-password">
+<label for="password_confirm">Retype Password</label><input id="password_confirm" type="password" name="password_confirm" autocomplete="new-password">
+<button id="submit" type="submit">Reset Password</button>
+</form>"#
+        )),
+        ("/reset-password", None) => {
+            body.push_str(r#"<p class="error">This reset link is not complete.</p>"#);
+        }
+        _ => {}
+    }
+    body.push_str(r#"<nav><a href="/">Your todos</a> <a href="/login">Log in</a></nav>"#);
+    Some(format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="{css}"></head>
+<body><section class="todoapp spa-view"><h1>{title}</h1>{body}</section></body></html>
+"#,
+        css = TODO_CSS_PATH,
+    ))
 }
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 // axum handlers conventionally return `Result<_, Response>`.
 #![allow(clippy::result_large_err)]
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, patch};
 use axum::{Json, Router};
@@ -17,8 +17,14 @@ use crate::todos::{Change, Failure, NewTodo, Todos};
 /// The app: Portcullis' endpoints and sessions in front of the routes.
 pub(crate) fn router(parts: Parts) -> Router {
     let auth = PortcullisAxum::from_portcullis(parts.portcullis);
-    let app = Router::new()
+    let mut app = Router::new();
+    for view in crate::SPA_VIEWS {
+        app = app.route(view, get(spa_view));
+    }
+    let app = app
         .route("/", get(page))
+        .route(crate::TODO_JS_PATH, get(script))
+        .route(crate::TODO_CSS_PATH, get(style))
         .route("/api/public", get(|| async { Json(json!({"ok": true})) }))
         .route("/api/me", get(me))
         .route(
@@ -49,10 +55,29 @@ async fn me(user: CurrentUser) -> Json<Value> {
     Json(json!({"email": user.user.email, "login_count": user.user.login_count}))
 }
 
-async fn page(user: Option<CurrentUser>) -> Html<String> {
-    Html(crate::home_page(
-        user.as_ref().map(|u| u.user.email.as_str()),
-    ))
+async fn page(user: CurrentUser) -> Html<String> {
+    Html(crate::home_page(&user.user.email))
+}
+
+async fn spa_view(uri: Uri, Query(q): Query<Vec<(String, String)>>) -> Response {
+    match crate::spa_view_page(uri.path(), &q) {
+        Some(html) => Html(html).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        crate::TODO_JS,
+    )
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        crate::TODO_CSS,
+    )
 }
 
 async fn list(State(t): State<Todos>, user: CurrentUser) -> Result<Json<Value>, Response> {

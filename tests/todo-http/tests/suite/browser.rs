@@ -122,8 +122,9 @@ async fn register_log_in_and_out_by_form_with_inline_errors_and_a_safe_next() {
     register(&srv, &mut b, "bea@example.com").await;
     let login = page(&b.get(&srv, "/login?next=/api/me").await);
     assert!(
-        login.contains(r#"<form id="security-form" method="post" action="/login">"#)
-            && login.contains(r#"name="email""#)
+        login.contains(
+            r#"<form id="security-form" name="login_user_form" method="post" action="/login">"#
+        ) && login.contains(r#"name="email""#)
             && login.contains(r#"href="/register""#),
         "{login}"
     );
@@ -344,5 +345,408 @@ async fn a_browser_without_the_role_goes_to_the_unauthorized_view() {
         )
         .await;
     assert_eq!(r.status, 403);
+    srv.finish().await;
+}
+
+/// Flask-Security's flashed messages on a page (`<ul class="flashes">`).
+fn flashed(page: &str) -> Vec<String> {
+    page.split(r#"fs-error-msg">"#)
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</li>").map(|(m, _)| m.to_owned()))
+        .collect()
+}
+
+/// Logs in by form; the browser lands on `/`.
+async fn log_in(srv: &Server, b: &mut Browser, email: &str) {
+    let creds = [("email", email), ("password", PW)];
+    assert_eq!(location(&b.fill(srv, "/login", &creds).await), "/");
+}
+
+#[tokio::test]
+async fn the_home_page_is_the_todo_app_behind_the_login_page() {
+    let srv = start_with(&[], None).await;
+    let mut b = Browser::default();
+    // A stranger is sent to the login page, a JSON client gets the 401.
+    let r = b.get(&srv, "/").await;
+    assert_eq!((r.status, location(&r)), (302, "/login?next=/"));
+    assert_eq!(b.0.get(&srv, "/").await.status, 401);
+    // The frontend's files are public.
+    let js = b.get(&srv, "/static/todo.js").await;
+    assert_eq!(js.status, 200);
+    assert!(
+        js.header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(String::from_utf8_lossy(&js.body).contains("X-XSRF-Token"));
+    let css = b.get(&srv, "/static/todo.css").await;
+    assert!(css.header("content-type").unwrap().starts_with("text/css"));
+
+    register(&srv, &mut b, "home@example.com").await;
+    log_in(&srv, &mut b, "home@example.com").await;
+    let home = page(&b.get(&srv, "/").await);
+    assert!(
+        home.contains(r#"<strong id="current-user">home@example.com</strong>"#)
+            && home.contains(r#"<script src="/static/todo.js"></script>"#)
+            && home.contains(r#"<form name="logout_form" method="post" action="/logout">"#),
+        "{home}"
+    );
+    // The pages only a stranger fills in send a signed-in browser on
+    // (Flask-Security's `_handle_already_auth`), a post as well as a GET…
+    for path in ["/login", "/register", "/us-signin"] {
+        let r = b.get(&srv, path).await;
+        assert_eq!((r.status, location(&r)), (302, "/"), "{path}");
+    }
+    let csrf = csrf_from(&page(&b.get(&srv, "/change").await));
+    let r = b
+        .form(
+            &srv,
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "home@example.com"),
+                ("password", PW),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, location(&r)), (302, "/"));
+    // …while an SPA still reads its CSRF token from a JSON GET, and a JSON
+    // post is refused with Flask-Security's message.
+    let r = b.0.get(&srv, "/login").await;
+    assert_eq!(r.status, 200);
+    assert!(r.json()["response"]["csrf_token"].is_string());
+    let r =
+        b.0.post(
+            &srv,
+            "/login",
+            serde_json::json!({"email": "home@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    // The page's script works the list with the XSRF-TOKEN cookie.
+    let r =
+        b.0.post(&srv, "/api/todos", serde_json::json!({"title": "Buy milk"}))
+            .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    // Logging out by the page's form ends on the login page.
+    let r = b.form(&srv, "/logout", &[]).await;
+    assert_eq!((r.status, location(&r)), (302, "/"));
+    let r = b.get(&srv, "/").await;
+    assert_eq!((r.status, location(&r)), (302, "/login?next=/"));
+    srv.finish().await;
+}
+
+#[tokio::test]
+async fn the_spa_views_are_pages_with_what_flask_security_sent() {
+    let srv = start_with(&[], None).await;
+    let mut b = Browser::default();
+    b.fill(
+        &srv,
+        "/register",
+        &[
+            ("email", "spa@example.com"),
+            ("password", PW),
+            ("password_confirm", PW),
+        ],
+    )
+    .await;
+    let link = srv.outbox.link_to("spa@example.com", "/confirm/").unwrap();
+    let r = b.get(&srv, &path_of(&link)).await;
+    assert!(location(&r).starts_with("/confirmed?"), "{}", location(&r));
+    let done = page(&b.get(&srv, location(&r)).await);
+    assert!(
+        done.contains("Thank you. Your email has been confirmed."),
+        "{done}"
+    );
+    // What arrives in the query is text, never markup.
+    let evil = page(
+        &b.get(
+            &srv,
+            "/confirm-error?error=%3Cscript%3Ealert(1)%3C/script%3E",
+        )
+        .await,
+    );
+    assert!(
+        evil.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !evil.contains("<script>alert")
+    );
+    let odd = page(&b.get(&srv, "/reset-password?token=%22%3E%3Cb%3E").await);
+    assert!(
+        !odd.contains("<form") && odd.contains("not complete"),
+        "{odd}"
+    );
+
+    // A reset link opens the view's form, which resets the password.
+    let mut stranger = Browser::default();
+    stranger
+        .fill(&srv, "/reset", &[("email", "spa@example.com")])
+        .await;
+    let link = srv.outbox.link_to("spa@example.com", "/reset/").unwrap();
+    let r = stranger.get(&srv, &path_of(&link)).await;
+    let view = location(&r).to_owned();
+    assert!(view.starts_with("/reset-password?"), "{view}");
+    let form = page(&stranger.get(&srv, &view).await);
+    let action = form
+        .split(r#"action=""#)
+        .nth(1)
+        .and_then(|a| a.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(action, path_of(&link));
+    let new_pw = "Another-Horse-Battery-7";
+    let r = stranger
+        .form(
+            &srv,
+            &action,
+            &[("password", new_pw), ("password_confirm", new_pw)],
+        )
+        .await;
+    assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+    // The next page says so, once.
+    let next = page(&stranger.get(&srv, location(&r)).await);
+    assert_eq!(
+        flashed(&next),
+        ["You successfully reset your password. Please authenticate using your new password."]
+    );
+    assert!(flashed(&page(&stranger.get(&srv, "/login").await)).is_empty());
+    let mut c = Client::default();
+    let r = c
+        .post(
+            &srv,
+            "/login",
+            serde_json::json!({"email": "spa@example.com", "password": new_pw}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the new password works");
+    srv.finish().await;
+}
+
+#[tokio::test]
+async fn a_code_is_asked_for_set_up_and_used_on_the_unified_sign_in_pages() {
+    let srv = start_with(&[], None).await;
+    let mut b = Browser::default();
+    let email = "uni@example.com";
+    register(&srv, &mut b, email).await;
+    log_in(&srv, &mut b, email).await;
+    // Setting up the email method: the choice, then the mailed code in the
+    // form the page adds for it.
+    let setup = page(
+        &b.fill(&srv, "/us-setup", &[("chosen_method", "email")])
+            .await,
+    );
+    assert!(
+        setup.contains(
+            r#"<input type="radio" id="chosen_method-0" name="chosen_method" value="email""#
+        ),
+        "{setup}"
+    );
+    let code_form = setup
+        .split(r#"<form id="code-form" name="us_setup_validate_form" method="post" action=""#)
+        .nth(1)
+        .expect("the code form");
+    let action = code_form.split('"').next().unwrap().to_owned();
+    assert!(action.starts_with("/us-setup/"), "{action}");
+    let r = b
+        .form(
+            &srv,
+            &action,
+            &[
+                ("csrf_token", &csrf_from(&setup)),
+                ("passcode", &mailed_code(&srv, email)),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, location(&r)), (302, "/us-setup"));
+    let after = page(&b.get(&srv, "/us-setup").await);
+    assert_eq!(flashed(&after), ["Unified sign in setup successful"]);
+    b.form(&srv, "/logout", &[]).await;
+
+    // Signing in: "Send Code" posts the same form to the send-code URL.
+    let signin = page(&b.get(&srv, "/us-signin").await);
+    assert!(
+        signin.contains(r#"formaction="/us-signin/send-code""#)
+            && signin.contains(r#"name="us_signin_form""#),
+        "{signin}"
+    );
+    let csrf = csrf_from(&signin);
+    let sent = b
+        .form(
+            &srv,
+            "/us-signin/send-code",
+            &[
+                ("csrf_token", &csrf),
+                ("identity", email),
+                ("chosen_method", "email"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200);
+    let sent = page(&sent);
+    assert_eq!(flashed(&sent), ["Code has been sent."]);
+    assert!(
+        sent.contains(&format!(r#"value="{email}""#)),
+        "the identity is kept"
+    );
+    assert!(
+        sent.contains(r#"action="/us-signin""#),
+        "the sign-in form posts to /us-signin"
+    );
+    let code = mailed_code(&srv, email);
+    // A wrong code: the page again, nobody signed in.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = b
+        .form(
+            &srv,
+            "/us-signin",
+            &[
+                ("csrf_token", &csrf),
+                ("identity", email),
+                ("passcode", wrong),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(b.me(&srv).await, 401);
+    let r = b
+        .form(
+            &srv,
+            "/us-signin",
+            &[
+                ("csrf_token", &csrf),
+                ("identity", email),
+                ("passcode", &code),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, location(&r)), (302, "/"));
+    assert_eq!(b.me(&srv).await, 200);
+    srv.finish().await;
+}
+
+#[tokio::test]
+async fn every_built_in_page_is_html_to_a_browser() {
+    let srv = start_with(&[("SECURITY_USERNAME_RECOVERY", "true")], None).await;
+    let mut b = Browser::default();
+    let open = [
+        "/login",
+        "/register",
+        "/confirm",
+        "/reset",
+        "/us-signin",
+        "/wan-signin",
+    ];
+    let signed_in = [
+        "/change",
+        "/change-email",
+        "/verify",
+        "/tf-setup",
+        "/us-setup",
+        "/us-verify",
+        "/wan-register",
+        "/wan-verify",
+        "/mf-recovery-codes",
+    ];
+    for path in open {
+        let r = b.get(&srv, path).await;
+        assert_eq!(r.status, 200, "{path}");
+        page(&r);
+    }
+    for path in signed_in {
+        let r = b.get(&srv, path).await;
+        // /tf-setup also serves a login whose setup is due: a page.
+        if path == "/tf-setup" && r.status == 200 {
+            page(&r);
+            continue;
+        }
+        assert_eq!(
+            (r.status, location(&r)),
+            (302, &*format!("/login?next={path}")),
+            "{path}"
+        );
+    }
+    register(&srv, &mut b, "pages@example.com").await;
+    log_in(&srv, &mut b, "pages@example.com").await;
+    for path in signed_in {
+        let r = b.get(&srv, path).await;
+        assert_eq!(r.status, 200, "{path}");
+        let html = page(&r);
+        assert!(html.contains(r#"name="csrf_token""#), "{path}: {html}");
+    }
+    srv.finish().await;
+}
+
+#[tokio::test]
+async fn pages_messages_and_mail_speak_the_requests_language() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../crates/portcullis-core/tests/fixtures/translations");
+    let dir = dir.to_str().unwrap();
+    let srv = start_with(&[("SECURITY_I18N_DIRNAME", dir)], None).await;
+    let mut b = Browser::default();
+    register(&srv, &mut b, "lang@example.com").await;
+    let bad = serde_json::json!({"email": "lang@example.com", "password": "wrong-password"});
+    let mut c = Client::default();
+    for (lang, want) in [
+        (None, "Invalid password"),
+        (Some("de-DE,de;q=0.9,en;q=0.8"), "Ungültiges Passwort"),
+        (Some("ja"), "入力を確認してください"),
+        (Some("fr"), "Invalid password"),
+    ] {
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(l) = lang {
+            headers.push(("Accept-Language", l));
+        }
+        let body = bad.to_string();
+        let r = c
+            .request(&srv, "POST", "/login", Some(body.as_bytes()), &headers)
+            .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.json()["response"]["errors"],
+            serde_json::json!([want]),
+            "{lang:?}"
+        );
+    }
+    // The app's own routes answer in it too (the guard's 401).
+    let r = c
+        .request(&srv, "GET", "/api/me", None, &[("Accept-Language", "de")])
+        .await;
+    assert_eq!(
+        r.json()["response"]["errors"],
+        serde_json::json!(["Sie müssen sich anmelden, um diese Ressource zu sehen."])
+    );
+    // Pages: the title and labels are Flask-Security's message ids.
+    let login = page(
+        &b.0.request(
+            &srv,
+            "GET",
+            "/login",
+            None,
+            &[("Accept", BROWSER), ("Accept-Language", "de")],
+        )
+        .await,
+    );
+    assert!(
+        login.contains("<title>Anmelden</title>") && login.contains(">Passwort</label>"),
+        "{login}"
+    );
+    // Mail: the subject and body of the welcome mail.
+    let body =
+        serde_json::json!({"email": "neu@example.com", "password": PW, "password_confirm": PW})
+            .to_string();
+    let r = c
+        .request(
+            &srv,
+            "POST",
+            "/register",
+            Some(body.as_bytes()),
+            &[
+                ("Content-Type", "application/json"),
+                ("Accept-Language", "de"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let (_, mail) = srv.outbox.last_to("neu@example.com").unwrap();
+    assert_eq!(mail.subject, "Willkommen");
+    assert!(mail.text.unwrap().contains("Willkommen neu@example.com!"));
     srv.finish().await;
 }
