@@ -94,39 +94,95 @@ impl HttpRequest<'_> {
         input::is_json_content_type(self.header("content-type"))
     }
 
-    /// Flask-Security's `want_json`: a JSON body, or an `Accept` header
-    /// that prefers `application/json` to `text/html` (ties go to JSON, so
-    /// `*/*` gets JSON; browsers, which rank `text/html` first, get HTML).
+    /// Flask-Security's `_default_want_json`: a JSON body, or an `Accept`
+    /// header whose best value (Werkzeug's `accept_mimetypes.best`) is
+    /// exactly `application/json`. So `*/*` (curl) and a missing header get
+    /// HTML, as from Flask-Security; so does `application/*`.
     pub fn wants_json(&self) -> bool {
-        if self.is_json() {
-            return true;
+        self.is_json()
+            || self
+                .header("accept")
+                .and_then(best_accepted)
+                .is_some_and(|best| best == "application/json")
+    }
+}
+
+/// Werkzeug's `MIMEAccept.best`: the values of an `Accept` header sorted,
+/// stably, by specificity (each part of `type/subtype; params` that is
+/// not `*`) and then quality, both descending; the first one, parameters
+/// other than `q` kept (`application/json; level=1`). A value whose
+/// quality does not parse is dropped.
+fn best_accepted(header: &str) -> Option<String> {
+    let mut values: Vec<(String, Vec<bool>, f32)> = Vec::new();
+    'values: for part in header.split(',') {
+        let mut bits = part.split(';').map(str::trim);
+        let mime = bits.next().unwrap_or_default();
+        if mime.is_empty() {
+            continue;
         }
-        let Some(accept) = self.header("accept") else {
-            return false;
-        };
-        let (mut json, mut html) = (0.0f32, 0.0f32);
-        for part in accept.split(',') {
-            let mut bits = part.split(';');
-            let mime = bits.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let q = bits
-                .find_map(|b| {
-                    b.trim()
-                        .strip_prefix("q=")
-                        .and_then(|v| v.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let (j, h) = match mime.as_str() {
-                "application/json" => (q, 0.0),
-                "text/html" => (0.0, q),
-                "application/*" => (q * 0.99, 0.0),
-                "text/*" => (0.0, q * 0.99),
-                "*/*" => (q * 0.98, q * 0.98),
-                _ => (0.0, 0.0),
-            };
-            json = json.max(j);
-            html = html.max(h);
+        let (mut value, mut q) = (mime.to_owned(), 1.0f32);
+        for b in bits {
+            match b.strip_prefix("q=") {
+                Some(v) => match v.trim().parse() {
+                    Ok(parsed) => q = parsed,
+                    Err(_) => continue 'values,
+                },
+                None if !b.is_empty() => {
+                    value.push_str("; ");
+                    value.push_str(b);
+                }
+                None => {}
+            }
         }
-        json > 0.0 && json >= html
+        let specific = value.split(['/', ';']).map(|p| p.trim() != "*").collect();
+        values.push((value, specific, q));
+    }
+    values.sort_by(|a, b| {
+        (&b.1, b.2)
+            .partial_cmp(&(&a.1, a.2))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    values.into_iter().next().map(|(v, _, _)| v)
+}
+
+#[cfg(test)]
+mod accept_tests {
+    use super::best_accepted;
+
+    /// Each header's `best`, as Werkzeug 3 gives it.
+    #[test]
+    fn the_best_accepted_value_is_werkzeugs() {
+        let chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        for (header, best) in [
+            ("*/*", Some("*/*")),
+            (chrome, Some("text/html")),
+            ("application/json", Some("application/json")),
+            (
+                "application/json, text/plain, */*",
+                Some("application/json"),
+            ),
+            ("application/*", Some("application/*")),
+            ("application/json;q=0.1, text/html", Some("text/html")),
+            ("*/*, application/json;q=0.5", Some("application/json")),
+            ("text/html;q=0.5, application/json;q=0.5", Some("text/html")),
+            (
+                "application/json;q=0.5, text/html;q=0.5",
+                Some("application/json"),
+            ),
+            (
+                "application/json;charset=utf-8",
+                Some("application/json; charset=utf-8"),
+            ),
+            ("application/json;q=abc", None),
+            (
+                "application/json;level=1;q=0.4, text/html;q=0.3",
+                Some("application/json; level=1"),
+            ),
+            (" application/json ", Some("application/json")),
+            ("", None),
+        ] {
+            assert_eq!(best_accepted(header).as_deref(), best, "{header:?}");
+        }
     }
 }
 

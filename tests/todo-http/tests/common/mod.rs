@@ -295,7 +295,8 @@ impl Client {
                     .collect();
                 req.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
             }
-            for (k, v) in headers {
+            // An empty value sends no such header (`("Accept", "")`: none).
+            for (k, v) in headers.iter().filter(|(_, v)| !v.is_empty()) {
                 req.push_str(&format!("{k}: {v}\r\n"));
             }
             let body = body.unwrap_or_default();

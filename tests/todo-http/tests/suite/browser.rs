@@ -214,10 +214,27 @@ async fn protected_pages_send_browsers_to_login_and_json_stays_json() {
     let mut b = Browser::default();
     let r = b.get(&srv, "/change").await;
     assert_eq!((r.status, location(&r)), (302, "/login?next=/change"));
-    // curl's `*/*` gets JSON, as from Flask-Security.
+    // Flask-Security's `want_json`: `*/*` (curl) and no Accept at all are
+    // a browser; the best value being application/json is JSON.
+    for accept in ["*/*", "", "application/*"] {
+        let r =
+            b.0.request(&srv, "GET", "/change", None, &[("Accept", accept)])
+                .await;
+        assert_eq!(
+            (r.status, location(&r)),
+            (302, "/login?next=/change"),
+            "{accept:?}"
+        );
+    }
     let r =
-        b.0.request(&srv, "GET", "/change", None, &[("Accept", "*/*")])
-            .await;
+        b.0.request(
+            &srv,
+            "GET",
+            "/change",
+            None,
+            &[("Accept", "*/*, application/json;q=0.5")],
+        )
+        .await;
     assert_eq!(r.status, 401);
     assert!(r.json()["response"]["errors"].is_array());
     // The application's own protected routes too (Flask-Security's
