@@ -41,6 +41,14 @@ impl Portcullis {
                 if c.username_enable {
                     f.insert(1, field("username", "text", "Username", "username"));
                 }
+                // The application's own registration fields, labelled by
+                // their names (an app wanting other labels overrides the
+                // page).
+                f.extend(
+                    self.security()
+                        .register_field_names()
+                        .map(|name| field(name, "text", &label_of(name), "")),
+                );
                 ("register_user.html", "Register", f, "Register")
             }
             Endpoint::SendLogin => ("send_login.html", "Login", vec![email], "Send Login Link"),
@@ -262,7 +270,15 @@ impl Portcullis {
         let c = self.security().config();
         let mut values = Map::new();
         let mut ignored = portcullis_core::FormErrors::new();
-        for name in ["email", "username", "identity", "chosen_method", "setup"] {
+        let app_fields: Vec<&str> = if endpoint == Endpoint::Register {
+            self.security().register_field_names().collect()
+        } else {
+            Vec::new()
+        };
+        for name in ["email", "username", "identity", "chosen_method", "setup"]
+            .into_iter()
+            .chain(app_fields)
+        {
             if let Some(v) = form.string(name, &mut ignored) {
                 values.insert(name.into(), json!(v));
             }
@@ -510,7 +526,7 @@ impl Portcullis {
 
     /// Flask-Security's `do_flash`: `key`'s message shown by the next page
     /// (with `SECURITY_FLASH_MESSAGES`).
-    fn flash(&self, session: &mut SessionState, key: MessageKey) {
+    pub(crate) fn flash(&self, session: &mut SessionState, key: MessageKey) {
         let messages = self.security().messages();
         if self.security().config().flash_messages {
             session.flash(messages.category(key), &messages.render(&key.into()));
@@ -879,4 +895,18 @@ fn form_name(endpoint: Endpoint, page: &str) -> String {
         Endpoint::TfRescue => "two_factor_rescue_form".into(),
         _ => format!("{}_form", page.trim_end_matches(".html")),
     }
+}
+
+/// `first_name` → `First Name`.
+fn label_of(name: &str) -> String {
+    name.split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

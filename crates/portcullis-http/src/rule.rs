@@ -148,7 +148,13 @@ impl RequestContext {
             };
         }
         let Some(auth) = auth else {
-            return Err(Box::new(p.unauthenticated_for(head, allowed)));
+            let refusal = p.unauthenticated_for(head, allowed);
+            if refusal.status == StatusCode::FOUND {
+                // Flask-Security's default_unauthn_handler flashes it.
+                let mut c = self.inner.lock().await;
+                p.flash(&mut c.state, MessageKey::Unauthenticated);
+            }
+            return Err(Box::new(refusal));
         };
         if !rule.grants(&auth) {
             return Err(Box::new(p.forbidden_for(head)));

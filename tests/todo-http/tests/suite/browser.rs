@@ -386,6 +386,11 @@ async fn the_home_page_is_the_todo_app_behind_the_login_page() {
     // A stranger is sent to the login page, a JSON client gets the 401.
     let r = b.get(&srv, "/").await;
     assert_eq!((r.status, location(&r)), (302, "/login?next=/"));
+    // The login page says why (Flask-Security's default_unauthn_handler
+    // flashes it), once.
+    let login = page(&b.get(&srv, "/login?next=/").await);
+    assert_eq!(flashed(&login), ["You must sign in to view this resource."]);
+    assert!(flashed(&page(&b.get(&srv, "/login").await)).is_empty());
     assert_eq!(b.0.get(&srv, "/").await.status, 401);
     // The frontend's files are public.
     let js = b.get(&srv, "/static/todo.js").await;

@@ -84,6 +84,19 @@ async fn registration_keeps_the_applications_fields(backend: Backend) {
         json!({"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"})
     );
 
+    // The browser's register page asks for them.
+    let r = Client::default()
+        .request(&srv, "GET", "/register", None, &[("Accept", "text/html")])
+        .await;
+    let html = String::from_utf8_lossy(&r.body).replace("&#x2f;", "/");
+    for (name, label) in [("first_name", "First Name"), ("last_name", "Last Name")] {
+        assert!(
+            html.contains(&format!(r#"<label for="{name}">{label}</label>"#))
+                && html.contains(&format!(r#"<input id="{name}" type="text" name="{name}""#)),
+            "{name}: {html}"
+        );
+    }
+
     // A form post; an optional field left blank stays NULL.
     let r = form_post(
         &srv,
