@@ -144,7 +144,7 @@ class Tutorial:
 
     def see_todos(self, email):
         self.page.wait_for_selector("#current-user")
-        self.expect(self.page.inner_text("#current-user") == email, "the page names someone else")
+        self.expect(self.page.inner_text("#current-user") == f"Signed in as {email}", "the page names someone else")
 
     def log_out(self):
         self.step = "log out"

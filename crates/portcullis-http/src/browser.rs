@@ -22,6 +22,9 @@ impl Portcullis {
         let mut remember = field("remember", "checkbox", "Remember Me", "");
         remember["checked"] = json!(c.default_remember_me);
         Some(match endpoint {
+            // LOGOUT_CSRF refused a browser's logout: the confirmation
+            // page, whose form carries the token.
+            Endpoint::Logout => ("logout_user.html", "Confirm Sign Out", vec![], "Submit"),
             Endpoint::Login => {
                 let mut f = vec![
                     email,
@@ -654,6 +657,9 @@ impl Portcullis {
             .flatten();
         Ok(match resp.status.as_u16() {
             302 => resp,
+            // Basic allowed: the challenge, for the browser to answer
+            // (Flask-Security's default_unauthn_handler).
+            401 if resp.headers.contains_key(http::header::WWW_AUTHENTICATE) => resp,
             401 => {
                 let reauth = body
                     .as_ref()
@@ -893,6 +899,7 @@ fn form_name(endpoint: Endpoint, page: &str) -> String {
         Endpoint::RecoverUsername => "username_recovery_form".into(),
         Endpoint::TfSelect => "tf_select".into(),
         Endpoint::TfRescue => "two_factor_rescue_form".into(),
+        Endpoint::Logout => "logout_form".into(),
         _ => format!("{}_form", page.trim_end_matches(".html")),
     }
 }

@@ -416,38 +416,25 @@ impl Portcullis {
         {
             return Ok(Err(r));
         }
-        // Flask-Security's `anonymous_user_required`: on these posts, and on
-        // every request to the second-factor rescue and the magic link.
-        let anonymous_only = (post
-            && matches!(
-                endpoint,
-                Endpoint::Login
-                    | Endpoint::Register
-                    | Endpoint::RecoverUsername
-                    | Endpoint::UsSignin
-            ))
+        // Flask-Security's `anonymous_user_required` (every request to
+        // these) and `_handle_already_auth` (a post to login or unified
+        // sign-in; a browser's GET too, while a JSON GET gets its answer so
+        // an SPA can read its CSRF token). A browser is sent to the
+        // post-login view, JSON gets the 400.
+        let anonymous_only = (post && matches!(endpoint, Endpoint::Login | Endpoint::UsSignin))
             || matches!(
                 endpoint,
-                Endpoint::TfRescue
+                Endpoint::Register
+                    | Endpoint::RecoverUsername
+                    | Endpoint::TfRescue
                     | Endpoint::MfRecovery
                     | Endpoint::UsSigninSendCode
                     | Endpoint::UsVerifyLink
                     | Endpoint::TokenLogin
                     | Endpoint::WanSignin
             );
-        // A browser (forms) is sent to the post-login view instead, and on
-        // GET too for the pages only a stranger fills in (Flask-Security's
-        // `_handle_already_auth`; a JSON GET is answered as usual, so an SPA
-        // can read its CSRF token while signed in).
         let browser = !req.wants_json();
-        let anonymous_page = browser
-            && matches!(
-                endpoint,
-                Endpoint::Login
-                    | Endpoint::Register
-                    | Endpoint::RecoverUsername
-                    | Endpoint::UsSignin
-            );
+        let anonymous_page = browser && matches!(endpoint, Endpoint::Login | Endpoint::UsSignin);
         if (anonymous_only || anonymous_page) && auth.is_some() && browser {
             return Ok(Err(Box::new(HttpResponse::redirect(
                 &self.view(&self.security().config().post_login_view),

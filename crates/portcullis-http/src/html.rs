@@ -17,6 +17,7 @@ const FORM: &str = include_str!("../templates/form.html");
 /// The page templates, by Flask-Security's names.
 pub const PAGES: &[&str] = &[
     "login_user.html",
+    "logout_user.html",
     "register_user.html",
     "send_confirmation.html",
     "send_login.html",

@@ -626,7 +626,7 @@ pub fn home_page(email: &str) -> String {
 </head>
 <body>
 <header class="bar">
-  <span>Signed in as <strong id="current-user">{who}</strong></span>
+  <p id="current-user">Signed in as {who}</p>
   <nav>
     <a href="/change">Change password</a>
     <a href="/tf-setup">Two-factor</a>

@@ -408,7 +408,7 @@ async fn the_home_page_is_the_todo_app_behind_the_login_page() {
     log_in(&srv, &mut b, "home@example.com").await;
     let home = page(&b.get(&srv, "/").await);
     assert!(
-        home.contains(r#"<strong id="current-user">home@example.com</strong>"#)
+        home.contains(r#"<p id="current-user">Signed in as home@example.com</p>"#)
             && home.contains(r#"<script src="/static/todo.js"></script>"#)
             && home.contains(r#"<form name="logout_form" method="post" action="/logout">"#),
         "{home}"
@@ -437,6 +437,13 @@ async fn the_home_page_is_the_todo_app_behind_the_login_page() {
     let r = b.0.get(&srv, "/login").await;
     assert_eq!(r.status, 200);
     assert!(r.json()["response"]["csrf_token"].is_string());
+    // Registration is anonymous-only for every method (its decorator).
+    let r = b.0.get(&srv, "/register").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["response"]["errors"],
+        serde_json::json!(["You can only access this endpoint when not logged in."])
+    );
     let r =
         b.0.post(
             &srv,
@@ -770,5 +777,28 @@ async fn pages_messages_and_mail_speak_the_requests_language() {
     let (_, mail) = srv.outbox.last_to("neu@example.com").unwrap();
     assert_eq!(mail.subject, "Willkommen");
     assert!(mail.text.unwrap().contains("Willkommen neu@example.com!"));
+    srv.finish().await;
+}
+
+#[tokio::test]
+async fn where_basic_is_allowed_a_browser_gets_the_challenge_not_the_login_page() {
+    let srv = start_with(
+        &[(
+            "SECURITY_API_ENABLED_METHODS",
+            r#"["session", "token", "basic"]"#,
+        )],
+        None,
+    )
+    .await;
+    let mut b = Browser::default();
+    let r = b.form(&srv, "/change", &[("password", PW)]).await;
+    assert_eq!(r.status, 401);
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Basic realm=")),
+        "{:?}",
+        r.headers
+    );
+    assert!(String::from_utf8_lossy(&r.body).contains("You must sign in to view this resource."));
     srv.finish().await;
 }

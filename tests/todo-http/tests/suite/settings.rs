@@ -78,6 +78,39 @@ async fn logout_csrf_makes_a_signed_in_logout_need_the_token() {
     assert_eq!(c.get(&srv, "/api/me").await.status, 200, "still signed in");
     assert_eq!(c.post(&srv, "/logout", json!({})).await.status, 200);
     assert_eq!(c.get(&srv, "/api/me").await.status, 401);
+    // A browser's logout without the token gets Flask-Security's
+    // "Confirm Sign Out" page, whose form carries it.
+    let mut c = logged_in(&srv, "page@example.com").await;
+    let html = "text/html";
+    let r = c
+        .request(&srv, "POST", "/logout", Some(b""), &[("Accept", html)])
+        .await;
+    assert_eq!(r.status, 200);
+    let page = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        page.contains("<title>Confirm Sign Out</title>")
+            && page.contains(r#"name="logout_form""#)
+            && page.contains("The CSRF token is missing."),
+        "{page}"
+    );
+    assert_eq!(c.get(&srv, "/api/me").await.status, 200, "still signed in");
+    let at = page.find(r#"name="csrf_token" value=""#).unwrap() + 25;
+    let token = &page[at..at + page[at..].find('"').unwrap()];
+    let body = format!("csrf_token={token}");
+    let r = c
+        .request(
+            &srv,
+            "POST",
+            "/logout",
+            Some(body.as_bytes()),
+            &[
+                ("Accept", html),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 302);
+    assert_eq!(c.get(&srv, "/api/me").await.status, 401);
     // Nobody signed in: nothing to protect, as Flask-Security.
     assert_eq!(
         post_without_csrf(&mut Client::default(), &srv, "/logout")
