@@ -349,11 +349,43 @@ impl Portcullis {
         });
         let mut context = context.as_object().cloned().unwrap_or_default();
         context.extend(extra);
-        let mut r = self.pages().render(page, &context);
+        let template = self.template_of(page).unwrap_or(page);
+        let mut r = self.pages().render_named(template, page, &context);
         if let Some(name) = &c.csrf_cookie_name {
             r = r.with_cookie(name, &csrf, &c.csrf_cookie, false);
         }
         r
+    }
+
+    /// The template `page` renders under (its `SECURITY_*_TEMPLATE`).
+    fn template_of(&self, page: &str) -> Option<&str> {
+        let c = self.security().config();
+        Some(match page {
+            "login_user.html" => &c.login_user_template,
+            "logout_user.html" => &c.logout_user_template,
+            "register_user.html" => &c.register_user_template,
+            "send_confirmation.html" => &c.send_confirmation_template,
+            "send_login.html" => &c.send_login_template,
+            "forgot_password.html" => &c.forgot_password_template,
+            "reset_password.html" => &c.reset_password_template,
+            "change_password.html" => &c.change_password_template,
+            "change_email.html" => &c.change_email_template,
+            "change_username.html" => &c.change_username_template,
+            "recover_username.html" => &c.username_recovery_template,
+            "verify.html" => &c.verify_template,
+            "two_factor_setup.html" => &c.two_factor_setup_template,
+            "two_factor_verify_code.html" => &c.two_factor_verify_code_template,
+            "two_factor_select.html" => &c.two_factor_select_template,
+            "mf_recovery.html" => &c.multi_factor_recovery_template,
+            "mf_recovery_codes.html" => &c.multi_factor_recovery_codes_template,
+            "us_signin.html" => &c.us_signin_template,
+            "us_verify.html" => &c.us_verify_template,
+            "us_setup.html" => &c.us_setup_template,
+            "wan_register.html" => &c.wan_register_template,
+            "wan_signin.html" => &c.wan_signin_template,
+            "wan_verify.html" => &c.wan_verify_template,
+            _ => return None,
+        })
     }
 
     /// Where a page's form posts, and for the unified sign-in pages the

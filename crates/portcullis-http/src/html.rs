@@ -55,8 +55,10 @@ impl Default for Pages {
 }
 
 impl Pages {
-    /// The built-in pages, but a file named like a page in `dir` (e.g.
-    /// `login_user.html`) wins. Each page gets `title`, `action`, `fields`
+    /// The built-in pages, but a file in `dir` wins: the name its
+    /// `SECURITY_*_TEMPLATE` setting gives (by default
+    /// `security/login_user.html`, as in a Flask app's `templates`
+    /// folder), or the flat `login_user.html`. Each page gets `title`, `action`, `fields`
     /// (name, type, label), `values`, `errors` (by field), `form_errors`,
     /// `messages`, `csrf_token`, `next`, `links`, `form_name`, and where a
     /// page has them `send_code` (`action`, `methods`), `code_form`
@@ -75,32 +77,64 @@ impl Pages {
             portcullis_core::i18n::gettext(&text).into_owned()
         });
         env.set_loader(move |name: &str| {
+            // A relative path without `..`: `security/login_user.html`,
+            // `custom/login.html` or a flat `login_user.html`.
+            let safe = !name.contains('\\')
+                && std::path::Path::new(name)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+            let own = name.strip_prefix("security/").unwrap_or(name);
             if let Some(dir) = &dir
-                && !name.contains(['/', '\\'])
-                && !name.contains("..")
+                && safe
             {
-                match std::fs::read_to_string(dir.join(name)) {
-                    Ok(s) => return Ok(Some(s)),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            "cannot read template",
-                        )
-                        .with_source(e));
+                // The name as configured, then (for Flask-Security's
+                // default `security/…` names) the flat file beside it.
+                for candidate in [name, own] {
+                    match std::fs::read_to_string(dir.join(candidate)) {
+                        Ok(s) => return Ok(Some(s)),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(minijinja::Error::new(
+                                minijinja::ErrorKind::InvalidOperation,
+                                "cannot read template",
+                            )
+                            .with_source(e));
+                        }
                     }
                 }
             }
-            Ok((PAGES.contains(&name) || name == "form.html").then(|| FORM.to_owned()))
+            Ok((PAGES.contains(&own) || own == "form.html").then(|| FORM.to_owned()))
         });
         Self { env: Arc::new(env) }
     }
 
     /// Renders `page` with `context` as a 200 `text/html` response.
     pub fn render(&self, page: &str, context: &Map<String, Value>) -> HttpResponse {
-        let html = self
-            .env
-            .get_template(page)
+        self.render_named(page, page, context)
+    }
+
+    /// Renders the template a `SECURITY_*_TEMPLATE` setting names
+    /// (`security/login_user.html`, or the app's `custom/login.html` in
+    /// the override directory) for the built-in `page`; a name found
+    /// nowhere is logged and the built-in page shown.
+    pub fn render_named(
+        &self,
+        template: &str,
+        page: &str,
+        context: &Map<String, Value>,
+    ) -> HttpResponse {
+        let found = match self.env.get_template(template) {
+            Err(e) if e.kind() == minijinja::ErrorKind::TemplateNotFound && template != page => {
+                tracing::warn!(
+                    template,
+                    page,
+                    "no such page template; the built-in page is shown"
+                );
+                self.env.get_template(page)
+            }
+            other => other,
+        };
+        let html = found
             .and_then(|t| t.render(JinjaValue::from(minijinja::value::Serde(context))))
             .unwrap_or_else(|e| {
                 tracing::error!(error = %e, page, "a page template failed");

@@ -228,7 +228,54 @@ async fn pages_can_be_overridden_by_flask_security_name() {
         html(&send(&app, &mut s, Method::GET, "/register", BROWSER, None).await)
             .contains("Retype Password")
     );
+    // A Flask app's folder layout (`security/…`) and the names its
+    // SECURITY_*_TEMPLATE settings give; a name found nowhere falls back to
+    // the built-in page; `..` never leaves the directory.
+    std::fs::create_dir_all(dir.join("security")).unwrap();
+    std::fs::create_dir_all(dir.join("custom")).unwrap();
+    std::fs::write(
+        dir.join("security/forgot_password.html"),
+        "<p>Forgot: {{ form_name }}</p>",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("custom/register.html"),
+        "<p>CUSTOM REGISTER {{ title }} {{ fields|length }}</p>",
+    )
+    .unwrap();
+    std::fs::write(dir.parent().unwrap().join("outside.html"), "<p>outside</p>").unwrap();
+    let app = app_with(
+        Some(Pages::with_overrides(&dir)),
+        &[
+            ("SECURITY_REGISTER_USER_TEMPLATE", "custom/register.html"),
+            ("SECURITY_SEND_CONFIRMATION_TEMPLATE", "custom/missing.html"),
+            ("SECURITY_CONFIRMABLE", "true"),
+        ],
+    )
+    .await;
+    let get = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let mut s = SessionState::default();
+            html(&send(&app, &mut s, Method::GET, path, BROWSER, None).await)
+        }
+    };
+    assert_eq!(get("/register").await, "<p>CUSTOM REGISTER Register 3</p>");
+    assert_eq!(get("/reset").await, "<p>Forgot: forgot_password_form</p>");
+    assert!(
+        get("/confirm").await.contains("send_confirmation_form"),
+        "the built-in page"
+    );
+    assert_eq!(get("/login").await, "<p>Our own login page True</p>");
+    let pages = Pages::with_overrides(&dir);
+    let outside = pages.render_named("../outside.html", "login_user.html", &Default::default());
+    let body = String::from_utf8(outside.body).unwrap();
+    assert_eq!(
+        body, "<p>Our own login page False</p>",
+        "the page itself, not the file outside"
+    );
     let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_file(std::env::temp_dir().join("outside.html"));
 }
 
 #[tokio::test]

@@ -486,6 +486,54 @@ settings! {
     us_post_setup_view: String = s(".us_setup") => "SECURITY_US_POST_SETUP_VIEW",
     /// Methods offered.
     us_enabled_methods: Vec<String> = list(&["password", "email", "authenticator", "sms"]) => "SECURITY_US_ENABLED_METHODS",
+    // The template each built-in page renders under (Flask-Security's
+    // names; `security/` is the pages' own folder).
+    /// The template of the `login_user.html` page.
+    login_user_template: String = s("security/login_user.html") => "SECURITY_LOGIN_USER_TEMPLATE",
+    /// The template of the `logout_user.html` page.
+    logout_user_template: String = s("security/logout_user.html") => "SECURITY_LOGOUT_USER_TEMPLATE",
+    /// The template of the `register_user.html` page.
+    register_user_template: String = s("security/register_user.html") => "SECURITY_REGISTER_USER_TEMPLATE",
+    /// The template of the `send_confirmation.html` page.
+    send_confirmation_template: String = s("security/send_confirmation.html") => "SECURITY_SEND_CONFIRMATION_TEMPLATE",
+    /// The template of the `send_login.html` page.
+    send_login_template: String = s("security/send_login.html") => "SECURITY_SEND_LOGIN_TEMPLATE",
+    /// The template of the `forgot_password.html` page.
+    forgot_password_template: String = s("security/forgot_password.html") => "SECURITY_FORGOT_PASSWORD_TEMPLATE",
+    /// The template of the `reset_password.html` page.
+    reset_password_template: String = s("security/reset_password.html") => "SECURITY_RESET_PASSWORD_TEMPLATE",
+    /// The template of the `change_password.html` page.
+    change_password_template: String = s("security/change_password.html") => "SECURITY_CHANGE_PASSWORD_TEMPLATE",
+    /// The template of the `change_email.html` page.
+    change_email_template: String = s("security/change_email.html") => "SECURITY_CHANGE_EMAIL_TEMPLATE",
+    /// The template of the `change_username.html` page.
+    change_username_template: String = s("security/change_username.html") => "SECURITY_CHANGE_USERNAME_TEMPLATE",
+    /// The template of the `recover_username.html` page.
+    username_recovery_template: String = s("security/recover_username.html") => "SECURITY_USERNAME_RECOVERY_TEMPLATE",
+    /// The template of the `verify.html` page.
+    verify_template: String = s("security/verify.html") => "SECURITY_VERIFY_TEMPLATE",
+    /// The template of the `two_factor_setup.html` page.
+    two_factor_setup_template: String = s("security/two_factor_setup.html") => "SECURITY_TWO_FACTOR_SETUP_TEMPLATE",
+    /// The template of the `two_factor_verify_code.html` page.
+    two_factor_verify_code_template: String = s("security/two_factor_verify_code.html") => "SECURITY_TWO_FACTOR_VERIFY_CODE_TEMPLATE",
+    /// The template of the `two_factor_select.html` page.
+    two_factor_select_template: String = s("security/two_factor_select.html") => "SECURITY_TWO_FACTOR_SELECT_TEMPLATE",
+    /// The template of the `mf_recovery.html` page.
+    multi_factor_recovery_template: String = s("security/mf_recovery.html") => "SECURITY_MULTI_FACTOR_RECOVERY_TEMPLATE",
+    /// The template of the `mf_recovery_codes.html` page.
+    multi_factor_recovery_codes_template: String = s("security/mf_recovery_codes.html") => "SECURITY_MULTI_FACTOR_RECOVERY_CODES_TEMPLATE",
+    /// The template of the `us_signin.html` page.
+    us_signin_template: String = s("security/us_signin.html") => "SECURITY_US_SIGNIN_TEMPLATE",
+    /// The template of the `us_verify.html` page.
+    us_verify_template: String = s("security/us_verify.html") => "SECURITY_US_VERIFY_TEMPLATE",
+    /// The template of the `us_setup.html` page.
+    us_setup_template: String = s("security/us_setup.html") => "SECURITY_US_SETUP_TEMPLATE",
+    /// The template of the `wan_register.html` page.
+    wan_register_template: String = s("security/wan_register.html") => "SECURITY_WAN_REGISTER_TEMPLATE",
+    /// The template of the `wan_signin.html` page.
+    wan_signin_template: String = s("security/wan_signin.html") => "SECURITY_WAN_SIGNIN_TEMPLATE",
+    /// The template of the `wan_verify.html` page.
+    wan_verify_template: String = s("security/wan_verify.html") => "SECURITY_WAN_VERIFY_TEMPLATE",
     /// Whether browsers are shown Flask-Security's messages on the next
     /// page (Flask's `flash`).
     flash_messages: bool = true => "SECURITY_FLASH_MESSAGES",

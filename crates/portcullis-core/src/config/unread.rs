@@ -27,7 +27,7 @@ pub enum Unread {
 }
 
 const TEMPLATE: Unread = Unread::NotYet(
-    "template overrides by Flask-Security path (Portcullis's pages and mails are overridden through its template directory)",
+    "mail template overrides by Flask-Security path (Portcullis' mails are overridden by file name in its template directory; pages read their SECURITY_*_TEMPLATE)",
 );
 const OAUTH: Unread = Unread::NotYet("social (OAuth) login");
 
@@ -45,14 +45,11 @@ const TABLE: &[(&str, Unread)] = &[
         ),
     ),
     ("SECURITY_CHANGE_EMAIL_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_CHANGE_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_CHANGE_PASSWORD_TEMPLATE", TEMPLATE),
     (
         "SECURITY_CHANGE_SALT",
         Unread::Flask("unused by Flask-Security"),
     ),
     ("SECURITY_CHANGE_USERNAME_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_CHANGE_USERNAME_TEMPLATE", TEMPLATE),
     (
         "SECURITY_CLI_ROLES_NAME",
         Unread::Flask("Flask's CLI groups; the `portcullis` binary has `roles`"),
@@ -82,7 +79,6 @@ const TABLE: &[(&str, Unread)] = &[
             "arguments to Python's email_validator (Portcullis checks syntax and IDNA; no deliverability lookup)",
         ),
     ),
-    ("SECURITY_FORGOT_PASSWORD_TEMPLATE", TEMPLATE),
     (
         "SECURITY_HASHING_SCHEMES",
         Unread::Flask(
@@ -93,10 +89,6 @@ const TABLE: &[(&str, Unread)] = &[
         "SECURITY_JOIN_USER_ROLES",
         Unread::Flask("SQLAlchemy eager loading; the stores load roles with the user"),
     ),
-    ("SECURITY_LOGIN_USER_TEMPLATE", TEMPLATE),
-    ("SECURITY_LOGOUT_USER_TEMPLATE", TEMPLATE),
-    ("SECURITY_MULTI_FACTOR_RECOVERY_CODES_TEMPLATE", TEMPLATE),
-    ("SECURITY_MULTI_FACTOR_RECOVERY_TEMPLATE", TEMPLATE),
     ("SECURITY_OAUTH_BUILTIN_PROVIDERS", OAUTH),
     ("SECURITY_OAUTH_ENABLE", OAUTH),
     ("SECURITY_OAUTH_RESPONSE_URL", OAUTH),
@@ -117,10 +109,6 @@ const TABLE: &[(&str, Unread)] = &[
         TEMPLATE,
     ),
     ("SECURITY_REGISTER_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_REGISTER_USER_TEMPLATE", TEMPLATE),
-    ("SECURITY_RESET_PASSWORD_TEMPLATE", TEMPLATE),
-    ("SECURITY_SEND_CONFIRMATION_TEMPLATE", TEMPLATE),
-    ("SECURITY_SEND_LOGIN_TEMPLATE", TEMPLATE),
     (
         "SECURITY_STATIC_FOLDER",
         Unread::Flask("Flask's static files; Portcullis's pages carry their script inline"),
@@ -149,9 +137,6 @@ const TABLE: &[(&str, Unread)] = &[
         ),
     ),
     ("SECURITY_TWO_FACTOR_RESCUE_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_TWO_FACTOR_SELECT_TEMPLATE", TEMPLATE),
-    ("SECURITY_TWO_FACTOR_SETUP_TEMPLATE", TEMPLATE),
-    ("SECURITY_TWO_FACTOR_VERIFY_CODE_TEMPLATE", TEMPLATE),
     (
         "SECURITY_USERNAME_NORMALIZE_FORM",
         Unread::Flask(
@@ -159,7 +144,6 @@ const TABLE: &[(&str, Unread)] = &[
         ),
     ),
     ("SECURITY_USERNAME_RECOVERY_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_USERNAME_RECOVERY_TEMPLATE", TEMPLATE),
     (
         "SECURITY_USE_REGISTER_V2",
         Unread::NotYet(
@@ -167,20 +151,13 @@ const TABLE: &[(&str, Unread)] = &[
         ),
     ),
     ("SECURITY_US_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_US_SETUP_TEMPLATE", TEMPLATE),
-    ("SECURITY_US_SIGNIN_TEMPLATE", TEMPLATE),
-    ("SECURITY_US_VERIFY_TEMPLATE", TEMPLATE),
     ("SECURITY_VERIFY_ERROR_VIEW", OAUTH),
-    ("SECURITY_VERIFY_TEMPLATE", TEMPLATE),
     (
         "SECURITY_WAN_CHALLENGE_BYTES",
         Unread::NotYet(
             "a configurable WebAuthn challenge size (challenges are 32 random bytes, Python's default)",
         ),
     ),
-    ("SECURITY_WAN_REGISTER_TEMPLATE", TEMPLATE),
-    ("SECURITY_WAN_SIGNIN_TEMPLATE", TEMPLATE),
-    ("SECURITY_WAN_VERIFY_TEMPLATE", TEMPLATE),
 ];
 
 /// Why `key` (a Flask-Security setting Portcullis does not read) has no
