@@ -14,7 +14,7 @@
 //! `Accept-Language` by default, as `request.accept_languages.best_match`
 //! does) and runs the request inside [`Locale::scope`]; every text
 //! rendered during it — [`Messages::render`](crate::Messages::render),
-//! pages, mail subjects — is then translated by [`gettext`].
+//! pages, mail subjects — is then translated by [`gettext()`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -105,7 +105,7 @@ impl HttpResponse {
     }
 
     /// Sets `Cache-Control` to `value` (built once by
-    /// [`cache_control_header`]), or removes it.
+    /// `cache_control_header`), or removes it.
     pub fn with_cache_control(mut self, value: Option<&HeaderValue>) -> Self {
         match value {
             Some(v) => {
