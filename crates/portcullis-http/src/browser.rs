@@ -659,6 +659,8 @@ impl Portcullis {
                     .await
                 {
                     Ok(_) => self.render_page(endpoint, req, session, &form, None, vec![]),
+                    // Flask-Security flashes INVALID/EXPIRED and sends the
+                    // browser to the forgot-password page.
                     Err(portcullis_core::FlowError::Form(f)) => {
                         let text = f
                             .render(self.security().messages())
@@ -666,10 +668,10 @@ impl Portcullis {
                             .map(|(_, m)| m)
                             .collect::<Vec<_>>()
                             .join(" ");
-                        HttpResponse::redirect(&with_query(
-                            &self.view(&c.reset_url),
-                            &[("error", &text)],
-                        ))
+                        if c.flash_messages {
+                            session.flash("error", &text);
+                        }
+                        HttpResponse::redirect(&self.view(&c.reset_url))
                     }
                     Err(e) => return Err(portcullis_core::Error::internal(e.to_string())),
                 },

@@ -640,10 +640,13 @@ impl Portcullis {
                                 c.login_url.clone()
                             }
                         });
-                        Ok(self.link_redirect(&target, "success", &msg, Some(&done.user)))
+                        Ok(self.link_redirect(session, &target, "success", &msg, Some(&done.user)))
                     }
-                    Err(e) => self
-                        .link_error(e, c.confirm_error_view.as_deref().unwrap_or(&c.confirm_url)),
+                    Err(e) => self.link_error(
+                        session,
+                        e,
+                        c.confirm_error_view.as_deref().unwrap_or(&c.confirm_url),
+                    ),
                 }
             }
             (Endpoint::Unlock, _) => match s.unlock_with_token(token.unwrap_or_default()).await {
@@ -652,9 +655,9 @@ impl Portcullis {
                         .messages()
                         .render(&portcullis_core::MessageKey::AccountUnlocked.into());
                     let target = c.post_unlock_view.as_deref().unwrap_or(&c.login_url);
-                    Ok(self.link_redirect(target, "success", &msg, Some(&user)))
+                    Ok(self.link_redirect(session, target, "success", &msg, Some(&user)))
                 }
-                Err(e) => self.link_error(e, &c.login_url),
+                Err(e) => self.link_error(session, e, &c.login_url),
             },
             (Endpoint::ResetToken, false) => {
                 let token = token.unwrap_or_default();
@@ -669,9 +672,11 @@ impl Portcullis {
                             &[("token", token)],
                         )))
                     }
-                    Err(e) => {
-                        self.link_error(e, c.reset_error_view.as_deref().unwrap_or(&c.reset_url))
-                    }
+                    Err(e) => self.link_error(
+                        session,
+                        e,
+                        c.reset_error_view.as_deref().unwrap_or(&c.reset_url),
+                    ),
                 }
             }
             (Endpoint::ResetToken, true) => {
@@ -703,9 +708,10 @@ impl Portcullis {
                             .post_change_email_view
                             .clone()
                             .unwrap_or_else(|| c.post_login_view.clone());
-                        Ok(self.link_redirect(&target, "success", &msg, Some(&done.user)))
+                        Ok(self.link_redirect(session, &target, "success", &msg, Some(&done.user)))
                     }
                     Err(e) => self.link_error(
+                        session,
                         e,
                         c.change_email_error_view
                             .as_deref()
@@ -992,29 +998,31 @@ impl Portcullis {
     }
 
     /// A mailed link's success: 302 to `target`, with the message under its
-    /// category and, in SPA mode, `email` and `identity`.
+    /// category and `email` and `identity` in SPA mode, flashed otherwise.
     fn link_redirect(
         &self,
+        session: &mut SessionState,
         target: &str,
         category: &str,
         message: &str,
         user: Option<&User>,
     ) -> HttpResponse {
-        let c = self.security().config();
-        let target = self.view(target);
-        let mut params: Vec<(&str, &str)> = vec![(category, message)];
-        if c.redirect_behavior == RedirectBehavior::Spa
-            && let Some(u) = user
-        {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        if let Some(u) = user {
             params.push(("email", &u.email));
             params.push(("identity", &u.email));
         }
-        HttpResponse::redirect(&with_query(&target, &params))
+        self.message_redirect(session, &self.view(target), category, message, &params)
     }
 
     /// A mailed link's failure: 302 to `view` with the message under its
-    /// category (`error` or `info`).
-    fn link_error(&self, e: FlowError, view: &str) -> portcullis_core::Result<HttpResponse> {
+    /// category (`error` or `info`) in SPA mode, flashed otherwise.
+    fn link_error(
+        &self,
+        session: &mut SessionState,
+        e: FlowError,
+        view: &str,
+    ) -> portcullis_core::Result<HttpResponse> {
         let f = match e {
             FlowError::Form(f) => f,
             other => return self.flow_error(other),
@@ -1027,10 +1035,31 @@ impl Portcullis {
                 (messages.category(m.key).to_owned(), messages.render(m))
             })
             .unwrap_or_else(|| ("error".into(), String::new()));
-        Ok(HttpResponse::redirect(&with_query(
-            &self.view(view),
-            &[(category.as_str(), text.as_str())],
-        )))
+        Ok(self.message_redirect(session, &self.view(view), &category, &text, &[]))
+    }
+
+    /// Flask-Security's way to carry a mailed link's outcome to `target`
+    /// (a path): in SPA mode in the redirect's query (`?success=…` and
+    /// `extra`), otherwise flashed for the page there
+    /// (`SECURITY_FLASH_MESSAGES`).
+    pub(crate) fn message_redirect(
+        &self,
+        session: &mut SessionState,
+        target: &str,
+        category: &str,
+        text: &str,
+        extra: &[(&str, &str)],
+    ) -> HttpResponse {
+        let c = self.security().config();
+        if c.redirect_behavior == RedirectBehavior::Spa {
+            let mut params = vec![(category, text)];
+            params.extend_from_slice(extra);
+            return HttpResponse::redirect(&with_query(target, &params));
+        }
+        if c.flash_messages {
+            session.flash(category, text);
+        }
+        HttpResponse::redirect(target)
     }
 
     /// Resolves a Flask-Security view: an endpoint name (`.login`) or a URL.

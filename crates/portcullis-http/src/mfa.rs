@@ -870,7 +870,7 @@ impl Portcullis {
             .await
         {
             Ok(u) => u,
-            Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
+            Err(refused) => return Ok(self.refusal_redirect(session, &error_view, &refused.0)),
         };
         let validity = req.cookie(&c.two_factor_validity_cookie_name);
         let tf_due = s.tf_required(&user, validity.as_deref()).await?
@@ -929,22 +929,18 @@ impl Portcullis {
         })
     }
 
-    /// A redirect carrying `message` under its category (and, in SPA mode,
-    /// the user's email and identity).
-    pub(crate) fn message_redirect(
+    /// A magic link refused: `message` carried to `target` (already a
+    /// path) as Flask-Security carries it — in the query in SPA mode,
+    /// flashed otherwise.
+    pub(crate) fn refusal_redirect(
         &self,
+        session: &mut SessionState,
         target: &str,
         message: &Message,
-        user: Option<&User>,
     ) -> HttpResponse {
         let m = self.security().messages();
         let (category, text) = (m.category(message.key).to_owned(), m.render(message));
-        let mut params: Vec<(&str, &str)> = vec![(&category, &text)];
-        if let Some(u) = user {
-            params.push(("email", &u.email));
-            params.push(("identity", &u.email));
-        }
-        HttpResponse::redirect(&with_query(target, &params))
+        self.message_redirect(session, target, &category, &text, &[])
     }
 
     /// Where a browser goes after a JSON answer that started a second

@@ -64,7 +64,7 @@ impl Portcullis {
         };
         let user = match s.login_token_user(token, req.client).await {
             Ok(u) => u,
-            Err(refused) => return Ok(self.message_redirect(&error_view, &refused.0, None)),
+            Err(refused) => return Ok(self.refusal_redirect(session, &error_view, &refused.0)),
         };
         let validity = req.cookie(&c.two_factor_validity_cookie_name);
         let tf_due = s.tf_required(&user, validity.as_deref()).await?;

@@ -802,3 +802,57 @@ async fn where_basic_is_allowed_a_browser_gets_the_challenge_not_the_login_page(
     assert!(String::from_utf8_lossy(&r.body).contains("You must sign in to view this resource."));
     srv.finish().await;
 }
+
+#[tokio::test]
+async fn without_spa_redirects_a_mailed_links_outcome_is_flashed() {
+    // Flask-Security's default redirects, and the example's SPA views
+    // pointed back at its own pages.
+    let srv = start_with(
+        &[
+            ("SECURITY_REDIRECT_BEHAVIOR", ""),
+            ("SECURITY_POST_CONFIRM_VIEW", "/"),
+            ("SECURITY_CONFIRM_ERROR_VIEW", "/confirm"),
+        ],
+        None,
+    )
+    .await;
+    let mut b = Browser::default();
+    b.fill(
+        &srv,
+        "/register",
+        &[
+            ("email", "flash@example.com"),
+            ("password", PW),
+            ("password_confirm", PW),
+        ],
+    )
+    .await;
+    // Confirmed: to the post-login view with nothing in the query, the
+    // message on the next page.
+    let link = srv
+        .outbox
+        .link_to("flash@example.com", "/confirm/")
+        .unwrap();
+    let r = b.get(&srv, &path_of(&link)).await;
+    assert_eq!((r.status, location(&r)), (302, "/"));
+    assert_eq!(
+        flashed(&page(&b.get(&srv, "/login").await)),
+        ["Thank you. Your email has been confirmed."]
+    );
+    // A bogus reset link: to the forgot-password page, which says why.
+    let mut stranger = Browser::default();
+    let r = stranger.get(&srv, "/reset/bogus").await;
+    assert_eq!((r.status, location(&r)), (302, "/reset"));
+    assert_eq!(
+        flashed(&page(&stranger.get(&srv, "/reset").await)),
+        ["Invalid reset password token."]
+    );
+    // A bogus confirmation link: to the confirmation page.
+    let r = stranger.get(&srv, "/confirm/bogus").await;
+    assert_eq!((r.status, location(&r)), (302, "/confirm"));
+    assert_eq!(
+        flashed(&page(&stranger.get(&srv, "/confirm").await)),
+        ["Invalid confirmation token."]
+    );
+    srv.finish().await;
+}
