@@ -52,8 +52,13 @@ impl Locale {
         &self.name
     }
 
-    /// `msgid` translated, or `None` when no catalogue has it.
+    /// `msgid` translated, or `None` when no catalogue has it. The empty
+    /// text is never looked up (gettext keeps the catalogue's header
+    /// under it).
     pub fn lookup<'a>(&'a self, msgid: &'a str) -> Option<&'a str> {
+        if msgid.is_empty() {
+            return None;
+        }
         self.catalogs.iter().find_map(|c| {
             let t = c.gettext(msgid);
             (!std::ptr::eq(t, msgid)).then_some(t)

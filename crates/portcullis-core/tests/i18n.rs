@@ -73,6 +73,9 @@ fn flask_securitys_catalogues_translate_messages_in_the_requests_locale() {
         );
         assert_eq!(gettext("Email Address"), "E-Mail-Adresse");
         assert_eq!(Locale::current().unwrap().name(), "de_DE");
+        // An empty text (a SECURITY_MSG_ override set to "") stays empty,
+        // never the catalogue's header.
+        assert_eq!(gettext(""), "");
     });
     let ja = t.negotiate("ja").unwrap();
     ja.sync_scope(|| assert_eq!(m.render(&bad), "入力を確認してください"));
