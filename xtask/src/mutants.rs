@@ -97,12 +97,17 @@ pub(crate) fn mutants(args: &[String]) -> Result {
     let root = root();
     let out_root = root.join("target/mutants");
     std::fs::create_dir_all(&out_root).map_err(|e| e.to_string())?;
+    // `--in-place`: mutate the checkout itself and build in its target
+    // directory (no copy, no baseline build from scratch); the tree must
+    // be left alone while it runs.
+    let in_place = args.iter().any(|a| a == "--in-place");
+    let filters: Vec<&String> = args.iter().filter(|a| *a != "--in-place").collect();
     let chosen: Vec<&Module> = MODULES
         .iter()
-        .filter(|m| args.is_empty() || args.iter().any(|a| m.file.contains(a.as_str())))
+        .filter(|m| filters.is_empty() || filters.iter().any(|a| m.file.contains(a.as_str())))
         .collect();
     if chosen.is_empty() {
-        return Err(format!("no module matches {args:?}"));
+        return Err(format!("no module matches {filters:?}"));
     }
     let mut rows = Vec::new();
     for m in chosen {
@@ -117,6 +122,9 @@ pub(crate) fn mutants(args: &[String]) -> Result {
             .arg(&out);
         for t in m.tests {
             cmd.args(["--test-package", t]);
+        }
+        if in_place {
+            cmd.arg("--in-place");
         }
         // cargo-mutants exits non-zero when a mutant survives; the table says.
         let _ = cmd.status().map_err(|e| e.to_string())?;
