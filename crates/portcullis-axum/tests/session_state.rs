@@ -12,8 +12,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
+use chrono::TimeDelta;
 use http::{Request, StatusCode};
-use portcullis_axum::{CurrentUser, PortcullisAxum, SessionOptions};
+use portcullis_axum::{CurrentUser, Guard, PortcullisAxum, Rule, SessionOptions};
 use portcullis_core::{ConfigLoader, NewUser, Security, UserStore};
 use portcullis_http::Portcullis;
 use portcullis_mail::MemoryOutbox;
@@ -30,6 +31,10 @@ struct App {
 }
 
 async fn app(two_factor: bool) -> App {
+    app_with(two_factor, &[]).await
+}
+
+async fn app_with(two_factor: bool, extra: &[(&'static str, &'static str)]) -> App {
     let mut vars = vec![
         ("SECRET_KEY", "session-state-secret"),
         ("SECURITY_PASSWORD_SALT", "session-state-salt"),
@@ -50,6 +55,7 @@ async fn app(two_factor: bool) -> App {
             ("SECURITY_TOTP_ISSUER", "session-state"),
         ]);
     }
+    vars.extend_from_slice(extra);
     let (config, _) = ConfigLoader::new().vars(vars).build().unwrap();
     let store = Arc::new(MemoryStore::new());
     let outbox = Arc::new(MemoryOutbox::new());
@@ -72,8 +78,20 @@ async fn app(two_factor: bool) -> App {
         SessionOptions::default(),
     )
     .unwrap();
-    let router =
-        auth.wrap(Router::new().route("/me", get(|u: CurrentUser| async move { u.user.email })));
+    let router = auth.wrap(
+        Router::new()
+            .route("/me", get(|u: CurrentUser| async move { u.user.email }))
+            .route(
+                "/admin",
+                get(|| async { "admin" }).route_layer(Guard::new(Rule::roles_required(["admin"]))),
+            )
+            .route(
+                "/fresh",
+                get(|| async { "fresh" }).route_layer(Guard::new(
+                    Rule::authenticated().fresh_within(TimeDelta::seconds(1)),
+                )),
+            ),
+    );
     let app = App {
         router,
         store,
@@ -109,6 +127,11 @@ async fn app(two_factor: bool) -> App {
 #[derive(Default, Clone)]
 struct Client {
     cookies: BTreeMap<String, String>,
+}
+
+struct Browsed {
+    status: StatusCode,
+    location: Option<String>,
 }
 
 struct Answer {
@@ -174,6 +197,32 @@ impl Client {
             Some(json!({"email": "ann@example.com", "password": PW, "remember": remember})),
         )
         .await
+    }
+
+    /// A browser's GET: status and where it is sent.
+    async fn browse(&mut self, app: &App, path: &str) -> Browsed {
+        let mut req = Request::get(path).header("accept", "text/html");
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("cookie", jar.join("; "));
+        }
+        let resp = app
+            .router
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        Browsed {
+            status: resp.status(),
+            location: resp
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        }
     }
 
     async fn me(&mut self, app: &App) -> StatusCode {
@@ -257,6 +306,11 @@ async fn a_remember_me_cookie_logs_in_without_freshness() {
             .collect(),
     };
     assert_eq!(later.me(&app).await, StatusCode::OK);
+    // That request put the user in a new session: its cookie alone is
+    // enough from now on.
+    later.cookies.remove("remember_token");
+    assert!(later.cookies.contains_key("session"), "{:?}", later.cookies);
+    assert_eq!(later.me(&app).await, StatusCode::OK);
     // A password login is fresh; the remembered one is not, so a
     // freshness-guarded page (change email) asks it to verify.
     assert_eq!(
@@ -308,5 +362,102 @@ async fn the_session_list_knows_which_session_is_asking() {
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+/// A six-digit code that is not `right`.
+fn other_code(right: &str, i: u32) -> String {
+    let n: u32 = right.parse().unwrap();
+    format!("{:06}", (n + 1 + i) % 1_000_000)
+}
+
+#[tokio::test]
+async fn the_fifth_wrong_code_ends_the_half_login_and_not_before() {
+    let app = app(true).await;
+    let mut c = Client::default();
+    c.login(&app, false).await;
+    let right = mailed_code(&app);
+    let error = |a: &Answer| a.body["response"]["errors"].to_string();
+    for i in 0..4 {
+        let r = c
+            .call(
+                &app,
+                "POST",
+                "/tf-validate",
+                Some(json!({"code": other_code(&right, i)})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(
+            error(&r).contains("Invalid code"),
+            "attempt {i}: {}",
+            error(&r)
+        );
+    }
+    let r = c
+        .call(
+            &app,
+            "POST",
+            "/tf-validate",
+            Some(json!({"code": other_code(&right, 9)})),
+        )
+        .await;
+    assert!(error(&r).contains("Too many wrong codes"), "{}", error(&r));
+    let r = c
+        .call(&app, "POST", "/tf-validate", Some(json!({"code": right})))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "the half-login is over");
+    assert_eq!(c.me(&app).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_browser_without_the_role_goes_to_the_unauthorized_view_and_json_gets_403() {
+    let app = app_with(false, &[("SECURITY_UNAUTHORIZED_VIEW", "/nope")]).await;
+    let mut c = Client::default();
+    // A stranger's browser goes to the login page, JSON gets the 401.
+    let r = c.browse(&app, "/admin").await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::FOUND, Some("/login?next=/admin"))
+    );
+    assert_eq!(
+        c.call(&app, "GET", "/admin", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    c.login(&app, false).await;
+    let r = c.browse(&app, "/admin").await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::FOUND, Some("/nope"))
+    );
+    assert_eq!(
+        c.call(&app, "GET", "/admin", None).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_check_opens_a_grace_period_for_the_session() {
+    let app = app_with(false, &[("SECURITY_FRESHNESS_GRACE_PERIOD", "3600")]).await;
+    let mut c = Client::default();
+    c.login(&app, false).await;
+    // Fresh now (the login is under a second old): the grace period starts.
+    assert_eq!(
+        c.call(&app, "GET", "/fresh", None).await.status,
+        StatusCode::OK
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The login is older than the route's second, but the grace holds.
+    assert_eq!(
+        c.call(&app, "GET", "/fresh", None).await.status,
+        StatusCode::OK
+    );
+    // A new login that never opened the grace: stale once its second is over.
+    let mut other = Client::default();
+    other.login(&app, false).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        other.call(&app, "GET", "/fresh", None).await.status,
+        StatusCode::UNAUTHORIZED
     );
 }
