@@ -12,20 +12,61 @@
 //!
 //! The locale is the request's: the HTTP layer picks it (from
 //! `Accept-Language` by default, as `request.accept_languages.best_match`
-//! does) and runs the request inside [`Locale::scope`]; every text
+//! does) and runs the request inside [`Locale::scope`] (a future that puts
+//! the locale in a thread-local around each poll); every text
 //! rendered during it — [`Messages::render`](crate::Messages::render),
 //! pages, mail subjects — is then translated by [`gettext()`].
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use gettext::Catalog;
 
-tokio::task_local! {
-    static CURRENT: Locale;
+thread_local! {
+    /// The locale of the future (or closure) running on this thread, set
+    /// by [`Locale::scope`] around each poll — a task-local without a
+    /// runtime, so the core stays runtime-free.
+    static CURRENT: RefCell<Option<Locale>> = const { RefCell::new(None) };
+}
+
+/// Puts `locale` in place for its lifetime, the previous one back on drop
+/// (also when the code inside panics).
+struct InPlace(Option<Locale>);
+
+impl InPlace {
+    fn enter(locale: Option<Locale>) -> Self {
+        Self(CURRENT.with(|c| c.replace(locale)))
+    }
+}
+
+impl Drop for InPlace {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// A future polled with its locale in place (see [`Locale::scope`]).
+struct Scoped<F> {
+    locale: Option<Locale>,
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // `Scoped` is `Unpin` (the inner future is boxed).
+        let this = self.get_mut();
+        let _in_place = InPlace::enter(this.locale.clone());
+        this.inner.as_mut().poll(cx)
+    }
 }
 
 /// One locale's catalogues, in lookup order (a later directory of
@@ -66,19 +107,24 @@ impl Locale {
     }
 
     /// Runs `f` with this locale as the current one: every text rendered
-    /// while it runs is translated into it.
+    /// while it runs (on whatever thread polls it) is translated into it.
     pub async fn scope<F: Future>(self, f: F) -> F::Output {
-        CURRENT.scope(self, f).await
+        Scoped {
+            locale: Some(self),
+            inner: Box::pin(f),
+        }
+        .await
     }
 
     /// As [`scope`](Self::scope), for synchronous work.
     pub fn sync_scope<R>(self, f: impl FnOnce() -> R) -> R {
-        CURRENT.sync_scope(self, f)
+        let _in_place = InPlace::enter(Some(self));
+        f()
     }
 
     /// The locale of the request in progress, if one was chosen.
     pub fn current() -> Option<Locale> {
-        CURRENT.try_with(Clone::clone).ok()
+        CURRENT.with(|c| c.borrow().clone())
     }
 }
 
@@ -95,9 +141,11 @@ pub async fn scoped<F: Future>(locale: Option<Locale>, f: F) -> F::Output {
 /// locale chosen, or when no catalogue translates it.
 pub fn gettext(msgid: &str) -> Cow<'_, str> {
     CURRENT
-        .try_with(|l| l.lookup(msgid).map(str::to_owned))
-        .ok()
-        .flatten()
+        .with(|c| {
+            c.borrow()
+                .as_ref()
+                .and_then(|l| l.lookup(msgid).map(str::to_owned))
+        })
         .map_or(Cow::Borrowed(msgid), Cow::Owned)
 }
 
@@ -313,6 +361,64 @@ mod tests {
         for (header, want) in cases {
             assert_eq!(best_language_match(AVAILABLE, header), want, "{header:?}");
         }
+    }
+
+    #[test]
+    fn scopes_nest_and_put_the_outer_locale_back() {
+        let t = |name: &str| Locale {
+            name: name.into(),
+            catalogs: Arc::from(Vec::new()),
+        };
+        t("de_DE").sync_scope(|| {
+            assert_eq!(Locale::current().unwrap().name(), "de_DE");
+            t("ja_JP").sync_scope(|| assert_eq!(Locale::current().unwrap().name(), "ja_JP"));
+            assert_eq!(Locale::current().unwrap().name(), "de_DE");
+            let caught = std::panic::catch_unwind(|| t("fr_FR").sync_scope(|| panic!("inside")));
+            assert!(caught.is_err());
+            assert_eq!(
+                Locale::current().unwrap().name(),
+                "de_DE",
+                "restored after a panic"
+            );
+        });
+        assert!(Locale::current().is_none());
+    }
+
+    #[test]
+    fn a_scoped_future_has_its_locale_at_every_poll_and_leaves_none_behind() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::task::{Wake, Waker};
+        struct Noop;
+        impl Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        let polls = Arc::new(AtomicUsize::new(0));
+        let seen = polls.clone();
+        // Pending once, then ready: the locale is there both times, and
+        // not between polls.
+        let fut = std::future::poll_fn(move |cx| {
+            assert_eq!(
+                Locale::current().map(|l| l.name().to_owned()).as_deref(),
+                Some("de_DE")
+            );
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            } else {
+                Poll::Ready(7)
+            }
+        });
+        let locale = Locale {
+            name: "de_DE".into(),
+            catalogs: Arc::from(Vec::new()),
+        };
+        let mut scoped = Box::pin(locale.scope(fut));
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = Context::from_waker(&waker);
+        assert!(scoped.as_mut().poll(&mut cx).is_pending());
+        assert!(Locale::current().is_none(), "nothing left between polls");
+        assert_eq!(scoped.as_mut().poll(&mut cx), Poll::Ready(7));
+        assert_eq!(polls.load(Ordering::SeqCst), 2);
     }
 
     #[test]
