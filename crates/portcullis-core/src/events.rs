@@ -28,6 +28,8 @@ pub enum AuthnVia {
     Change,
     /// A passwordless login link.
     Token,
+    /// An OAuth / OpenID Connect provider.
+    Oauth,
 }
 
 impl AuthnVia {
@@ -44,6 +46,7 @@ impl AuthnVia {
             AuthnVia::Webauthn => "webauthn",
             AuthnVia::Change => "change",
             AuthnVia::Token => "token",
+            AuthnVia::Oauth => "oauth",
         }
     }
 }

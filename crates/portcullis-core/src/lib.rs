@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod mail;
 pub mod messages;
 pub mod models;
+pub mod oauth;
 pub mod store;
 mod util;
 pub mod validation;

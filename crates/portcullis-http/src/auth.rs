@@ -232,7 +232,7 @@ impl Portcullis {
                 Err(Box::new(HttpResponse::envelope(
                     StatusCode::UNAUTHORIZED,
                     json!({"errors": [msg], "reauth_required": true, "unified_signin_enabled": c.unified_signin,
-                           "has_webauthn_verify_credential": false, "oauth_enabled": false, "oauth_providers": []}),
+                           "has_webauthn_verify_credential": false, "oauth_enabled": self.security().config().oauth_enable, "oauth_providers": self.security().oauth_provider_names()}),
                 )))
             }
         }

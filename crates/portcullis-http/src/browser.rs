@@ -348,6 +348,9 @@ impl Portcullis {
             "flashes": flashes,
         });
         let mut context = context.as_object().cloned().unwrap_or_default();
+        if let Some(oauth) = self.oauth_buttons(endpoint, next.as_deref()) {
+            context.insert("oauth".into(), oauth);
+        }
         context.extend(extra);
         let template = self.template_of(page).unwrap_or(page);
         let mut r = self.pages().render_named(template, page, &context);
@@ -355,6 +358,40 @@ impl Portcullis {
             r = r.with_cookie(name, &csrf, &c.csrf_cookie, false);
         }
         r
+    }
+
+    /// The provider buttons of the sign-in and re-authentication pages
+    /// (Flask-Security's "Use Social Login to …" forms), posting to the
+    /// start of an OAuth login or re-authentication with `next`.
+    fn oauth_buttons(&self, endpoint: Endpoint, next: Option<&str>) -> Option<Value> {
+        let s = self.security();
+        let c = s.config();
+        let (heading, start) = match endpoint {
+            Endpoint::Login | Endpoint::UsSignin => {
+                ("Use Social Login to Sign In", &c.oauth_start_url)
+            }
+            Endpoint::Verify | Endpoint::UsVerify if c.freshness.num_seconds() >= 0 => (
+                "Use Social Login to Reauthenticate",
+                &c.oauth_verify_start_url,
+            ),
+            _ => return None,
+        };
+        let names = s.oauth_provider_names();
+        if names.is_empty() {
+            return None;
+        }
+        let providers: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                let action = format!("{}/{n}", s.path(start));
+                let action = match next {
+                    Some(next) => crate::respond::with_query(&action, &[("next", next)]),
+                    None => action,
+                };
+                json!({"name": n, "action": action})
+            })
+            .collect();
+        Some(json!({"heading": heading, "providers": providers}))
     }
 
     /// The template `page` renders under (its `SECURITY_*_TEMPLATE`).

@@ -81,6 +81,25 @@ pub(crate) enum Endpoint {
     WanVerify,
     WanVerifyToken,
     RefreshToken,
+    OauthStart,
+    OauthResponse,
+    OauthVerifyStart,
+    OauthVerifyResponse,
+}
+
+impl Endpoint {
+    /// Whether a browser gets the same answer as a JSON client: the
+    /// refresh token's (JSON only) and OAuth's (redirects only).
+    fn answers_json_to_all(self) -> bool {
+        matches!(
+            self,
+            Endpoint::RefreshToken
+                | Endpoint::OauthStart
+                | Endpoint::OauthResponse
+                | Endpoint::OauthVerifyStart
+                | Endpoint::OauthVerifyResponse
+        )
+    }
 }
 
 impl Portcullis {
@@ -171,7 +190,21 @@ impl Portcullis {
         if let Some((_, _, e)) = exact.iter().find(|(on, url, _)| *on && *url == path) {
             return Some((*e, None));
         }
-        let tokened: [(bool, &str, Endpoint); 10] = [
+        let oauth = c.oauth_enable;
+        let oauth_verify = oauth && c.freshness.num_seconds() >= 0;
+        let tokened: [(bool, &str, Endpoint); 14] = [
+            (oauth, &c.oauth_start_url, Endpoint::OauthStart),
+            (oauth, &c.oauth_response_url, Endpoint::OauthResponse),
+            (
+                oauth_verify,
+                &c.oauth_verify_start_url,
+                Endpoint::OauthVerifyStart,
+            ),
+            (
+                oauth_verify,
+                &c.oauth_verify_response_url,
+                Endpoint::OauthVerifyResponse,
+            ),
             (c.passwordless, &c.login_url, Endpoint::TokenLogin),
             (wan, &c.wan_register_url, Endpoint::WanRegisterToken),
             (wan, &c.wan_signin_url, Endpoint::WanSigninToken),
@@ -212,8 +245,9 @@ impl Portcullis {
         session: &mut SessionState,
     ) -> Option<HttpResponse> {
         let (endpoint, token) = self.route(req.uri.path())?;
-        // `/refresh-token` answers JSON only (a form post is refused there).
-        let result = if req.wants_json() || endpoint == Endpoint::RefreshToken {
+        // `/refresh-token` answers JSON only (a form post is refused
+        // there); the OAuth endpoints answer redirects to both.
+        let result = if req.wants_json() || endpoint.answers_json_to_all() {
             self.dispatch(endpoint, token, req, session).await
         } else {
             self.browser(endpoint, token, req, session).await
@@ -315,6 +349,10 @@ impl Portcullis {
             | Endpoint::WanDelete
             | Endpoint::WanVerify
             | Endpoint::WanVerifyToken => self.wan(call, session).await,
+            Endpoint::OauthStart
+            | Endpoint::OauthResponse
+            | Endpoint::OauthVerifyStart
+            | Endpoint::OauthVerifyResponse => self.oauth(call, session).await,
             _ => self.mfa(call, session).await,
         }
     }
@@ -336,7 +374,10 @@ impl Portcullis {
             | Endpoint::ChangeEmailToken
             | Endpoint::UsVerifyLink
             | Endpoint::TokenLogin
+            | Endpoint::OauthResponse
+            | Endpoint::OauthVerifyResponse
             | Endpoint::Unlock => &[Method::GET],
+            Endpoint::OauthStart | Endpoint::OauthVerifyStart => &[Method::POST],
             Endpoint::TfSetupToken
             | Endpoint::UsSetupToken
             | Endpoint::UsSigninSendCode
@@ -403,6 +444,7 @@ impl Portcullis {
                 | Endpoint::WanDelete
                 | Endpoint::WanVerify
                 | Endpoint::WanVerifyToken
+                | Endpoint::OauthVerifyStart
         );
         if needs_auth && auth.is_none() {
             return Ok(Err(Box::new(self.unauthenticated(api))));
@@ -432,6 +474,7 @@ impl Portcullis {
                     | Endpoint::UsVerifyLink
                     | Endpoint::TokenLogin
                     | Endpoint::WanSignin
+                    | Endpoint::OauthStart
             );
         let browser = !req.wants_json();
         let anonymous_page = browser && matches!(endpoint, Endpoint::Login | Endpoint::UsSignin);
@@ -502,12 +545,18 @@ impl Portcullis {
                     .iter()
                     .map(|a| a.attr.name())
                     .collect();
-                Ok(self.ok(
+                let mut r = self.ok(
                     session,
                     auth.as_ref().map(|a| &a.user),
                     false,
                     json!({"identity_attributes": ids}),
-                ))
+                );
+                // The auth token an OAuth login started with
+                // `?include_auth_token` made, handed over once.
+                if auth.is_some() && req.has_query("include_auth_token") {
+                    r = self.with_oauth_token(session, r);
+                }
+                Ok(r)
             }
             (Endpoint::Login, true) => {
                 self.check_next(req, &form, &mut errors);
@@ -806,7 +855,7 @@ impl Portcullis {
             (Endpoint::Verify, false) => {
                 let wan = self.wan_verify_available(auth.as_ref()).await?;
                 let user = auth.as_ref().map(|a| &a.user);
-                Ok(self.ok(session, user, true, json!({"has_webauthn_verify_credential": wan, "oauth_enabled": false, "oauth_providers": []})))
+                Ok(self.ok(session, user, true, json!({"has_webauthn_verify_credential": wan, "oauth_enabled": self.security().config().oauth_enable, "oauth_providers": self.security().oauth_provider_names()})))
             }
             (Endpoint::Verify, true) => {
                 let Some(a) = auth else {

@@ -62,7 +62,8 @@ impl Pages {
     /// (name, type, label), `values`, `errors` (by field), `form_errors`,
     /// `messages`, `csrf_token`, `next`, `links`, `form_name`, and where a
     /// page has them `send_code` (`action`, `methods`), `code_form`
-    /// (`action`, `name`, `label`, `form_name`), `qr_image`, `sessions`;
+    /// (`action`, `name`, `label`, `form_name`), `qr_image`, `sessions`,
+    /// `oauth` (`heading`, `providers`: `name`, `action`);
     /// `_(text)` translates a Flask-Security text into the request's locale.
     pub fn with_overrides(dir: impl Into<PathBuf>) -> Self {
         Self::build(Some(dir.into()))

@@ -9,6 +9,7 @@ mod endpoints;
 mod html;
 pub mod input;
 mod mfa;
+mod oauth;
 mod passwordless;
 mod proxy;
 mod refresh;

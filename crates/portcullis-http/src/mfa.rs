@@ -742,7 +742,7 @@ impl Portcullis {
                     session,
                     false,
                     json!({"available_methods": c.us_enabled_methods, "code_methods": code_methods,
-                           "has_webauthn_verify_credential": false, "oauth_enabled": false, "oauth_providers": []}),
+                           "has_webauthn_verify_credential": false, "oauth_enabled": self.security().config().oauth_enable, "oauth_providers": self.security().oauth_provider_names()}),
                 ))
             }
             Endpoint::UsVerify => {

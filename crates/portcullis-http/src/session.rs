@@ -54,6 +54,15 @@ pub mod keys {
     /// Flask's flashed messages: `[category, message]` pairs shown (and
     /// dropped) by the next page.
     pub const FLASHES: &str = "_flashes";
+    /// Where to go after an OAuth login or re-authentication (Flask-Security's).
+    pub const OAUTH_NEXT: &str = "fs_oauth_next";
+    /// The `state`, nonce and PKCE verifier of the OAuth request under way
+    /// (Portcullis'; authlib keeps its own under `_state_<name>_<state>`).
+    pub const OAUTH_PENDING: &str = "portcullis_oauth";
+    /// The OAuth login started with `?include_auth_token` (Portcullis').
+    pub const OAUTH_WANTS_TOKEN: &str = "portcullis_oauth_token";
+    /// The auth token an OAuth login made, for the next `GET /login?include_auth_token` (Portcullis').
+    pub const OAUTH_TOKEN: &str = "portcullis_oauth_auth_token";
     /// Every two-factor key.
     pub const TF_ALL: [&str; 9] = [
         TF_USER_ID,
@@ -234,6 +243,10 @@ impl SessionState {
             keys::LOGGED_IN_AT,
             keys::CLIENT_ADDR,
             keys::USER_AGENT,
+            keys::OAUTH_NEXT,
+            keys::OAUTH_PENDING,
+            keys::OAUTH_WANTS_TOKEN,
+            keys::OAUTH_TOKEN,
         ] {
             self.remove(k);
         }

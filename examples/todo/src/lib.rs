@@ -112,6 +112,10 @@ pub struct Settings {
     /// `HASHING_QUEUE`: password hashes that may wait for a free core
     /// before logins are answered 503 (default 8 per core).
     pub hashing_queue: Option<usize>,
+    /// The OAuth providers the settings name (`SECURITY_OAUTH_ENABLE`,
+    /// `SECURITY_OAUTH_BUILTIN_PROVIDERS`, `SECURITY_OAUTH_OIDC_PROVIDERS`
+    /// and authlib's `<NAME>_CLIENT_ID`, `<NAME>_SERVER_METADATA_URL`, …).
+    pub oauth: Vec<Arc<dyn portcullis_core::oauth::OAuthProvider>>,
     /// `REGISTER_FIELDS`: the application's own registration fields (text
     /// of at most 255 characters, optional), each stored in the `user`
     /// column of the same name — e.g. `["first_name", "last_name"]` for a
@@ -270,8 +274,13 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "MAIL_USERNAME",
         "MAIL_PASSWORD",
     ];
+    let provider_setting = |k: &str| {
+        portcullis_oauth::SETTING_SUFFIXES
+            .iter()
+            .any(|suffix| k.len() > suffix.len() + 1 && k.ends_with(&format!("_{suffix}")))
+    };
     for (k, v) in &vars {
-        if wanted.contains(&k.as_str()) {
+        if wanted.contains(&k.as_str()) || provider_setting(k) {
             loader = loader.set(k.clone(), v.clone());
         }
     }
@@ -311,6 +320,8 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
                     .map_err(|_| "HASHING_QUEUE: expected a whole number".to_owned())
             })
             .transpose()?,
+        oauth: portcullis_oauth::providers_from_settings(&security, &extras)
+            .map_err(|e| e.to_string())?,
         register_fields: extras
             .get("REGISTER_FIELDS")
             .map(names)
@@ -518,6 +529,9 @@ pub async fn parts(
     }
     for name in &settings.register_fields {
         builder = builder.register_field(name, RegisterField::text(255));
+    }
+    for provider in &settings.oauth {
+        builder = builder.oauth_provider(provider.clone());
     }
     if !settings.payload_fields.is_empty() {
         let fields = settings.payload_fields.clone();

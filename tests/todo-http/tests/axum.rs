@@ -19,6 +19,8 @@ mod fields;
 mod http;
 #[path = "suite/mfa.rs"]
 mod mfa;
+#[path = "suite/oauth.rs"]
+mod oauth;
 #[path = "suite/passwordless.rs"]
 mod passwordless;
 #[path = "suite/proxy.rs"]

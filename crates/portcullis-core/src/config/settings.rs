@@ -639,4 +639,33 @@ settings! {
     user_sessions_url: String = s("/user-sessions") => "SECURITY_USER_SESSIONS_URL",
     /// Registrations and username recoveries from one client address.
     limit_register_per_address: Rate = Rate::per_secs(20, 600) => "SECURITY_LIMIT_REGISTER_PER_ADDRESS",
+
+    // ---- social login (OAuth 2 / OpenID Connect) ----
+    /// Sign in (and re-authenticate) through OAuth providers.
+    oauth_enable: bool = false => "SECURITY_OAUTH_ENABLE",
+    /// The built-in providers (`github`, `google`) to offer; each needs its
+    /// `<NAME>_CLIENT_ID` and `<NAME>_CLIENT_SECRET` (authlib's settings).
+    oauth_builtin_providers: Vec<String> = list(&["github", "google"]) => "SECURITY_OAUTH_BUILTIN_PROVIDERS",
+    /// Path that starts an OAuth login (`/<name>` follows).
+    oauth_start_url: String = s("/login/oauthstart") => "SECURITY_OAUTH_START_URL",
+    /// Path the provider sends the browser back to (`/<name>` follows).
+    oauth_response_url: String = s("/login/oauthresponse") => "SECURITY_OAUTH_RESPONSE_URL",
+    /// Path that starts an OAuth re-authentication (`/<name>` follows).
+    oauth_verify_start_url: String = s("/login/oauth-verify-start") => "SECURITY_OAUTH_VERIFY_START_URL",
+    /// Path the provider sends a re-authentication back to.
+    oauth_verify_response_url: String = s("/login/oauth-verify-response") => "SECURITY_OAUTH_VERIFY_RESPONSE_URL",
+    /// SPA: where an OAuth login lands (with `email` and `identity`).
+    post_oauth_login_view: Option<String> = None => "SECURITY_POST_OAUTH_LOGIN_VIEW",
+    /// SPA: where an OAuth re-authentication lands.
+    post_oauth_verify_view: Option<String> = None => "SECURITY_POST_OAUTH_VERIFY_VIEW",
+    /// SPA: where OAuth re-authentication errors go.
+    verify_error_view: Option<String> = None => "SECURITY_VERIFY_ERROR_VIEW",
+    /// OpenID Connect providers by name (Portcullis' own): each needs
+    /// `<NAME>_SERVER_METADATA_URL` (authlib's setting) or `<NAME>_ISSUER`,
+    /// and `<NAME>_CLIENT_ID` / `<NAME>_CLIENT_SECRET`.
+    oauth_oidc_providers: Vec<String> = Vec::new() => "SECURITY_OAUTH_OIDC_PROVIDERS",
+    /// Register an unknown user whose provider vouches for their email
+    /// address (`email_verified`) instead of refusing them (Portcullis'
+    /// own, as django-allauth's auto sign-up; Flask-Security never does).
+    oauth_register_verified: bool = false => "SECURITY_OAUTH_REGISTER_VERIFIED",
 }

@@ -29,7 +29,6 @@ pub enum Unread {
 const TEMPLATE: Unread = Unread::NotYet(
     "mail template overrides by Flask-Security path (Portcullis' mails are overridden by file name in its template directory; pages read their SECURITY_*_TEMPLATE)",
 );
-const OAUTH: Unread = Unread::NotYet("social (OAuth) login");
 
 /// The unread keys, sorted.
 const TABLE: &[(&str, Unread)] = &[
@@ -89,20 +88,12 @@ const TABLE: &[(&str, Unread)] = &[
         "SECURITY_JOIN_USER_ROLES",
         Unread::Flask("SQLAlchemy eager loading; the stores load roles with the user"),
     ),
-    ("SECURITY_OAUTH_BUILTIN_PROVIDERS", OAUTH),
-    ("SECURITY_OAUTH_ENABLE", OAUTH),
-    ("SECURITY_OAUTH_RESPONSE_URL", OAUTH),
-    ("SECURITY_OAUTH_START_URL", OAUTH),
-    ("SECURITY_OAUTH_VERIFY_RESPONSE_URL", OAUTH),
-    ("SECURITY_OAUTH_VERIFY_START_URL", OAUTH),
     (
         "SECURITY_PASSWORD_HASH_OPTIONS",
         Unread::Refused(
             "deprecated per-scheme hash arguments; ignoring them could hash with less work than asked: set SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
         ),
     ),
-    ("SECURITY_POST_OAUTH_LOGIN_VIEW", OAUTH),
-    ("SECURITY_POST_OAUTH_VERIFY_VIEW", OAUTH),
     ("SECURITY_REGISTER_EMAIL_EXISTING_TEMPLATE", TEMPLATE),
     (
         "SECURITY_REGISTER_EMAIL_EXISTING_USERNAME_TEMPLATE",
@@ -151,7 +142,6 @@ const TABLE: &[(&str, Unread)] = &[
         ),
     ),
     ("SECURITY_US_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_VERIFY_ERROR_VIEW", OAUTH),
     (
         "SECURITY_WAN_CHALLENGE_BYTES",
         Unread::NotYet(
@@ -247,12 +237,12 @@ mod tests {
     #[test]
     fn environment_strings_compare_as_values() {
         assert!(is_default(
-            "SECURITY_OAUTH_ENABLE",
+            "SECURITY_WEBAUTHN",
             &Value::String("False".into())
         ));
-        assert!(is_default("SECURITY_OAUTH_ENABLE", &Value::Bool(false)));
+        assert!(is_default("SECURITY_WEBAUTHN", &Value::Bool(false)));
         assert!(!is_default(
-            "SECURITY_OAUTH_ENABLE",
+            "SECURITY_WEBAUTHN",
             &Value::String("true".into())
         ));
         assert!(is_default(

@@ -22,6 +22,7 @@ mod errors;
 mod limits;
 mod login;
 mod login_step;
+mod oauth;
 mod password;
 mod passwordless;
 mod recovery;

@@ -17,6 +17,7 @@ use crate::events::{Event, EventHooks, NoHooks};
 use crate::mail::{Email, MailKind, Mailer, SmsSender};
 use crate::messages::Messages;
 use crate::models::User;
+use crate::oauth::OAuthProvider;
 use crate::store::{AttemptStore, Datastore, MemoryAttempts};
 use crate::validation::{BreachChecker, PasswordPolicy, UsernamePolicy};
 use crate::{Clock, Error, ErrorKind, Result, SecurityConfig, SystemClock};
@@ -64,6 +65,7 @@ struct Inner {
     auth_tokens: AuthTokenIssuer,
     base_url: String,
     translations: crate::i18n::Translations,
+    oauth: Vec<Arc<dyn OAuthProvider>>,
 }
 
 /// Builds a [`Security`].
@@ -83,6 +85,7 @@ pub struct SecurityBuilder {
     payload: PayloadHook,
     register_fields: RegisterFields,
     base_url: String,
+    oauth: Vec<Arc<dyn OAuthProvider>>,
 }
 
 /// The application's registration fields, in the order declared.
@@ -239,6 +242,15 @@ impl SecurityBuilder {
         self
     }
 
+    /// An OAuth / OpenID Connect provider to sign in with (used when
+    /// `SECURITY_OAUTH_ENABLE` is on); a provider registered again under
+    /// the same name replaces the first. Offered in registration order.
+    pub fn oauth_provider(mut self, provider: Arc<dyn OAuthProvider>) -> Self {
+        self.oauth.retain(|p| p.name() != provider.name());
+        self.oauth.push(provider);
+        self
+    }
+
     /// The external base URL links in mail start with, e.g.
     /// `https://app.example.com` (default `http://localhost`).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -331,6 +343,7 @@ impl SecurityBuilder {
                 breach: self.breach,
                 base_url: self.base_url,
                 translations,
+                oauth: self.oauth,
             }),
         })
     }
@@ -424,6 +437,17 @@ impl Security {
             payload: PayloadHook::default(),
             register_fields: Vec::new(),
             base_url: "http://localhost".into(),
+            oauth: Vec::new(),
+        }
+    }
+
+    /// The OAuth providers offered (none unless `SECURITY_OAUTH_ENABLE`),
+    /// in registration order.
+    pub fn oauth_providers(&self) -> &[Arc<dyn OAuthProvider>] {
+        if self.inner.config.oauth_enable {
+            &self.inner.oauth
+        } else {
+            &[]
         }
     }
 

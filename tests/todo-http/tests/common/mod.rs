@@ -275,11 +275,25 @@ impl Client {
         body: Option<&[u8]>,
         headers: &[(&str, &str)],
     ) -> Resp {
+        self.request_to(srv.addr, method, path, body, headers).await
+    }
+
+    /// As [`request`](Self::request), to any server on `addr` (an OpenID
+    /// provider), with the same cookie jar (as a browser's, cookies do not
+    /// tell ports apart).
+    pub async fn request_to(
+        &mut self,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let fut = async {
-            let mut stream = TcpStream::connect(srv.addr).await.unwrap();
+            let mut stream = TcpStream::connect(addr).await.unwrap();
             let mut req = format!(
                 "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-                srv.addr
+                addr
             );
             if !headers
                 .iter()
@@ -475,4 +489,135 @@ macro_rules! on_every_backend {
             }
         )*
     };
+}
+
+/// A real OpenID provider (npm's `oidc-provider`, `xtask/oidc/provider.mjs`)
+/// on a free loopback port, with the client `portcullis` and the accounts
+/// `jo`, `tf`, `stranger`, `unverified`, `disabled` (`<sub>@example.com`).
+/// Stopped when dropped.
+pub struct OidcProvider {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl OidcProvider {
+    /// Starts it; `None` (having said so) when Node or the npm packages are
+    /// missing (`.ci/run` installs them: `cd xtask/oidc && npm ci`).
+    pub async fn start() -> Option<Self> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../xtask/oidc");
+        if !dir.join("node_modules/oidc-provider").is_dir() {
+            portcullis_testkit::skip(
+                "xtask/oidc/node_modules is missing (run `npm ci` there), so the OAuth suite did not run against a real OpenID provider",
+            );
+            return None;
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut child = match std::process::Command::new("node")
+            .arg("provider.mjs")
+            .arg(port.to_string())
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                portcullis_testkit::skip(&format!(
+                    "node could not be started ({e}), so the OAuth suite did not run against a real OpenID provider"
+                ));
+                return None;
+            }
+        };
+        let stdout = child.stdout.take().unwrap();
+        let ready = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let ok = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .any(|l| l.starts_with("READY"));
+            // Keep draining so the provider never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            ok
+        });
+        let ok = tokio::time::timeout(Duration::from_secs(30), ready)
+            .await
+            .map(|r| r.unwrap_or(false))
+            .unwrap_or(false);
+        assert!(ok, "the OpenID provider did not start");
+        Some(Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn issuer(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The account the next sign-in at the provider is; the client's
+    /// session at the provider (its `_session`, `_interaction` cookies)
+    /// is forgotten, so the provider signs it in again.
+    pub async fn sign_in_as(&self, c: &mut Client, sub: &str) {
+        c.cookies.retain(|k, _| !k.starts_with('_'));
+        let body = serde_json::json!({ "sub": sub }).to_string();
+        let r = c
+            .request_to(
+                self.addr,
+                "POST",
+                "/_test/account",
+                Some(body.as_bytes()),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 204, "{sub}");
+    }
+
+    /// The settings naming this provider `local` to the todo app.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        vec![
+            ("SECURITY_OAUTH_ENABLE".into(), "true".into()),
+            ("SECURITY_OAUTH_BUILTIN_PROVIDERS".into(), "[]".into()),
+            (
+                "SECURITY_OAUTH_OIDC_PROVIDERS".into(),
+                r#"["local"]"#.into(),
+            ),
+            (
+                "LOCAL_SERVER_METADATA_URL".into(),
+                format!("{}/.well-known/openid-configuration", self.issuer()),
+            ),
+            ("LOCAL_CLIENT_ID".into(), "portcullis".into()),
+            (
+                "LOCAL_CLIENT_SECRET".into(),
+                "portcullis-test-secret".into(),
+            ),
+        ]
+    }
+}
+
+/// Splits an absolute `http://host:port/path?query` into its address and
+/// path.
+pub fn split_url(url: &str) -> (SocketAddr, String) {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let addr = host.parse().unwrap_or_else(|_| {
+        let port = host
+            .rsplit_once(':')
+            .map_or(80, |(_, p)| p.parse().unwrap());
+        SocketAddr::from(([127, 0, 0, 1], port))
+    });
+    (addr, path)
 }
