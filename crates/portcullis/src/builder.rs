@@ -281,6 +281,7 @@ impl AuthBuilder {
             Some(s) => s,
             None => portcullis_mail::configured_sms(&config)?,
         };
+        let config_for_oauth = config.clone();
         let mut security = Security::builder(config)
             .store(store)
             .mailer(mailer)
@@ -290,6 +291,7 @@ impl AuthBuilder {
                     .unwrap_or_else(|| Arc::new(TokioCpuPool::per_core())),
             )
             .attempt_store(attempts);
+        security = with_oauth(security, &config_for_oauth, &extras)?;
         if let Some(url) = self.base_url {
             security = security.base_url(url);
         }
@@ -322,4 +324,33 @@ async fn open(url: &str) -> Result<Arc<dyn Datastore>, BuildError> {
             "no backend for {other}:// URLs in this build (features: sqlite, seaorm, mongodb)"
         ))),
     }
+}
+
+/// The OAuth providers the settings name (`SECURITY_OAUTH_ENABLE`, with
+/// the `oauth` feature).
+#[cfg(feature = "oauth")]
+fn with_oauth(
+    mut security: portcullis_core::flows::SecurityBuilder,
+    config: &portcullis_core::SecurityConfig,
+    extras: &portcullis_core::config::Extras,
+) -> Result<portcullis_core::flows::SecurityBuilder, BuildError> {
+    for provider in portcullis_oauth::providers_from_settings(config, extras)? {
+        security = security.oauth_provider(provider);
+    }
+    Ok(security)
+}
+
+/// Without the `oauth` feature, `SECURITY_OAUTH_ENABLE` cannot be honoured.
+#[cfg(not(feature = "oauth"))]
+fn with_oauth(
+    security: portcullis_core::flows::SecurityBuilder,
+    config: &portcullis_core::SecurityConfig,
+    _extras: &portcullis_core::config::Extras,
+) -> Result<portcullis_core::flows::SecurityBuilder, BuildError> {
+    if config.oauth_enable {
+        return Err(BuildError::Missing(
+            "SECURITY_OAUTH_ENABLE is on: build portcullis with its `oauth` feature".into(),
+        ));
+    }
+    Ok(security)
 }

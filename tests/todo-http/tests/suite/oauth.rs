@@ -145,6 +145,26 @@ async fn oauth_login_with_a_real_openid_provider(backend: Backend) {
     assert_eq!(v["response"]["oauth_enabled"], true);
     assert_eq!(v["response"]["oauth_providers"], json!(["local"]));
 
+    // Re-authentication is a signed-in post: without the CSRF header it
+    // never reaches the provider.
+    let r = c
+        .request(
+            &srv,
+            "POST",
+            "/login/oauth-verify-start/local",
+            Some(b"{}"),
+            &[("Content-Type", "application/json")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        Client::default()
+            .post(&srv, "/login/oauth-verify-start/local", json!({}))
+            .await
+            .status,
+        401
+    );
+
     // Re-authentication: the provider must name the signed-in user.
     idp.sign_in_as(&mut c, "stranger").await;
     let r = oauth_round(&srv, &idp, &mut c, "/login/oauth-verify-start/local").await;
