@@ -707,7 +707,9 @@ fn venv(system: &str, dir: &Path, packages: &[&str]) -> Result<Option<PathBuf>> 
 /// authenticator (`xtask/browser/passkeys_in_chromium.py`), then the
 /// tutorial — register, confirm, todos, two-factor and unified sign-in by
 /// mailed code — with a screenshot of each page
-/// (`xtask/browser/tutorial_in_chromium.py`).
+/// (`xtask/browser/tutorial_in_chromium.py`), then the login page's OAuth
+/// button against a real OpenID provider
+/// (`xtask/browser/oauth_in_chromium.py`).
 pub(crate) fn browser(args: &[String]) -> Result {
     let require = args.iter().any(|a| a == "--require");
     let skip = |why: String| -> Result {
@@ -751,6 +753,27 @@ pub(crate) fn browser(args: &[String]) -> Result {
         "the tutorial in Chromium (screenshots in target/browser-screenshots)",
         Command::new(&py)
             .arg(root.join("xtask/browser/tutorial_in_chromium.py"))
+            .arg(root.join("target/debug/todo"))
+            .arg(&chromium)
+            .arg(root.join("target/browser-screenshots")),
+    )?;
+    // The provider button against a real OpenID provider (npm's
+    // oidc-provider, pinned by xtask/oidc/package-lock.json).
+    let oidc = root.join("xtask/oidc");
+    if !oidc.join("node_modules/oidc-provider").is_dir() {
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&oidc)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            return skip("npm could not install xtask/oidc's oidc-provider, so the OAuth button was not tried".into());
+        }
+    }
+    run(
+        "the OAuth provider button in Chromium (screenshots in target/browser-screenshots/oauth)",
+        Command::new(&py)
+            .arg(root.join("xtask/browser/oauth_in_chromium.py"))
             .arg(root.join("target/debug/todo"))
             .arg(&chromium)
             .arg(root.join("target/browser-screenshots")),
