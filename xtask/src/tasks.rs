@@ -154,6 +154,21 @@ fn boundary_rules() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
         forbidden.push("portcullis-http");
         rules.push((store, forbidden, "datastores never see adapters"));
     }
+    // OAuth providers speak HTTP as a client (reqwest, hence hyper), but
+    // see no server framework, adapter, web layer or store.
+    let mut oauth = STORAGE.to_vec();
+    oauth.extend([
+        "axum",
+        "actix-web",
+        "portcullis-axum",
+        "portcullis-actix",
+        "portcullis-http",
+    ]);
+    rules.push((
+        "portcullis-oauth",
+        oauth,
+        "providers see neither frameworks, the web layer nor stores",
+    ));
     for adapter in ["portcullis-axum", "portcullis-actix"] {
         rules.push((adapter, STORAGE.to_vec(), "adapters never see datastores"));
     }

@@ -224,15 +224,16 @@ async fn oauth_without_its_feature_says_which_feature() {
     let dir = std::env::temp_dir().join(format!("pc-builder-oauth-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("a.db").display());
-    let err = Auth::builder()
+    let Err(err) = Auth::builder()
         .set("SECRET_KEY", "k")
         .set("SECURITY_PASSWORD_SALT", "s")
         .set("SECURITY_OAUTH_ENABLE", true)
         .database_url(&url)
         .build()
         .await
-        .err()
-        .expect("refused without the oauth feature");
+    else {
+        panic!("refused without the oauth feature");
+    };
     assert!(err.to_string().contains("`oauth` feature"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
