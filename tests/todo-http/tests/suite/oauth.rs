@@ -140,6 +140,14 @@ async fn oauth_login_with_a_real_openid_provider(backend: Backend) {
             .is_none(),
         "handed over once: {again}"
     );
+    // The verify page offers the provider for re-authentication.
+    let page = c.get_with(&srv, "/verify", &[HTML]).await;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(
+        html.contains("Use Social Login to Reauthenticate")
+            && html.contains("&#x2f;login&#x2f;oauth-verify-start&#x2f;local"),
+        "{html}"
+    );
     // GET /verify names the provider.
     let v = c.get(&srv, "/verify").await.json();
     assert_eq!(v["response"]["oauth_enabled"], true);
