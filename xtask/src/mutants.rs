@@ -57,6 +57,11 @@ const MODULES: &[Module] = &[
         tests: &["portcullis-core"],
     },
     Module {
+        package: "portcullis-core",
+        file: "crates/portcullis-core/src/flows/oauth.rs",
+        tests: &["portcullis-core"],
+    },
+    Module {
         package: "portcullis-http",
         file: "crates/portcullis-http/src/csrf.rs",
         tests: &["portcullis-http", "portcullis-axum"],
