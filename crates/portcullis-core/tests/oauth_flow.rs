@@ -402,3 +402,86 @@ async fn an_unknown_provider_starts_nothing_and_oauth_off_offers_none() {
     let off = env_with(&[], move |b| b.oauth_provider(p));
     assert!(off.security.oauth_provider_names().is_empty());
 }
+
+#[tokio::test]
+async fn the_identity_is_looked_up_by_its_attributes_case_rule() {
+    // A provider naming users by username, case-sensitive by the app's
+    // settings: "Jo" is not the stored "jo".
+    let p = named("unused", true);
+    *p.who.lock().unwrap() = OAuthIdentity {
+        attribute: "username".into(),
+        value: "Jo".into(),
+        email_verified: false,
+    };
+    let e = oauth_env(
+        p.clone(),
+        &[
+            ("SECURITY_USERNAME_ENABLE", "true"),
+            (
+                "SECURITY_USER_IDENTITY_ATTRIBUTES",
+                r#"[{"email": {"mapper": "uia_email_mapper", "case_insensitive": true}}, {"username": {"mapper": "uia_username_mapper", "case_insensitive": false}}]"#,
+            ),
+        ],
+    );
+    let jo = e.user("jo@example.com").await;
+    e.store
+        .update_user(
+            jo.id,
+            UserPatch {
+                username: Some(Some("jo".into())),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let pending = started(&e, OAuthPurpose::Login).await;
+    let err = e
+        .security
+        .oauth_login(
+            "named",
+            Some(pending.clone()),
+            &answer(&pending),
+            None,
+            &client(),
+        )
+        .await;
+    assert_eq!(
+        errors(err.unwrap_err()),
+        [("", MessageKey::IdentityNotRegistered)]
+    );
+    p.who.lock().unwrap().value = "jo".into();
+    let pending = started(&e, OAuthPurpose::Login).await;
+    let step = e
+        .security
+        .oauth_login(
+            "named",
+            Some(pending.clone()),
+            &answer(&pending),
+            None,
+            &client(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(step, LoginStep::Done(_)));
+}
+
+#[tokio::test]
+async fn a_request_is_good_for_ten_minutes_to_the_second() {
+    let p = named("jo@example.com", true);
+    let e = oauth_env(p, &[]);
+    e.user("jo@example.com").await;
+    let pending = started(&e, OAuthPurpose::Login).await;
+    e.clock.advance(600.0);
+    let step = e
+        .security
+        .oauth_login(
+            "named",
+            Some(pending.clone()),
+            &answer(&pending),
+            None,
+            &client(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(step, LoginStep::Done(_)));
+}

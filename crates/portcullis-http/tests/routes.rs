@@ -20,6 +20,14 @@ const JSON: &str = "application/json";
 /// Portcullis over a memory store; `/user-sessions` exists only with
 /// [`with_sessions`].
 async fn app(vars: &[(&'static str, &'static str)]) -> Portcullis {
+    app_with(vars, None).await
+}
+
+/// As [`app`], with an OAuth provider.
+async fn app_with(
+    vars: &[(&'static str, &'static str)],
+    provider: Option<Arc<dyn portcullis_core::oauth::OAuthProvider>>,
+) -> Portcullis {
     let (config, _) = ConfigLoader::new()
         .vars([
             ("SECRET_KEY", "routes-secret"),
@@ -37,11 +45,13 @@ async fn app(vars: &[(&'static str, &'static str)]) -> Portcullis {
         .build()
         .unwrap();
     let store = Arc::new(MemoryStore::new());
-    let security = Security::builder(config)
+    let mut builder = Security::builder(config)
         .store(store.clone())
-        .mailer(Arc::new(MemoryOutbox::new()))
-        .build()
-        .unwrap();
+        .mailer(Arc::new(MemoryOutbox::new()));
+    if let Some(p) = provider {
+        builder = builder.oauth_provider(p);
+    }
+    let security = builder.build().unwrap();
     let hash = security.hash_password(PW).await.unwrap();
     store
         .create_user(NewUser {
@@ -377,4 +387,169 @@ async fn a_logout_without_a_session_is_still_an_ok() {
     let r = send(&p, &mut s, Method::POST, "/logout", JSON, Some("{}")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(s.user_id().is_none());
+}
+
+#[tokio::test]
+async fn the_oauth_endpoints_exist_only_with_oauth_and_verify_only_with_freshness() {
+    let paths = [
+        "/login/oauthstart/x",
+        "/login/oauthresponse/x",
+        "/login/oauth-verify-start/x",
+        "/login/oauth-verify-response/x",
+    ];
+    let off = app(&[]).await;
+    for p in paths {
+        assert!(!off.is_endpoint(p), "{p} without OAuth");
+    }
+    let on = app(&[("SECURITY_OAUTH_ENABLE", "true")]).await;
+    for p in paths {
+        assert!(on.is_endpoint(p), "{p} with OAuth");
+    }
+    let stale = app(&[
+        ("SECURITY_OAUTH_ENABLE", "true"),
+        ("SECURITY_FRESHNESS", "-1"),
+    ])
+    .await;
+    assert!(stale.is_endpoint(paths[0]) && stale.is_endpoint(paths[1]));
+    for p in &paths[2..] {
+        assert!(!stale.is_endpoint(p), "{p} without freshness");
+    }
+    // No provider called x: 404 to a browser and to JSON; a GET start and
+    // a POST response are not allowed.
+    for accept in [BROWSER, JSON] {
+        let mut s = SessionState::default();
+        let r = send(&on, &mut s, Method::POST, paths[0], accept, Some("{}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{accept}");
+        let r = send(&on, &mut s, Method::GET, paths[1], accept, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{accept}");
+        let r = send(&on, &mut s, Method::GET, paths[0], accept, None).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{accept}");
+        let r = send(&on, &mut s, Method::POST, paths[1], accept, Some("{}")).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{accept}");
+        // Re-authentication needs a signed-in caller.
+        let r = send(&on, &mut s, Method::POST, paths[2], accept, Some("{}")).await;
+        assert_ne!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "{accept}: asked to sign in first"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_refresh_token_endpoint_answers_json_even_to_a_browser() {
+    let p = app(&[("SECURITY_REFRESH_TOKEN", "true")]).await;
+    let mut s = SessionState::default();
+    let r = send(
+        &p,
+        &mut s,
+        Method::POST,
+        "/refresh-token",
+        BROWSER,
+        Some("{}"),
+    )
+    .await;
+    assert!(
+        r.json().is_some(),
+        "a JSON envelope, not a page: {}",
+        r.status
+    );
+    assert_ne!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// A provider that sends the browser to `https://idp.example/auth`.
+#[derive(Debug)]
+struct Idp;
+
+#[async_trait::async_trait]
+impl portcullis_core::oauth::OAuthProvider for Idp {
+    fn name(&self) -> &str {
+        "idp"
+    }
+    async fn authorization_url(
+        &self,
+        r: &portcullis_core::oauth::OAuthAuthorize<'_>,
+    ) -> Result<String, portcullis_core::oauth::OAuthFailure> {
+        Ok(format!(
+            "https://idp.example/auth?state={}&redirect_uri={}",
+            r.state, r.redirect_uri
+        ))
+    }
+    async fn identity(
+        &self,
+        _: &portcullis_core::oauth::OAuthExchange<'_>,
+    ) -> Result<portcullis_core::oauth::OAuthIdentity, portcullis_core::oauth::OAuthFailure> {
+        Err(portcullis_core::oauth::OAuthFailure::new(
+            "access_denied",
+            "no",
+        ))
+    }
+}
+
+#[tokio::test]
+async fn an_oauth_start_sends_the_browser_to_the_provider_with_its_state_in_the_session() {
+    let p = app_with(
+        &[
+            ("SECURITY_OAUTH_ENABLE", "true"),
+            ("SECURITY_REDIRECT_BEHAVIOR", "spa"),
+            ("SECURITY_LOGIN_ERROR_VIEW", "/oops"),
+        ],
+        Some(Arc::new(Idp)),
+    )
+    .await;
+    for accept in [BROWSER, JSON] {
+        let mut s = SessionState::default();
+        let r = send(
+            &p,
+            &mut s,
+            Method::POST,
+            "/login/oauthstart/idp?next=/x",
+            accept,
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{accept}");
+        let to = r
+            .headers
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(to.starts_with("https://idp.example/auth?state="), "{to}");
+        assert!(
+            to.ends_with("redirect_uri=http://localhost/login/oauthresponse/idp"),
+            "{to}"
+        );
+        assert_eq!(s.get_str("fs_oauth_next"), Some("/x"));
+        let state = to
+            .split("state=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let kept = s.values()["portcullis_oauth"]["state"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(kept, state);
+        // The provider refuses: the error view, the request used up.
+        let back = format!("/login/oauthresponse/idp?code=c&state={state}");
+        let r = send(&p, &mut s, Method::GET, &back, accept, None).await;
+        let to = r
+            .headers
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            to.starts_with("/oops?error=") && to.contains("access_denied"),
+            "{to}"
+        );
+        assert!(s.values().get("portcullis_oauth").is_none());
+        assert!(s.get_str("fs_oauth_next").is_none());
+    }
 }

@@ -276,8 +276,9 @@ impl Security {
     }
 
     /// `GET /login/oauth-verify-response/<name>`: re-authenticates
-    /// `current` when the provider names them (by email, as
-    /// Flask-Security); the new `fs_paa`.
+    /// `current` when the provider names them (the same user; emails are
+    /// unique, so this is Flask-Security's email comparison); the new
+    /// `fs_paa`.
     pub async fn oauth_reauthenticate(
         &self,
         name: &str,
@@ -290,7 +291,7 @@ impl Security {
             .oauth_identify(name, OAuthPurpose::Verify, pending, response, client)
             .await?;
         match user {
-            Some(u) if u.id == current.id && u.email == current.email => {
+            Some(u) if u.id == current.id => {
                 self.attempt_passed(current, client).await?;
                 Ok(self.clock().unix_time())
             }
