@@ -87,6 +87,19 @@ fn answer(p: &OAuthPending) -> OAuthResponse {
     }
 }
 
+/// The provider's right answer to `pending`, given back to the login.
+async fn round_trip(e: &Env, pending: &OAuthPending) -> Result<LoginStep, FlowError> {
+    e.security
+        .oauth_login(
+            "named",
+            Some(pending.clone()),
+            &answer(pending),
+            None,
+            &client(),
+        )
+        .await
+}
+
 fn handshake_error(e: FlowError) -> String {
     match e {
         FlowError::Form(f) => {
@@ -104,17 +117,7 @@ async fn a_matching_state_logs_the_named_user_in_once_per_request() {
     let e = oauth_env(p.clone(), &[]);
     let jo = e.user("jo@example.com").await;
     let pending = started(&e, OAuthPurpose::Login).await;
-    let step = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await
-        .unwrap();
+    let step = round_trip(&e, &pending).await.unwrap();
     let LoginStep::Done(a) = step else {
         panic!("logged in")
     };
@@ -174,16 +177,7 @@ async fn a_wrong_stale_or_misdirected_state_is_refused_before_the_provider_is_as
 
     // Ten minutes later.
     e.clock.advance(601.0);
-    let err = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await;
+    let err = round_trip(&e, &pending).await;
     assert!(handshake_error(err.unwrap_err()).contains("expired_state"));
 
     // The provider's own error, and no code.
@@ -224,16 +218,7 @@ async fn inactive_unknown_and_unmapped_identities_are_refused() {
         .await
         .unwrap();
     let pending = started(&e, OAuthPurpose::Login).await;
-    let err = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await;
+    let err = round_trip(&e, &pending).await;
     assert_eq!(
         errors(err.unwrap_err()),
         [("", MessageKey::DisabledAccount)]
@@ -245,16 +230,7 @@ async fn inactive_unknown_and_unmapped_identities_are_refused() {
         email_verified: true,
     };
     let pending = started(&e, OAuthPurpose::Login).await;
-    let err = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await;
+    let err = round_trip(&e, &pending).await;
     assert_eq!(
         errors(err.unwrap_err()),
         [("", MessageKey::IdentityNotRegistered)]
@@ -270,16 +246,7 @@ async fn inactive_unknown_and_unmapped_identities_are_refused() {
 
     p.who.lock().unwrap().attribute = "phone_number".into();
     let pending = started(&e, OAuthPurpose::Login).await;
-    let err = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await;
+    let err = round_trip(&e, &pending).await;
     assert!(handshake_error(err.unwrap_err()).contains("Invalid identity attribute"));
 }
 
@@ -288,16 +255,7 @@ async fn the_opt_in_registration_takes_only_a_verified_address() {
     let p = named("New@Example.com", false);
     let e = oauth_env(p.clone(), &[("SECURITY_OAUTH_REGISTER_VERIFIED", "true")]);
     let pending = started(&e, OAuthPurpose::Login).await;
-    let err = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await;
+    let err = round_trip(&e, &pending).await;
     assert_eq!(
         errors(err.unwrap_err()),
         [("", MessageKey::IdentityNotRegistered)]
@@ -305,17 +263,7 @@ async fn the_opt_in_registration_takes_only_a_verified_address() {
 
     p.who.lock().unwrap().email_verified = true;
     let pending = started(&e, OAuthPurpose::Login).await;
-    let step = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await
-        .unwrap();
+    let step = round_trip(&e, &pending).await.unwrap();
     let LoginStep::Done(a) = step else {
         panic!("logged in")
     };
@@ -374,16 +322,7 @@ async fn handshake_failures_spend_the_address_budget() {
         handshake_error(err.unwrap_err());
     }
     // Even the right answer waits now.
-    let err = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await;
+    let err = round_trip(&e, &pending).await;
     assert!(matches!(err, Err(FlowError::Limited(_))), "{err:?}");
 }
 
@@ -435,33 +374,14 @@ async fn the_identity_is_looked_up_by_its_attributes_case_rule() {
         .await
         .unwrap();
     let pending = started(&e, OAuthPurpose::Login).await;
-    let err = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await;
+    let err = round_trip(&e, &pending).await;
     assert_eq!(
         errors(err.unwrap_err()),
         [("", MessageKey::IdentityNotRegistered)]
     );
     p.who.lock().unwrap().value = "jo".into();
     let pending = started(&e, OAuthPurpose::Login).await;
-    let step = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await
-        .unwrap();
+    let step = round_trip(&e, &pending).await.unwrap();
     assert!(matches!(step, LoginStep::Done(_)));
 }
 
@@ -472,16 +392,6 @@ async fn a_request_is_good_for_ten_minutes_to_the_second() {
     e.user("jo@example.com").await;
     let pending = started(&e, OAuthPurpose::Login).await;
     e.clock.advance(600.0);
-    let step = e
-        .security
-        .oauth_login(
-            "named",
-            Some(pending.clone()),
-            &answer(&pending),
-            None,
-            &client(),
-        )
-        .await
-        .unwrap();
+    let step = round_trip(&e, &pending).await.unwrap();
     assert!(matches!(step, LoginStep::Done(_)));
 }

@@ -1,4 +1,5 @@
-//! Provider failures as the user sees them (`OAUTH_HANDSHAKE_ERROR`).
+//! Provider failures as the user sees them (`OAUTH_HANDSHAKE_ERROR`),
+//! and the PKCE challenge both protocols send.
 
 use openidconnect::{ErrorResponse, RequestTokenError};
 use portcullis_core::oauth::OAuthFailure;
@@ -36,4 +37,11 @@ pub(crate) fn unreachable_provider(h: &HttpFailure) -> OAuthFailure {
 /// A configuration the provider's answers contradict.
 pub(crate) fn config_failure(what: impl std::fmt::Display) -> OAuthFailure {
     OAuthFailure::new("Config error", what.to_string())
+}
+
+/// The S256 PKCE challenge of core's `verifier`.
+pub(crate) fn s256_challenge(verifier: &str) -> openidconnect::PkceCodeChallenge {
+    openidconnect::PkceCodeChallenge::from_code_verifier_sha256(
+        &openidconnect::PkceCodeVerifier::new(verifier.to_owned()),
+    )
 }

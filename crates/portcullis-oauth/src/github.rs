@@ -6,8 +6,8 @@
 use async_trait::async_trait;
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeVerifier, RedirectUrl,
+    Scope, TokenResponse, TokenUrl,
 };
 use portcullis_core::SecretString;
 use portcullis_core::oauth::{
@@ -163,9 +163,7 @@ impl OAuthProvider for GitHubProvider {
         request: &OAuthAuthorize<'_>,
     ) -> Result<String, OAuthFailure> {
         let state = request.state.to_owned();
-        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
-            request.pkce_verifier.to_owned(),
-        ));
+        let challenge = crate::errors::s256_challenge(request.pkce_verifier);
         let (url, _) = self
             .client(request.redirect_uri)?
             .authorize_url(move || CsrfToken::new(state))

@@ -9,8 +9,7 @@ use async_trait::async_trait;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse,
+    Nonce, OAuth2TokenResponse, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use portcullis_core::SecretString;
 use portcullis_core::oauth::{
@@ -156,9 +155,7 @@ impl OAuthProvider for OidcProvider {
     ) -> Result<String, OAuthFailure> {
         let client = self.client(self.metadata(false).await?, request.redirect_uri)?;
         let (state, nonce) = (request.state.to_owned(), request.nonce.to_owned());
-        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
-            request.pkce_verifier.to_owned(),
-        ));
+        let challenge = crate::errors::s256_challenge(request.pkce_verifier);
         let (url, _, _) = client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
