@@ -151,12 +151,17 @@ fn names(v: &Value) -> Result<Vec<String>, String> {
 }
 
 /// Flask's session-cookie settings (and the example's serving limits).
+///
+/// `Secure` by default follows the public URL: on for an `https://`
+/// `BASE_URL`, off for an `http://` one (a cookie the client will not send
+/// back over plain HTTP would end every session at once), and, without a
+/// `BASE_URL`, on in release builds and off in debug ones.
 fn session_options(extras: &BTreeMap<String, Value>) -> Result<SessionOptions, String> {
+    let get = |k: &str| extras.get(k).map(text);
     let mut o = SessionOptions {
-        secure: !cfg!(debug_assertions),
+        secure: secure_by_default(get("BASE_URL").as_deref(), !cfg!(debug_assertions)),
         ..SessionOptions::default()
     };
-    let get = |k: &str| extras.get(k).map(text);
     let flag = |k: &str, v: String| match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
@@ -195,6 +200,17 @@ fn session_options(extras: &BTreeMap<String, Value>) -> Result<SessionOptions, S
         o.absolute_lifetime = Some(d);
     }
     Ok(o)
+}
+
+/// The session cookie's default `Secure`: the scheme of an explicit public
+/// URL, else `release`.
+fn secure_by_default(base_url: Option<&str>, release: bool) -> bool {
+    match base_url.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")),
+        None => release,
+    }
 }
 
 fn serve_options(extras: &BTreeMap<String, Value>) -> Result<ServeOptions, String> {
@@ -755,6 +771,39 @@ mod tests {
 
     fn bare() -> ConfigLoader {
         ConfigLoader::new().vars(DEFAULTS.iter().copied())
+    }
+
+    #[test]
+    fn the_session_cookie_is_secure_where_the_public_url_is() {
+        for (base, release, secure) in [
+            (Some("https://todo.example.com"), false, true),
+            (Some("HTTPS://todo.example.com"), false, true),
+            (Some("http://127.0.0.1:8000"), true, false),
+            (Some("  "), true, true),
+            (None, true, true),
+            (None, false, false),
+            (Some("https:/"), true, false),
+        ] {
+            assert_eq!(
+                secure_by_default(base, release),
+                secure,
+                "{base:?} {release}"
+            );
+        }
+        // The setting wins over the URL.
+        let mut extras = BTreeMap::new();
+        extras.insert(
+            "BASE_URL".to_owned(),
+            Value::from("https://todo.example.com"),
+        );
+        assert!(session_options(&extras).unwrap().secure);
+        extras.insert("SESSION_COOKIE_SECURE".to_owned(), Value::from("false"));
+        assert!(!session_options(&extras).unwrap().secure);
+        extras.insert("BASE_URL".to_owned(), Value::from("http://127.0.0.1:9"));
+        extras.insert("SESSION_COOKIE_SECURE".to_owned(), Value::from("true"));
+        assert!(session_options(&extras).unwrap().secure);
+        extras.remove("SESSION_COOKIE_SECURE");
+        assert!(!session_options(&extras).unwrap().secure);
     }
 
     #[test]
