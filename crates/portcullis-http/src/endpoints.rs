@@ -386,7 +386,7 @@ impl Portcullis {
             | Endpoint::WanSigninToken
             | Endpoint::WanVerifyToken
             | Endpoint::RefreshToken => &[Method::POST],
-            Endpoint::Logout => &[Method::GET, Method::POST],
+            // Logout's methods are SECURITY_LOGOUT_METHODS, below.
             _ => &[Method::GET, Method::POST],
         };
         let logout_ok = endpoint != Endpoint::Logout
@@ -1147,5 +1147,69 @@ impl Portcullis {
             Some(host) => crate::respond::with_netloc(url, host),
             None => url.to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use portcullis_core::{ConfigLoader, Security};
+
+    use crate::Portcullis;
+
+    fn portcullis(vars: &[(&'static str, &'static str)]) -> Portcullis {
+        let (config, _) = ConfigLoader::new()
+            .vars([
+                ("SECRET_KEY", "views-secret"),
+                ("SECURITY_PASSWORD_SALT", "views-salt"),
+            ])
+            .vars(vars.iter().copied())
+            .build()
+            .unwrap();
+        let security = Security::builder(config)
+            .store(Arc::new(portcullis_memory::MemoryStore::new()))
+            .mailer(Arc::new(portcullis_mail::MemoryOutbox::new()))
+            .build()
+            .unwrap();
+        Portcullis::new(security).unwrap()
+    }
+
+    #[test]
+    fn a_view_is_an_endpoint_name_one_of_ours_or_a_url_on_the_redirect_host() {
+        let p = portcullis(&[
+            ("SECURITY_URL_PREFIX", "/auth"),
+            ("SECURITY_REDIRECT_HOST", "spa.example.com"),
+        ]);
+        for (view, url) in [
+            // Flask-Security's endpoint names, under the prefix.
+            (".login", "/auth/login"),
+            ("security.login", "/auth/login"),
+            (".wan_register", "/auth/wan-register"),
+            ("security.wan_register", "/auth/wan-register"),
+            (".two_factor_setup", "/auth/tf-setup"),
+            ("security.two_factor_setup", "/auth/tf-setup"),
+            (".us_setup", "/auth/us-setup"),
+            ("security.us_setup", "/auth/us-setup"),
+            // One of our endpoints: as it is.
+            ("/auth/login", "/auth/login"),
+            // One of our configured URLs without the prefix: with it.
+            ("/login", "/auth/login"),
+            ("/confirm", "/auth/confirm"),
+            ("/reset", "/auth/reset"),
+            ("/change-email", "/auth/change-email"),
+            // Anything else is the application's: on the redirect host.
+            ("/dashboard", "//spa.example.com/dashboard"),
+            ("/auth/dashboard", "//spa.example.com/auth/dashboard"),
+            ("https://elsewhere.example/x?y=1", "https://spa.example.com/x?y=1"),
+        ] {
+            assert_eq!(p.view(view), url, "{view}");
+        }
+        // Without a redirect host, the application's views are unchanged.
+        let plain = portcullis(&[]);
+        assert_eq!(plain.view("/dashboard"), "/dashboard");
+        assert_eq!(plain.view(".login"), "/login");
+        assert_eq!(plain.view("/login"), "/login");
     }
 }

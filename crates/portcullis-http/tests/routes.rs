@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use portcullis_core::flows::ClientInfo;
+use portcullis_core::flows::{ClientInfo, SecurityBuilder};
 use portcullis_core::{ConfigLoader, NewUser, SecretString, Security, UserStore};
 use portcullis_http::{HttpRequest, HttpResponse, Portcullis, SessionState};
 use portcullis_mail::MemoryOutbox;
@@ -20,13 +20,14 @@ const JSON: &str = "application/json";
 /// Portcullis over a memory store; `/user-sessions` exists only with
 /// [`with_sessions`].
 async fn app(vars: &[(&'static str, &'static str)]) -> Portcullis {
-    app_with(vars, None).await
+    app_with(vars, |b| b).await
 }
 
-/// As [`app`], with an OAuth provider.
+/// As [`app`], with `customize` applied to the builder (an OAuth
+/// provider, a clock, …).
 async fn app_with(
     vars: &[(&'static str, &'static str)],
-    provider: Option<Arc<dyn portcullis_core::oauth::OAuthProvider>>,
+    customize: impl FnOnce(SecurityBuilder) -> SecurityBuilder,
 ) -> Portcullis {
     let (config, _) = ConfigLoader::new()
         .vars([
@@ -45,13 +46,13 @@ async fn app_with(
         .build()
         .unwrap();
     let store = Arc::new(MemoryStore::new());
-    let mut builder = Security::builder(config)
-        .store(store.clone())
-        .mailer(Arc::new(MemoryOutbox::new()));
-    if let Some(p) = provider {
-        builder = builder.oauth_provider(p);
-    }
-    let security = builder.build().unwrap();
+    let security = customize(
+        Security::builder(config)
+            .store(store.clone())
+            .mailer(Arc::new(MemoryOutbox::new())),
+    )
+    .build()
+    .unwrap();
     let hash = security.hash_password(PW).await.unwrap();
     store
         .create_user(NewUser {
@@ -75,9 +76,25 @@ async fn send(
     accept: &str,
     json: Option<&str>,
 ) -> HttpResponse {
+    send_with(app, s, method, uri, accept, json, &[]).await
+}
+
+/// As [`send`], with extra request headers (`cookie`, a token, …).
+async fn send_with(
+    app: &Portcullis,
+    s: &mut SessionState,
+    method: Method,
+    uri: &str,
+    accept: &str,
+    json: Option<&str>,
+    headers: &[(&'static str, &str)],
+) -> HttpResponse {
     let uri: Uri = uri.parse().unwrap();
     let mut h = HeaderMap::new();
     h.insert("accept", HeaderValue::from_str(accept).unwrap());
+    for (name, value) in headers {
+        h.insert(*name, HeaderValue::from_str(value).unwrap());
+    }
     if json.is_some() {
         h.insert("content-type", HeaderValue::from_static("application/json"));
     }
@@ -494,7 +511,7 @@ async fn an_oauth_start_sends_the_browser_to_the_provider_with_its_state_in_the_
             ("SECURITY_REDIRECT_BEHAVIOR", "spa"),
             ("SECURITY_LOGIN_ERROR_VIEW", "/oops"),
         ],
-        Some(Arc::new(Idp)),
+        |b| b.oauth_provider(Arc::new(Idp)),
     )
     .await;
     for accept in [BROWSER, JSON] {
@@ -552,4 +569,205 @@ async fn an_oauth_start_sends_the_browser_to_the_provider_with_its_state_in_the_
         assert!(s.values().get("portcullis_oauth").is_none());
         assert!(s.get_str("fs_oauth_next").is_none());
     }
+}
+
+/// The `Set-Cookie` headers of `r` for `name`.
+fn set_cookies<'r>(r: &'r HttpResponse, name: &str) -> Vec<&'r str> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with(&format!("{name}=")))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
+    let p = app(&[]).await;
+    let mut s = SessionState::default();
+    // A JSON object padded with spaces: valid JSON of any length.
+    let body = |len: usize| {
+        let core = r#"{"email": "ann@example.com", "password": "wrong"}"#;
+        format!("{core}{}", " ".repeat(len - core.len()))
+    };
+    let at = body(portcullis_http::MAX_BODY);
+    let r = send(&p, &mut s, Method::POST, "/login", JSON, Some(&at)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "read and refused as a login"
+    );
+    let over = body(portcullis_http::MAX_BODY + 1);
+    let r = send(&p, &mut s, Method::POST, "/login", JSON, Some(&over)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn the_remember_cookie_is_set_when_asked_and_cleared_only_when_sent() {
+    let p = app(&[]).await;
+    let mut s = SessionState::default();
+    let forget = format!(r#"{{"email": "ann@example.com", "password": "{PW}"}}"#);
+    let r = send(&p, &mut s, Method::POST, "/login", JSON, Some(&forget)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(set_cookies(&r, "remember_token").is_empty());
+    let mut s = SessionState::default();
+    let remember =
+        format!(r#"{{"email": "ann@example.com", "password": "{PW}", "remember": true}}"#);
+    let r = send(&p, &mut s, Method::POST, "/login", JSON, Some(&remember)).await;
+    let set = set_cookies(&r, "remember_token");
+    assert_eq!(set.len(), 1, "{set:?}");
+    assert!(set[0].len() > "remember_token=".len() + 10, "{set:?}");
+    // A logout without the cookie leaves the browser's cookies alone...
+    let r = send(&p, &mut s, Method::POST, "/logout", JSON, Some("{}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(set_cookies(&r, "remember_token").is_empty());
+    // ... and with it, clears it.
+    let mut s = logged_in(&p).await;
+    let r = send_with(
+        &p,
+        &mut s,
+        Method::POST,
+        "/logout",
+        JSON,
+        Some("{}"),
+        &[("cookie", "remember_token=abc")],
+    )
+    .await;
+    let cleared = set_cookies(&r, "remember_token");
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert!(cleared[0].starts_with("remember_token=;"), "{cleared:?}");
+}
+
+#[tokio::test]
+async fn a_logout_clears_the_refresh_cookie_only_once_nobody_is_signed_in() {
+    let p = app(&[("SECURITY_REFRESH_TOKEN", "true")]).await;
+    let cookie = [("cookie", "fs_refresh=abc")];
+    let mut anon = SessionState::default();
+    let r = send_with(
+        &p,
+        &mut anon,
+        Method::POST,
+        "/logout",
+        JSON,
+        Some("{}"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let cleared = set_cookies(&r, "fs_refresh");
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert!(cleared[0].starts_with("fs_refresh=;"), "{cleared:?}");
+    // A logout refused (GET where only POST logs out) leaves it.
+    let mut s = logged_in(&p).await;
+    let r = send_with(&p, &mut s, Method::GET, "/logout", JSON, None, &cookie).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(s.user_id().is_some());
+    assert!(set_cookies(&r, "fs_refresh").is_empty());
+    // No cookie sent, none cleared.
+    let r = send(&p, &mut anon, Method::POST, "/logout", JSON, Some("{}")).await;
+    assert!(set_cookies(&r, "fs_refresh").is_empty());
+}
+
+/// The session's and a token's POST to `/change` without a CSRF token.
+async fn change_without_csrf(vars: &[(&'static str, &'static str)]) -> (StatusCode, StatusCode) {
+    let mut all = vec![("SECURITY_CHANGEABLE", "true")];
+    all.extend_from_slice(vars);
+    let p = app(&all).await;
+    let mut s = logged_in(&p).await;
+    let change = format!(
+        r#"{{"password": "{PW}", "new_password": "Another-Horse-7", "new_password_confirm": "Another-Horse-7"}}"#
+    );
+    let by_session = send(&p, &mut s, Method::POST, "/change", JSON, Some(&change)).await;
+    // A token from a new login, with whichever password is now current.
+    let current = if by_session.status == StatusCode::OK {
+        "Another-Horse-7"
+    } else {
+        PW
+    };
+    let mut t = SessionState::default();
+    let login = format!(r#"{{"email": "ann@example.com", "password": "{current}"}}"#);
+    let r = send(
+        &p,
+        &mut t,
+        Method::POST,
+        "/login?include_auth_token",
+        JSON,
+        Some(&login),
+    )
+    .await;
+    let token = r.json().unwrap()["response"]["user"]["authentication_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let back = format!(
+        r#"{{"password": "{current}", "new_password": "Third-Horse-8", "new_password_confirm": "Third-Horse-8"}}"#
+    );
+    let mut none = SessionState::default();
+    let by_token = send_with(
+        &p,
+        &mut none,
+        Method::POST,
+        "/change",
+        JSON,
+        Some(&back),
+        &[("Authentication-Token", &token)],
+    )
+    .await;
+    (by_session.status, by_token.status)
+}
+
+#[tokio::test]
+async fn csrf_is_checked_for_the_protected_mechanisms_only() {
+    use StatusCode as S;
+    let session = ("SECURITY_CSRF_PROTECT_MECHANISMS", r#"["session"]"#);
+    let token = ("SECURITY_CSRF_PROTECT_MECHANISMS", r#"["token"]"#);
+    assert_eq!(
+        change_without_csrf(&[session]).await,
+        (S::BAD_REQUEST, S::OK)
+    );
+    assert_eq!(change_without_csrf(&[token]).await, (S::OK, S::BAD_REQUEST));
+    assert_eq!(
+        change_without_csrf(&[("SECURITY_CSRF_PROTECT_MECHANISMS", "[]")]).await,
+        (S::OK, S::OK)
+    );
+    // WTF_CSRF_ENABLED off: nothing is checked.
+    assert_eq!(
+        change_without_csrf(&[session, ("WTF_CSRF_ENABLED", "false")]).await,
+        (S::OK, S::OK)
+    );
+}
+
+#[tokio::test]
+async fn a_verified_session_is_fresh_again() {
+    let clock = Arc::new(portcullis_core::FakeClock::new(1_800_000_000.0));
+    let c = clock.clone();
+    let p = app_with(
+        &[
+            ("SECURITY_TWO_FACTOR", "true"),
+            (
+                "SECURITY_TWO_FACTOR_ENABLED_METHODS",
+                r#"["authenticator"]"#,
+            ),
+            ("SECURITY_FRESHNESS", "60"),
+            ("SECURITY_FRESHNESS_GRACE_PERIOD", "0"),
+        ],
+        move |b| b.clock(c),
+    )
+    .await;
+    let mut s = logged_in(&p).await;
+    let setup = r#"{"setup": "authenticator"}"#;
+    let r = send(&p, &mut s, Method::POST, "/tf-setup", JSON, Some(setup)).await;
+    assert_eq!(r.status, StatusCode::OK, "fresh after the login");
+    clock.advance(120.0);
+    let r = send(&p, &mut s, Method::POST, "/tf-setup", JSON, Some(setup)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "stale two minutes later"
+    );
+    let verify = format!(r#"{{"password": "{PW}"}}"#);
+    let r = send(&p, &mut s, Method::POST, "/verify", JSON, Some(&verify)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = send(&p, &mut s, Method::POST, "/tf-setup", JSON, Some(setup)).await;
+    assert_eq!(r.status, StatusCode::OK, "fresh after /verify");
 }
