@@ -422,3 +422,16 @@ async fn auth_tokens_and_sessions_name_active_users_only() {
             .is_none()
     );
 }
+
+#[test]
+fn the_login_form_shows_who_and_not_the_password() {
+    let form = LoginForm {
+        username: Some("ann".into()),
+        ..login("ann@example.com", "hunter2-secret")
+    };
+    let shown = format!("{form:?}");
+    assert_eq!(
+        shown,
+        r#"LoginForm { email: Some("ann@example.com"), username: Some("ann"), .. }"#
+    );
+}

@@ -514,3 +514,18 @@ async fn change_and_reset_hash_on_the_cpu_pool() {
         .unwrap();
     assert_eq!(jobs() - before, 1, "hash the new password");
 }
+
+#[test]
+fn the_password_forms_keep_their_passwords_out_of_debug() {
+    let change = ChangePasswordForm {
+        password: secret("old-secret-1"),
+        new_password: secret("new-secret-2"),
+        new_password_confirm: secret("new-secret-2"),
+    };
+    assert_eq!(format!("{change:?}"), "ChangePasswordForm { .. }");
+    let reset = ResetPasswordForm {
+        password: secret("new-secret-3"),
+        password_confirm: secret("new-secret-3"),
+    };
+    assert_eq!(format!("{reset:?}"), "ResetPasswordForm { .. }");
+}

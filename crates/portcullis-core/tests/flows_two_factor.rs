@@ -837,3 +837,29 @@ async fn a_rescue_mail_that_cannot_be_sent_is_a_send_failure() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_pending_factor_and_the_authenticator_values_keep_the_key_out_of_debug() {
+    let (e, _) = tf_env(&[]);
+    let ann = e.user("ann@example.com").await;
+    let TfSetupStarted::Pending {
+        factor,
+        authenticator,
+    } = e
+        .security
+        .tf_start_setup(&ann, Some("authenticator"), None)
+        .await
+        .unwrap()
+    else {
+        panic!("pending");
+    };
+    assert_eq!(
+        format!("{factor:?}"),
+        r#"PendingFactor { method: "authenticator", phone: None, .. }"#
+    );
+    let app = authenticator.unwrap();
+    assert_eq!(
+        format!("{app:?}"),
+        r#"AuthenticatorSetup { username: "ann@example.com", issuer: "flows", .. }"#
+    );
+}
