@@ -48,7 +48,12 @@ const MODULES: &[Module] = &[
         package: "portcullis-core",
         file: "crates/portcullis-core/src/flows/password.rs",
         tests: &["portcullis-core"],
-        targets: &["flows_password", "flows_login", "flows_register_confirm"],
+        targets: &[
+            "flows_password",
+            "flows_login",
+            "flows_register_confirm",
+            "flows_email_username",
+        ],
     },
     Module {
         package: "portcullis-core",

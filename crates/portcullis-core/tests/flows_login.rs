@@ -435,3 +435,77 @@ fn the_login_form_shows_who_and_not_the_password() {
         r#"LoginForm { email: Some("ann@example.com"), username: Some("ann"), .. }"#
     );
 }
+
+#[tokio::test]
+async fn http_basic_credentials_are_limited_like_a_login() {
+    let e = env(&[
+        ("SECURITY_LIMIT_FAILED_PER_IDENTITY_ADDRESS", "2/1h"),
+        ("SECURITY_LIMIT_FAILED_PER_ADDRESS", "4/1h"),
+    ]);
+    let ann = e.user("ann@example.com").await;
+    let bo = e.user("bo@example.com").await;
+    let at = |a: &str| ClientInfo {
+        remote_addr: Some(a.into()),
+    };
+    let s = &e.security;
+    let check = |who: &'static str, pw: &'static str, from: ClientInfo| async move {
+        s.verify_credentials(who, pw, &from)
+            .await
+            .unwrap()
+            .map(|u| u.id)
+    };
+    assert_eq!(
+        check("ann@example.com", PASSWORD, at("10.0.0.1")).await,
+        Some(ann.id)
+    );
+    for _ in 0..2 {
+        assert_eq!(check("ann@example.com", "nope", at("10.0.0.1")).await, None);
+    }
+    // Over the pair's budget: the right password is not even looked at...
+    assert_eq!(
+        check("ann@example.com", PASSWORD, at("10.0.0.1")).await,
+        None
+    );
+    // ... while another address, or another account, is still fine.
+    assert_eq!(
+        check("ann@example.com", PASSWORD, at("10.0.0.2")).await,
+        Some(ann.id)
+    );
+    assert_eq!(
+        check("bo@example.com", PASSWORD, at("10.0.0.1")).await,
+        Some(bo.id)
+    );
+    // Unknown identities count against the address: two more failures
+    // fill its budget of four, and then no one gets in from there.
+    assert_eq!(
+        check("nobody@example.com", PASSWORD, at("10.0.0.1")).await,
+        None
+    );
+    assert_eq!(
+        check("nobody2@example.com", PASSWORD, at("10.0.0.1")).await,
+        None
+    );
+    assert_eq!(
+        check("bo@example.com", PASSWORD, at("10.0.0.1")).await,
+        None
+    );
+    assert_eq!(
+        check("bo@example.com", PASSWORD, at("10.0.0.3")).await,
+        Some(bo.id)
+    );
+    // Inactive users never pass.
+    e.store
+        .update_user(
+            bo.id,
+            UserPatch {
+                active: Some(false),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        check("bo@example.com", PASSWORD, at("10.0.0.4")).await,
+        None
+    );
+}

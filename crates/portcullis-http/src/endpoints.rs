@@ -1202,7 +1202,10 @@ mod tests {
             // Anything else is the application's: on the redirect host.
             ("/dashboard", "//spa.example.com/dashboard"),
             ("/auth/dashboard", "//spa.example.com/auth/dashboard"),
-            ("https://elsewhere.example/x?y=1", "https://spa.example.com/x?y=1"),
+            (
+                "https://elsewhere.example/x?y=1",
+                "https://spa.example.com/x?y=1",
+            ),
         ] {
             assert_eq!(p.view(view), url, "{view}");
         }
