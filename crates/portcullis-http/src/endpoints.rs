@@ -87,21 +87,6 @@ pub(crate) enum Endpoint {
     OauthVerifyResponse,
 }
 
-impl Endpoint {
-    /// Whether a browser gets the same answer as a JSON client: the
-    /// refresh token's (JSON only) and OAuth's (redirects only).
-    fn answers_json_to_all(self) -> bool {
-        matches!(
-            self,
-            Endpoint::RefreshToken
-                | Endpoint::OauthStart
-                | Endpoint::OauthResponse
-                | Endpoint::OauthVerifyStart
-                | Endpoint::OauthVerifyResponse
-        )
-    }
-}
-
 impl Portcullis {
     fn route<'p>(&self, path: &'p str) -> Option<(Endpoint, Option<&'p str>)> {
         let c = self.security().config();
@@ -245,9 +230,10 @@ impl Portcullis {
         session: &mut SessionState,
     ) -> Option<HttpResponse> {
         let (endpoint, token) = self.route(req.uri.path())?;
-        // `/refresh-token` answers JSON only (a form post is refused
-        // there); the OAuth endpoints answer redirects to both.
-        let result = if req.wants_json() || endpoint.answers_json_to_all() {
+        // Endpoints without a page (`/refresh-token`, OAuth's) pass their
+        // JSON or redirect through `browser` unchanged, except a 401, which
+        // sends a browser to the login page as Flask-Security's handler.
+        let result = if req.wants_json() {
             self.dispatch(endpoint, token, req, session).await
         } else {
             self.browser(endpoint, token, req, session).await

@@ -472,6 +472,40 @@ async fn the_refresh_token_endpoint_answers_json_even_to_a_browser() {
         r.status
     );
     assert_ne!(r.status, StatusCode::NOT_FOUND);
+    // A good refresh from a browser: the new tokens, as JSON.
+    let p = app(&[
+        ("SECURITY_REFRESH_TOKEN", "true"),
+        ("SECURITY_REFRESH_TOKEN_COOKIE_NAME", ""),
+    ])
+    .await;
+    let login = format!(r#"{{"email": "ann@example.com", "password": "{PW}"}}"#);
+    let r = send(
+        &p,
+        &mut s,
+        Method::POST,
+        "/login?include_auth_token",
+        JSON,
+        Some(&login),
+    )
+    .await;
+    let token = r.json().unwrap()["response"]["user"]["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    let body = format!(r#"{{"refresh_token": "{token}"}}"#);
+    let mut anon = SessionState::default();
+    let r = send(
+        &p,
+        &mut anon,
+        Method::POST,
+        "/refresh-token",
+        BROWSER,
+        Some(&body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let j = r.json().expect("JSON to a browser");
+    assert!(j["response"]["user"]["refresh_token"].is_string(), "{j}");
 }
 
 /// A provider that sends the browser to `https://idp.example/auth`.
@@ -770,4 +804,27 @@ async fn a_verified_session_is_fresh_again() {
     assert_eq!(r.status, StatusCode::OK);
     let r = send(&p, &mut s, Method::POST, "/tf-setup", JSON, Some(setup)).await;
     assert_eq!(r.status, StatusCode::OK, "fresh after /verify");
+}
+
+#[tokio::test]
+async fn an_anonymous_browser_asking_to_reauthenticate_by_oauth_is_sent_to_the_login_page() {
+    let p = app_with(&[("SECURITY_OAUTH_ENABLE", "true")], |b| {
+        b.oauth_provider(Arc::new(Idp))
+    })
+    .await;
+    let mut s = SessionState::default();
+    let path = "/login/oauth-verify-start/idp";
+    let r = send(&p, &mut s, Method::POST, path, BROWSER, None).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let to = r.headers.get("location").unwrap().to_str().unwrap();
+    assert!(to.starts_with("/login?next="), "{to}");
+    // A JSON client gets the 401 envelope.
+    let r = send(&p, &mut s, Method::POST, path, JSON, Some("{}")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // A signed-in browser goes to the provider.
+    let mut signed_in = logged_in(&p).await;
+    let r = send(&p, &mut signed_in, Method::POST, path, BROWSER, None).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let to = r.headers.get("location").unwrap().to_str().unwrap();
+    assert!(to.starts_with("https://idp.example/auth?"), "{to}");
 }
