@@ -509,3 +509,34 @@ async fn http_basic_credentials_are_limited_like_a_login() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_login_looks_the_identity_up_by_its_own_attributes_case_rule() {
+    // Usernames compared exactly, emails without case (emails always are):
+    // a login by username must use the username's rule, not the email's.
+    let e = env(&[
+        ("SECURITY_USERNAME_ENABLE", "true"),
+        (
+            "SECURITY_USER_IDENTITY_ATTRIBUTES",
+            r#"[{"email": {"mapper": "uia_email_mapper", "case_insensitive": true}}, {"username": {"mapper": "uia_username_mapper", "case_insensitive": false}}]"#,
+        ),
+    ]);
+    let hash = e.security.hash_password(PASSWORD).await.unwrap();
+    e.store
+        .create_user(NewUser {
+            confirmed_at: Some(e.security.now()),
+            username: Some("ann".into()),
+            ..NewUser::new("ann@example.com", secret(&hash))
+        })
+        .await
+        .unwrap();
+    let by_name = |name: &str| LoginForm {
+        username: Some(name.into()),
+        password: secret(PASSWORD),
+        ..LoginForm::default()
+    };
+    let c = ClientInfo::default();
+    let err = e.security.login(by_name("ANN"), &c).await.unwrap_err();
+    assert_eq!(errors(err), [("username", K::UserDoesNotExist)]);
+    e.security.login(by_name("ann"), &c).await.unwrap();
+}
