@@ -14,10 +14,11 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 /// A module under mutation: its package, its file, the packages whose
 /// tests are run against each mutant and, when not all of their tests,
-/// the test targets that drive the module (with the library's own unit
-/// tests). Fewer targets only make more mutants survive, never fewer: a
-/// narrowed figure is a lower bound, and much faster where every mutant
-/// relinks each test binary of a package.
+/// the integration test targets that drive the module (the modules named
+/// so have no unit tests of their own). Fewer targets only make more
+/// mutants survive, never fewer: a narrowed figure is a lower bound, and
+/// much faster where every mutant would rebuild the library in test mode
+/// and relink each test binary of a package.
 struct Module {
     package: &'static str,
     file: &'static str,
@@ -154,7 +155,7 @@ pub(crate) fn mutants(args: &[String]) -> Result {
             cmd.arg("--in-place");
         }
         if !m.targets.is_empty() {
-            cmd.args(["--", "--lib"]);
+            cmd.arg("--");
             for t in m.targets {
                 cmd.args(["--test", t]);
             }
