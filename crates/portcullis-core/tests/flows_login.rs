@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 use common::*;
 use portcullis_core::events::Event;
 use portcullis_core::flows::{ClientInfo, Freshness, LoginForm};
-use portcullis_core::{MessageKey as K, NewUser, SecretString, UserPatch, UserStore};
+use portcullis_core::{Clock, MessageKey as K, NewUser, SecretString, UserPatch, UserStore};
 
 fn login(email: &str, pw: &str) -> LoginForm {
     LoginForm {
@@ -368,6 +368,18 @@ async fn reauthentication_and_freshness() {
             .check_freshness(None, None, TimeDelta::seconds(-1), hour),
         Freshness::Fresh { .. }
     ));
+    // A window of zero is not "never ask": it always asks.
+    let just_now = e.clock.unix_time();
+    assert_eq!(
+        e.security
+            .check_freshness(Some(just_now), None, TimeDelta::zero(), hour),
+        Freshness::Stale
+    );
+    // A grace period ends at its second.
+    assert_eq!(
+        e.security.check_freshness(Some(paa), Some(now), day, hour),
+        Freshness::Stale
+    );
 }
 
 #[tokio::test]
