@@ -375,6 +375,12 @@ async fn reauthentication_and_freshness() {
             .check_freshness(Some(just_now), None, TimeDelta::zero(), hour),
         Freshness::Stale
     );
+    // An fs_paa of 0 is no authentication at all, however long the window.
+    assert_eq!(
+        e.security
+            .check_freshness(Some(0.0), None, TimeDelta::days(40_000), hour),
+        Freshness::Stale
+    );
     // A grace period ends at its second.
     assert_eq!(
         e.security.check_freshness(Some(paa), Some(now), day, hour),
