@@ -10,16 +10,13 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use portcullis_core::crypto::totp::{PasslibTotpSecrets, Totp, TotpFactory};
+use portcullis_core::crypto::totp::Totp;
 use portcullis_core::events::Event;
 use portcullis_core::flows::{ClientInfo, TfRescue, TfSetupStarted};
 use portcullis_core::{
-    Email, FlowError, MailKind, Mailer, MessageKey as K, SecretString, SmsSender, User, UserPatch,
-    UserStore,
+    FlowError, MailKind, MessageKey as K, SecretString, User, UserPatch, UserStore,
 };
 use portcullis_mail::MemorySms;
-
-const TOTP_SECRET: &str = "flows-test-totp-secret";
 
 /// Each method its own window, so a mix-up between them shows.
 fn tf_vars() -> Vec<(&'static str, &'static str)> {
@@ -29,10 +26,7 @@ fn tf_vars() -> Vec<(&'static str, &'static str)> {
             "SECURITY_TWO_FACTOR_ENABLED_METHODS",
             r#"["email", "authenticator", "sms"]"#,
         ),
-        (
-            "SECURITY_TOTP_SECRETS",
-            r#"{"1": "flows-test-totp-secret"}"#,
-        ),
+        ("SECURITY_TOTP_SECRETS", TOTP_SECRETS),
         ("SECURITY_TOTP_ISSUER", "flows"),
         ("SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY", "30"),
         ("SECURITY_TWO_FACTOR_MAIL_VALIDITY", "300"),
@@ -46,27 +40,6 @@ fn tf_env(extra: &[(&'static str, &'static str)]) -> (Env, Arc<MemorySms>) {
     let sms = Arc::new(MemorySms::new());
     let texts = sms.clone();
     (env_with(&vars, move |b| b.sms_sender(texts)), sms)
-}
-
-/// The stored (encrypted) secret as a TOTP key, read with the test secrets.
-fn totp_of(stored: &SecretString) -> Totp {
-    let secrets =
-        PasslibTotpSecrets::new([("1".to_owned(), SecretString::new(TOTP_SECRET))]).unwrap();
-    TotpFactory::new("flows", secrets)
-        .load(stored.expose())
-        .unwrap()
-}
-
-/// A code that is not `code`.
-fn other_than(code: &str) -> String {
-    let last = code.chars().last().unwrap().to_digit(10).unwrap();
-    format!("{}{}", &code[..5], (last + 1) % 10)
-}
-
-fn code_in(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .map(str::to_owned)
 }
 
 impl Env {
@@ -174,7 +147,10 @@ async fn mail_is_emails_old_name_only_when_email_is_enabled() {
     assert!(authenticator.is_none());
     let (kind, code) = e.mailed_code("ann@example.com");
     assert_eq!(kind, MailKind::TwoFactorInstructions);
-    assert_eq!(code, totp_of(&factor.totp_secret).code_at(T0 as i64));
+    assert_eq!(
+        code,
+        totp_of(factor.totp_secret.expose()).code_at(T0 as i64)
+    );
     assert_eq!(e.hooks.signals(), ["tf-security-token-sent"]);
 
     let only_app = env(&[
@@ -183,10 +159,7 @@ async fn mail_is_emails_old_name_only_when_email_is_enabled() {
             "SECURITY_TWO_FACTOR_ENABLED_METHODS",
             r#"["authenticator"]"#,
         ),
-        (
-            "SECURITY_TOTP_SECRETS",
-            r#"{"1": "flows-test-totp-secret"}"#,
-        ),
+        ("SECURITY_TOTP_SECRETS", TOTP_SECRETS),
         ("SECURITY_TOTP_ISSUER", "flows"),
     ]);
     let bo = only_app.user("bo@example.com").await;
@@ -224,7 +197,10 @@ async fn an_sms_factor_needs_a_valid_phone_and_texts_the_code() {
     };
     assert_eq!(factor.phone.as_deref(), Some("+447911123456"));
     let code = sms.last_code_to("+447911123456").expect("a text");
-    assert_eq!(code, totp_of(&factor.totp_secret).code_at(T0 as i64));
+    assert_eq!(
+        code,
+        totp_of(factor.totp_secret.expose()).code_at(T0 as i64)
+    );
     // The code stores the factor with its phone.
     let stored = e
         .security
@@ -233,23 +209,6 @@ async fn an_sms_factor_needs_a_valid_phone_and_texts_the_code() {
         .unwrap();
     assert_eq!(stored.tf_primary_method.as_deref(), Some("sms"));
     assert_eq!(stored.tf_phone_number.as_deref(), Some("+447911123456"));
-}
-
-#[derive(Debug)]
-struct Down;
-
-#[async_trait::async_trait]
-impl Mailer for Down {
-    async fn send(&self, _: &Email) -> portcullis_core::Result<()> {
-        Err(portcullis_core::Error::internal("mail is down"))
-    }
-}
-
-#[async_trait::async_trait]
-impl SmsSender for Down {
-    async fn send_sms(&self, _: &str, _: &str) -> portcullis_core::Result<()> {
-        Err(portcullis_core::Error::internal("texts are down"))
-    }
 }
 
 #[tokio::test]
@@ -299,7 +258,10 @@ async fn finishing_a_setup_checks_the_code_once_and_says_where_it_came_from() {
     assert!(app.uri.starts_with("otpauth://totp/"), "{}", app.uri);
     assert!(app.qr_svg.starts_with("data:image/svg+xml;base64,"));
     let code = Totp::from_base32(&app.b32key).unwrap().code_at(T0 as i64);
-    assert_eq!(code, totp_of(&factor.totp_secret).code_at(T0 as i64));
+    assert_eq!(
+        code,
+        totp_of(factor.totp_secret.expose()).code_at(T0 as i64)
+    );
     let wrong = other_than(&code);
     for (given, key) in [
         (None, K::FieldRequired),
@@ -342,7 +304,7 @@ async fn finishing_a_setup_checks_the_code_once_and_says_where_it_came_from() {
     assert_eq!(form_keys(err), [("code", K::TwoFactorInvalidToken)]);
     // At login, the next code confirms rather than changes the profile.
     e.clock.advance(30.0);
-    let next = totp_of(&factor.totp_secret).code_at(T0 as i64 + 30);
+    let next = totp_of(factor.totp_secret.expose()).code_at(T0 as i64 + 30);
     e.security
         .tf_finish_setup(&stored, &factor, Some(&next), true)
         .await
@@ -376,7 +338,7 @@ async fn disabling_clears_the_factor_and_tells_the_owner_which() {
     else {
         panic!("pending");
     };
-    let code = totp_of(&factor.totp_secret).code_at(T0 as i64);
+    let code = totp_of(factor.totp_secret.expose()).code_at(T0 as i64);
     let ann = e
         .security
         .tf_finish_setup(&ann, &factor, Some(&code), false)
@@ -422,7 +384,7 @@ async fn each_method_has_its_own_window() {
         let user = e.user("ann@example.com").await;
         let user = e.with_factor(&user, method).await;
         let secret = user.tf_totp_secret.clone().unwrap();
-        let totp = totp_of(&secret);
+        let totp = totp_of(secret.expose());
         // Codes by mail or text count only once one was sent.
         if !method.ends_with("authenticator") {
             let m = if method == "mail" { "email" } else { method };
@@ -448,7 +410,7 @@ async fn an_unknown_method_has_no_codes() {
     let (e, _) = tf_env(&[]);
     let ann = e.user("ann@example.com").await;
     let ann = e.with_factor(&ann, "carrier-pigeon").await;
-    let code = totp_of(ann.tf_totp_secret.as_ref().unwrap()).code_at(T0 as i64);
+    let code = totp_of(ann.tf_totp_secret.as_ref().unwrap().expose()).code_at(T0 as i64);
     let err = e
         .security
         .tf_check_login_code(&ann, Some(&code))
@@ -471,7 +433,7 @@ async fn emailed_login_codes_count_only_after_one_was_sent_and_only_once() {
     let ann = e.user("ann@example.com").await;
     let ann = e.with_factor(&ann, "email").await;
     let secret = ann.tf_totp_secret.clone().unwrap();
-    let code = totp_of(&secret).code_at(T0 as i64);
+    let code = totp_of(secret.expose()).code_at(T0 as i64);
     // Guessed from the secret, never sent: refused.
     assert!(
         e.security
@@ -503,7 +465,7 @@ async fn each_method_uses_its_codes_once_in_its_own_scope() {
     // Two users' codes are separate; so are two methods of one user.
     let ann = e.user("ann@example.com").await;
     let ann = e.with_factor(&ann, "authenticator").await;
-    let code = totp_of(ann.tf_totp_secret.as_ref().unwrap()).code_at(T0 as i64);
+    let code = totp_of(ann.tf_totp_secret.as_ref().unwrap().expose()).code_at(T0 as i64);
     e.security
         .tf_check_login_code(&ann, Some(&code))
         .await
@@ -517,7 +479,7 @@ async fn each_method_uses_its_codes_once_in_its_own_scope() {
     else {
         panic!("pending");
     };
-    let sms_code = totp_of(&factor.totp_secret).code_at(T0 as i64);
+    let sms_code = totp_of(factor.totp_secret.expose()).code_at(T0 as i64);
     let ann = e
         .security
         .tf_finish_setup(&ann, &factor, Some(&sms_code), false)
@@ -545,7 +507,7 @@ async fn wrong_login_codes_are_failed_sign_ins_that_lock_the_account() {
     ]);
     let ann = e.user("ann@example.com").await;
     let ann = e.with_factor(&ann, "authenticator").await;
-    let code = totp_of(ann.tf_totp_secret.as_ref().unwrap()).code_at(T0 as i64);
+    let code = totp_of(ann.tf_totp_secret.as_ref().unwrap().expose()).code_at(T0 as i64);
     // A missing code is a form error, not an attempt.
     for _ in 0..5 {
         let err = e
@@ -660,10 +622,7 @@ async fn a_second_factor_is_due_as_the_settings_say() {
     assert!(!req.security.tf_required(&cy, Some(&token)).await.unwrap());
 
     // Two-factor off: a stored factor is not asked for.
-    let off = env(&[(
-        "SECURITY_TOTP_SECRETS",
-        r#"{"1": "flows-test-totp-secret"}"#,
-    )]);
+    let off = env(&[("SECURITY_TOTP_SECRETS", TOTP_SECRETS)]);
     let dee = off.user("dee@example.com").await;
     let dee = User {
         tf_primary_method: ann.tf_primary_method.clone(),

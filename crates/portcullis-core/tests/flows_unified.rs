@@ -9,12 +9,11 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use portcullis_core::crypto::totp::{PasslibTotpSecrets, Totp, TotpFactory};
+use portcullis_core::crypto::totp::Totp;
 use portcullis_core::events::Event;
 use portcullis_core::flows::ClientInfo;
 use portcullis_core::{
-    Clock, Email, FlowError, MailKind, Mailer, MessageKey as K, NewUser, SecretString, SmsSender,
-    User, UserPatch, UserStore,
+    Clock, FlowError, MailKind, MessageKey as K, NewUser, SecretString, User, UserPatch, UserStore,
 };
 use portcullis_mail::MemorySms;
 
@@ -25,10 +24,7 @@ fn us_vars() -> Vec<(&'static str, &'static str)> {
             "SECURITY_US_ENABLED_METHODS",
             r#"["password", "email", "authenticator", "sms"]"#,
         ),
-        (
-            "SECURITY_TOTP_SECRETS",
-            r#"{"1": "flows-test-totp-secret"}"#,
-        ),
+        ("SECURITY_TOTP_SECRETS", TOTP_SECRETS),
         ("SECURITY_TOTP_ISSUER", "flows"),
         ("SECURITY_US_TOKEN_VALIDITY", "120"),
     ]
@@ -42,28 +38,10 @@ fn us_env(extra: &[(&'static str, &'static str)]) -> (Env, Arc<MemorySms>) {
     (env_with(&vars, move |b| b.sms_sender(texts)), sms)
 }
 
-fn totp_of(stored: &str) -> Totp {
-    let secrets =
-        PasslibTotpSecrets::new([("1".to_owned(), SecretString::new("flows-test-totp-secret"))])
-            .unwrap();
-    TotpFactory::new("flows", secrets).load(stored).unwrap()
-}
-
-fn other_than(code: &str) -> String {
-    let last = code.chars().last().unwrap().to_digit(10).unwrap();
-    format!("{}{}", &code[..5], (last + 1) % 10)
-}
-
 fn client() -> ClientInfo {
     ClientInfo {
         remote_addr: Some("198.51.100.9".into()),
     }
-}
-
-fn code_in(text: &str) -> Option<String> {
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .map(str::to_owned)
 }
 
 impl Env {
@@ -464,23 +442,6 @@ async fn unconfirmed_users_get_no_code_and_no_sign_in() {
         signin(&e, Some("ann@example.com"), Some(PASSWORD)).await,
         Err(vec![("identity", K::ConfirmationRequired)])
     );
-}
-
-#[derive(Debug)]
-struct Down;
-
-#[async_trait::async_trait]
-impl Mailer for Down {
-    async fn send(&self, _: &Email) -> portcullis_core::Result<()> {
-        Err(portcullis_core::Error::internal("mail is down"))
-    }
-}
-
-#[async_trait::async_trait]
-impl SmsSender for Down {
-    async fn send_sms(&self, _: &str, _: &str) -> portcullis_core::Result<()> {
-        Err(portcullis_core::Error::internal("texts are down"))
-    }
 }
 
 #[tokio::test]

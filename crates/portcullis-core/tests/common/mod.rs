@@ -5,9 +5,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use portcullis_core::crypto::totp::{PasslibTotpSecrets, Totp, TotpFactory};
 use portcullis_core::events::RecordingHooks;
 use portcullis_core::flows::{CpuPool, Job};
-use portcullis_core::{ConfigLoader, FakeClock, NewUser, SecretString, Security, User, UserStore};
+use portcullis_core::{
+    ConfigLoader, Email, FakeClock, Mailer, NewUser, SecretString, Security, SmsSender, User,
+    UserStore,
+};
 use portcullis_mail::MemoryOutbox;
 use portcullis_memory::MemoryStore;
 
@@ -130,5 +134,47 @@ pub fn errors(e: portcullis_core::FlowError) -> Vec<(&'static str, portcullis_co
             .map(|(field, m)| (*field, m.key))
             .collect(),
         other => panic!("expected form errors, got {other:?}"),
+    }
+}
+
+/// The TOTP secrets of the second-factor tests' settings.
+pub const TOTP_SECRETS: &str = r#"{"1": "flows-test-totp-secret"}"#;
+
+/// A stored (encrypted) TOTP secret as its key, read with [`TOTP_SECRETS`].
+pub fn totp_of(stored: &str) -> Totp {
+    let secrets =
+        PasslibTotpSecrets::new([("1".to_owned(), SecretString::new("flows-test-totp-secret"))])
+            .unwrap();
+    TotpFactory::new("flows", secrets).load(stored).unwrap()
+}
+
+/// A six-digit code that is not `code`.
+pub fn other_than(code: &str) -> String {
+    let last = code.chars().last().unwrap().to_digit(10).unwrap();
+    format!("{}{}", &code[..5], (last + 1) % 10)
+}
+
+/// The first six-digit number in `text`.
+pub fn code_in(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_owned)
+}
+
+/// A mailer and an SMS sender that are down.
+#[derive(Debug)]
+pub struct Down;
+
+#[async_trait::async_trait]
+impl Mailer for Down {
+    async fn send(&self, _: &Email) -> portcullis_core::Result<()> {
+        Err(portcullis_core::Error::internal("mail is down"))
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for Down {
+    async fn send_sms(&self, _: &str, _: &str) -> portcullis_core::Result<()> {
+        Err(portcullis_core::Error::internal("texts are down"))
     }
 }
