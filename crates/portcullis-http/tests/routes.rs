@@ -828,3 +828,50 @@ async fn an_anonymous_browser_asking_to_reauthenticate_by_oauth_is_sent_to_the_l
     let to = r.headers.get("location").unwrap().to_str().unwrap();
     assert!(to.starts_with("https://idp.example/auth?"), "{to}");
 }
+
+#[tokio::test]
+async fn get_login_names_the_signed_in_user_to_json_and_nobody_otherwise() {
+    let p = app(&[]).await;
+    let mut anon = SessionState::default();
+    let r = send(&p, &mut anon, Method::GET, "/login", JSON, None).await;
+    let j = r.json().unwrap();
+    assert!(j["response"].get("user").is_none(), "{j}");
+    assert!(j["response"]["csrf_token"].is_string(), "{j}");
+    let mut s = logged_in(&p).await;
+    let r = send(&p, &mut s, Method::GET, "/login", JSON, None).await;
+    let j = r.json().unwrap();
+    assert!(j["response"]["user"].is_object(), "{j}");
+}
+
+#[tokio::test]
+async fn a_registration_that_would_log_in_asks_for_a_due_second_factor_first() {
+    let tf = [
+        ("SECURITY_REGISTERABLE", "true"),
+        ("SECURITY_TWO_FACTOR", "true"),
+        ("SECURITY_TWO_FACTOR_REQUIRED", "true"),
+        ("SECURITY_TWO_FACTOR_ENABLED_METHODS", r#"["email"]"#),
+    ];
+    let body =
+        format!(r#"{{"email": "bo@example.com", "password": "{PW}", "password_confirm": "{PW}"}}"#);
+    let p = app(&tf).await;
+    let mut s = SessionState::default();
+    let r = send(&p, &mut s, Method::POST, "/register", JSON, Some(&body)).await;
+    let j = r.json().unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{j}");
+    assert_eq!(j["response"]["tf_required"], true, "{j}");
+    assert!(
+        s.user_id().is_none(),
+        "not logged in before the second factor"
+    );
+    // Registered but to be confirmed first: no login, so no second factor yet.
+    let mut confirm = tf.to_vec();
+    confirm.push(("SECURITY_CONFIRMABLE", "true"));
+    let p = app(&confirm).await;
+    let mut s = SessionState::default();
+    let r = send(&p, &mut s, Method::POST, "/register", JSON, Some(&body)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let j = r.json().unwrap();
+    assert!(j["response"].get("tf_required").is_none(), "{j}");
+    assert!(j["response"]["user"].is_object(), "{j}");
+    assert!(s.user_id().is_none());
+}
