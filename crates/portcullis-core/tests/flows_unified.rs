@@ -858,3 +858,50 @@ async fn the_magic_link_stops_at_the_accounts_lock() {
         .await;
     assert_eq!(r.unwrap_err().0.key, K::AccountLocked);
 }
+
+async fn registered(e: &Env, email: &str) -> User {
+    let form = portcullis_core::flows::RegisterForm {
+        email: Some(email.into()),
+        password: secret(PASSWORD),
+        password_confirm: secret(PASSWORD),
+        username: None,
+        fields: serde_json::Map::new(),
+    };
+    let r = e.security.register(form, &client()).await.unwrap();
+    let id = r.user.map(|u| u.id).or(r.login.map(|l| l.user.id)).unwrap();
+    e.store.find_user_by_id(id).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn registration_sets_up_the_email_method_when_unified_sign_in_offers_it() {
+    let (e, _) = us_env(&[("SECURITY_REGISTERABLE", "true")]);
+    let ann = registered(&e, "ann@example.com").await;
+    assert_eq!(e.security.us_active_methods(&ann), ["password", "email"]);
+    // Its code works once sent.
+    e.security
+        .us_signin_send_code(Some("ann@example.com"), Some("email"), &client())
+        .await
+        .unwrap();
+    let (_, text) = e.mail_text("ann@example.com");
+    let code = code_in(&text).unwrap();
+    assert_eq!(
+        signin(&e, Some("ann@example.com"), Some(&code)).await,
+        Ok("email".into())
+    );
+    // Without the email method, or without unified sign-in, nothing.
+    let (no_email, _) = us_env(&[
+        ("SECURITY_REGISTERABLE", "true"),
+        (
+            "SECURITY_US_ENABLED_METHODS",
+            r#"["password", "authenticator"]"#,
+        ),
+    ]);
+    let bo = registered(&no_email, "bo@example.com").await;
+    assert!(bo.us_totp_secrets.is_none());
+    let off = env(&[
+        ("SECURITY_REGISTERABLE", "true"),
+        ("SECURITY_US_ENABLED_METHODS", r#"["password", "email"]"#),
+    ]);
+    let cy = registered(&off, "cy@example.com").await;
+    assert!(cy.us_totp_secrets.is_none());
+}
