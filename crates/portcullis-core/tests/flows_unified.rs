@@ -905,3 +905,49 @@ async fn registration_sets_up_the_email_method_when_unified_sign_in_offers_it() 
     let cy = registered(&off, "cy@example.com").await;
     assert!(cy.us_totp_secrets.is_none());
 }
+
+#[tokio::test]
+async fn only_attempts_with_a_passcode_spend_and_meet_the_budgets() {
+    let (e, _) = us_env(&[
+        ("SECURITY_LIMIT_FAILED_PER_IDENTITY_ADDRESS", "2/1h"),
+        ("SECURITY_LIMIT_FAILED_PER_ADDRESS", "5/1h"),
+    ]);
+    e.user("ann@example.com").await;
+    for _ in 0..2 {
+        assert!(
+            signin(&e, Some("ann@example.com"), Some("wrong"))
+                .await
+                .is_err()
+        );
+    }
+    // Over the pair's budget, a request without a passcode is still only
+    // a form error: nothing was tried.
+    assert_eq!(
+        signin(&e, Some("ann@example.com"), None).await,
+        Err(vec![("passcode", K::InvalidPasswordCode)])
+    );
+    match e
+        .security
+        .us_signin(Some("ann@example.com"), Some(PASSWORD), None, &client())
+        .await
+    {
+        Err(FlowError::Limited(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    // Unknown identities spend the address's budget (two so far, five in all).
+    for who in ["x@example.com", "y@example.com", "z@example.com"] {
+        assert_eq!(
+            signin(&e, Some(who), Some(PASSWORD)).await,
+            Err(vec![("identity", K::UsSpecifyIdentity)])
+        );
+    }
+    e.user("bo@example.com").await;
+    match e
+        .security
+        .us_signin(Some("bo@example.com"), Some(PASSWORD), None, &client())
+        .await
+    {
+        Err(FlowError::Limited(_)) => {}
+        other => panic!("the address is spent: {other:?}"),
+    }
+}
