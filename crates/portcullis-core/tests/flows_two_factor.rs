@@ -12,7 +12,9 @@ use std::sync::Arc;
 use common::*;
 use portcullis_core::crypto::totp::Totp;
 use portcullis_core::events::Event;
-use portcullis_core::flows::{ClientInfo, TfRescue, TfSetupStarted};
+use portcullis_core::flows::{
+    AuthenticatorSetup, ClientInfo, PendingFactor, TfRescue, TfSetupStarted,
+};
 use portcullis_core::{
     FlowError, MailKind, MessageKey as K, SecretString, User, UserPatch, UserStore,
 };
@@ -56,16 +58,25 @@ impl Env {
         self.outbox.messages().into_iter().map(|(k, _)| k).collect()
     }
 
+    /// A factor `/tf-setup` started (and the authenticator values, if any).
+    async fn pending(
+        &self,
+        user: &User,
+        setup: Option<&str>,
+        phone: Option<&str>,
+    ) -> (PendingFactor, Option<Box<AuthenticatorSetup>>) {
+        match self.security.tf_start_setup(user, setup, phone).await {
+            Ok(TfSetupStarted::Pending {
+                factor,
+                authenticator,
+            }) => (factor, authenticator),
+            other => panic!("a pending factor: {other:?}"),
+        }
+    }
+
     /// `user` with a stored two-factor `method` (a fresh secret).
     async fn with_factor(&self, user: &User, method: &str) -> User {
-        let TfSetupStarted::Pending { factor, .. } = self
-            .security
-            .tf_start_setup(user, Some("authenticator"), None)
-            .await
-            .unwrap()
-        else {
-            panic!("pending");
-        };
+        let (factor, _) = self.pending(user, Some("authenticator"), None).await;
         let patch = UserPatch {
             tf_primary_method: Some(Some(method.to_owned())),
             tf_totp_secret: Some(Some(factor.totp_secret.clone())),
@@ -132,17 +143,7 @@ async fn the_setup_offers_the_enabled_methods_and_disable_only_when_optional() {
 async fn mail_is_emails_old_name_only_when_email_is_enabled() {
     let (e, _) = tf_env(&[]);
     let ann = e.user("ann@example.com").await;
-    let TfSetupStarted::Pending {
-        factor,
-        authenticator,
-    } = e
-        .security
-        .tf_start_setup(&ann, Some("mail"), None)
-        .await
-        .unwrap()
-    else {
-        panic!("pending");
-    };
+    let (factor, authenticator) = e.pending(&ann, Some("mail"), None).await;
     assert_eq!(factor.method, "email");
     assert!(authenticator.is_none());
     let (kind, code) = e.mailed_code("ann@example.com");
@@ -187,14 +188,9 @@ async fn an_sms_factor_needs_a_valid_phone_and_texts_the_code() {
         assert_eq!(form_keys(err), [("phone", K::PhoneInvalid)], "{bad:?}");
     }
     assert!(sms.messages().is_empty());
-    let TfSetupStarted::Pending { factor, .. } = e
-        .security
-        .tf_start_setup(&ann, Some("sms"), Some(" +44 7911 123456 "))
-        .await
-        .unwrap()
-    else {
-        panic!("pending");
-    };
+    let (factor, _) = e
+        .pending(&ann, Some("sms"), Some(" +44 7911 123456 "))
+        .await;
     assert_eq!(factor.phone.as_deref(), Some("+447911123456"));
     let code = sms.last_code_to("+447911123456").expect("a text");
     assert_eq!(
@@ -239,17 +235,7 @@ async fn a_code_that_cannot_be_sent_is_a_send_failure_on_setup() {
 async fn finishing_a_setup_checks_the_code_once_and_says_where_it_came_from() {
     let (e, _) = tf_env(&[]);
     let ann = e.user("ann@example.com").await;
-    let TfSetupStarted::Pending {
-        factor,
-        authenticator,
-    } = e
-        .security
-        .tf_start_setup(&ann, Some("authenticator"), None)
-        .await
-        .unwrap()
-    else {
-        panic!("pending");
-    };
+    let (factor, authenticator) = e.pending(&ann, Some("authenticator"), None).await;
     let app = authenticator.unwrap();
     assert_eq!(
         (app.issuer.as_str(), app.username.as_str()),
@@ -330,14 +316,7 @@ async fn notices_follow_the_setting() {
 async fn disabling_clears_the_factor_and_tells_the_owner_which() {
     let (e, _) = tf_env(&[]);
     let ann = e.user("ann@example.com").await;
-    let TfSetupStarted::Pending { factor, .. } = e
-        .security
-        .tf_start_setup(&ann, Some("sms"), Some("+447911123456"))
-        .await
-        .unwrap()
-    else {
-        panic!("pending");
-    };
+    let (factor, _) = e.pending(&ann, Some("sms"), Some("+447911123456")).await;
     let code = totp_of(factor.totp_secret.expose()).code_at(T0 as i64);
     let ann = e
         .security
@@ -471,14 +450,7 @@ async fn each_method_uses_its_codes_once_in_its_own_scope() {
         .await
         .unwrap();
     // The same step of a new SMS factor is still unused.
-    let TfSetupStarted::Pending { factor, .. } = e
-        .security
-        .tf_start_setup(&ann, Some("sms"), Some("+447911123456"))
-        .await
-        .unwrap()
-    else {
-        panic!("pending");
-    };
+    let (factor, _) = e.pending(&ann, Some("sms"), Some("+447911123456")).await;
     let sms_code = totp_of(factor.totp_secret.expose()).code_at(T0 as i64);
     let ann = e
         .security
@@ -801,17 +773,7 @@ async fn a_rescue_mail_that_cannot_be_sent_is_a_send_failure() {
 async fn a_pending_factor_and_the_authenticator_values_keep_the_key_out_of_debug() {
     let (e, _) = tf_env(&[]);
     let ann = e.user("ann@example.com").await;
-    let TfSetupStarted::Pending {
-        factor,
-        authenticator,
-    } = e
-        .security
-        .tf_start_setup(&ann, Some("authenticator"), None)
-        .await
-        .unwrap()
-    else {
-        panic!("pending");
-    };
+    let (factor, authenticator) = e.pending(&ann, Some("authenticator"), None).await;
     assert_eq!(
         format!("{factor:?}"),
         r#"PendingFactor { method: "authenticator", phone: None, .. }"#
