@@ -512,16 +512,7 @@ async fn http_basic_credentials_are_limited_like_a_login() {
         Some(bo.id)
     );
     // Inactive users never pass.
-    e.store
-        .update_user(
-            bo.id,
-            UserPatch {
-                active: Some(false),
-                ..UserPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    e.deactivate(bo.id).await;
     assert_eq!(
         check("bo@example.com", PASSWORD, at("10.0.0.4")).await,
         None

@@ -170,16 +170,7 @@ async fn the_identity_is_checked_before_the_passcode() {
         signin(&e, Some(" ANN@example.com "), Some(PASSWORD)).await,
         Ok("password".into())
     );
-    e.store
-        .update_user(
-            ann.id,
-            UserPatch {
-                active: Some(false),
-                ..UserPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    e.deactivate(ann.id).await;
     assert_eq!(
         signin(&e, Some("ann@example.com"), Some(PASSWORD)).await,
         Err(vec![("identity", K::DisabledAccount)])
@@ -819,16 +810,7 @@ async fn the_magic_link_is_checked_like_a_passcode() {
         link(Some(&bo.fs_uniquifier), Some(&code)).await,
         Err(K::InvalidCode)
     );
-    e.store
-        .update_user(
-            ann.id,
-            UserPatch {
-                active: Some(false),
-                ..UserPatch::default()
-            },
-        )
-        .await
-        .unwrap();
+    e.deactivate(ann.id).await;
     assert_eq!(link(Some(&id), Some(&code)).await, Err(K::DisabledAccount));
 
     let (g, _) = us_env(&[("SECURITY_RETURN_GENERIC_RESPONSES", "true")]);

@@ -109,6 +109,15 @@ impl Env {
             .unwrap()
     }
 
+    /// Marks user `id` inactive.
+    pub async fn deactivate(&self, id: i64) {
+        let patch = portcullis_core::UserPatch {
+            active: Some(false),
+            ..Default::default()
+        };
+        self.store.update_user(id, patch).await.unwrap();
+    }
+
     /// The token at the end of the last link to `to` containing `path`.
     pub fn token_from_mail(&self, to: &str, path: &str) -> String {
         let link = self.outbox.link_to(to, path).unwrap_or_else(|| {
