@@ -764,6 +764,28 @@ async fn finishing_a_setup_checks_the_passcode_once() {
         .await
         .unwrap_err();
     assert_eq!(errors(err), [("phone", K::IdentityAlreadyAssociated)]);
+    // Any other store failure is reported as what it is, not as a phone
+    // that is taken: a user deleted between start and finish.
+    let cy = e.user("cy@example.com").await;
+    let started = e
+        .security
+        .us_start_setup(&cy, Some("sms"), &[], Some("+16505551313"))
+        .await
+        .unwrap();
+    let factor = started.pending.unwrap();
+    assert!(e.store.delete_user(cy.id).await.unwrap());
+    let code = sms.last_code_to("+16505551313").unwrap();
+    let err = e
+        .security
+        .us_finish_setup(&cy, &factor, Some(&code))
+        .await
+        .unwrap_err();
+    match err {
+        FlowError::Internal(inner) => {
+            assert_eq!(inner.kind(), portcullis_core::ErrorKind::NotFound);
+        }
+        other => panic!("a missing user is no form error: {other:?}"),
+    }
 }
 
 #[tokio::test]

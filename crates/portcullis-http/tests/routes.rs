@@ -875,3 +875,165 @@ async fn a_registration_that_would_log_in_asks_for_a_due_second_factor_first() {
     assert!(j["response"]["user"].is_object(), "{j}");
     assert!(s.user_id().is_none());
 }
+
+/// The token at the end of the last mailed link to `to` under `path`.
+fn mailed_token(outbox: &MemoryOutbox, to: &str, path: &str) -> String {
+    let link = outbox
+        .link_to(to, path)
+        .unwrap_or_else(|| panic!("no {path} link to {to}: {:?}", outbox.messages()));
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+fn location(r: &HttpResponse) -> &str {
+    r.headers
+        .get("location")
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_else(|| panic!("no redirect: {} {:?}", r.status, r.json()))
+}
+
+#[tokio::test]
+async fn a_confirmation_link_logs_in_only_when_asked_and_works_once() {
+    let confirm = [
+        ("SECURITY_REGISTERABLE", "true"),
+        ("SECURITY_CONFIRMABLE", "true"),
+    ];
+    let body =
+        format!(r#"{{"email": "bo@example.com", "password": "{PW}", "password_confirm": "{PW}"}}"#);
+    for auto_login in [false, true] {
+        let outbox = Arc::new(MemoryOutbox::new());
+        let mailer = outbox.clone();
+        let mut vars = confirm.to_vec();
+        vars.push((
+            "SECURITY_AUTO_LOGIN_AFTER_CONFIRM",
+            if auto_login { "true" } else { "false" },
+        ));
+        let p = app_with(&vars, move |b| b.mailer(mailer)).await;
+        let mut s = SessionState::default();
+        let r = send(&p, &mut s, Method::POST, "/register", JSON, Some(&body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
+        assert!(s.user_id().is_none(), "not before the address is confirmed");
+        let token = mailed_token(&outbox, "bo@example.com", "/confirm/");
+        let uri = format!("/confirm/{token}");
+        let mut s = SessionState::default();
+        let r = send(&p, &mut s, Method::GET, &uri, BROWSER, None).await;
+        assert_eq!(r.status, StatusCode::FOUND);
+        let (to, logged_in) = if auto_login {
+            ("/", true)
+        } else {
+            ("/login", false)
+        };
+        assert_eq!(location(&r), to, "auto-login {auto_login}");
+        assert_eq!(s.user_id().is_some(), logged_in, "auto-login {auto_login}");
+        let flashes = s.take_flashes();
+        assert_eq!(
+            flashes,
+            [(
+                "success".to_owned(),
+                "Thank you. Your email has been confirmed.".to_owned()
+            )]
+        );
+        // The link is spent: the second click lands on the confirm page
+        // with the reason, and logs nobody in.
+        let mut again = SessionState::default();
+        let r = send(&p, &mut again, Method::GET, &uri, BROWSER, None).await;
+        assert_eq!(location(&r), "/confirm");
+        assert!(again.user_id().is_none());
+        assert_eq!(
+            again.take_flashes(),
+            [(
+                "info".to_owned(),
+                "Your email has already been confirmed.".to_owned()
+            )]
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unlock_link_ends_the_lock_and_a_forged_one_does_not() {
+    let p = app(&[("SECURITY_LIMIT_FAILED_PER_ACCOUNT", "2/1h")]).await;
+    let login = |pw: &str| format!(r#"{{"email": "ann@example.com", "password": "{pw}"}}"#);
+    let mut s = SessionState::default();
+    for _ in 0..2 {
+        send(
+            &p,
+            &mut s,
+            Method::POST,
+            "/login",
+            JSON,
+            Some(&login("wrong")),
+        )
+        .await;
+    }
+    let r = send(&p, &mut s, Method::POST, "/login", JSON, Some(&login(PW))).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "locked");
+    let ann = p
+        .security()
+        .store()
+        .find_user_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = p.security().unlock_token(&ann);
+    let forged = format!("/unlock/{}x", &token);
+    let r = send(&p, &mut s, Method::GET, &forged, BROWSER, None).await;
+    assert_eq!(location(&r), "/login");
+    assert_eq!(s.take_flashes()[0].0, "error");
+    let r = send(&p, &mut s, Method::POST, "/login", JSON, Some(&login(PW))).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "still locked");
+    let r = send(
+        &p,
+        &mut s,
+        Method::GET,
+        &format!("/unlock/{token}"),
+        BROWSER,
+        None,
+    )
+    .await;
+    assert_eq!(location(&r), "/login");
+    assert_eq!(s.take_flashes()[0].0, "success");
+    assert!(s.user_id().is_none(), "an unlock link logs nobody in");
+    let r = send(&p, &mut s, Method::POST, "/login", JSON, Some(&login(PW))).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
+}
+
+#[tokio::test]
+async fn webauthn_requests_reach_webauthn() {
+    let p = app(&[("SECURITY_WEBAUTHN", "true")]).await;
+    let mut anon = SessionState::default();
+    // The relying party is the request's host.
+    let host = [("host", "localhost")];
+    let r = send_with(
+        &p,
+        &mut anon,
+        Method::POST,
+        "/wan-signin",
+        JSON,
+        Some("{}"),
+        &host,
+    )
+    .await;
+    let j = r.json().unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{j}");
+    assert!(
+        j["response"]["credential_options"]["challenge"].is_string(),
+        "{j}"
+    );
+    assert!(j["response"]["wan_state"].is_string(), "{j}");
+    let mut s = logged_in(&p).await;
+    let r = send_with(
+        &p,
+        &mut s,
+        Method::POST,
+        "/wan-register",
+        JSON,
+        Some(r#"{"name": "key1", "usage": "first"}"#),
+        &host,
+    )
+    .await;
+    let j = r.json().unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{j}");
+    assert_eq!(
+        j["response"]["credential_options"]["user"]["name"], "ann@example.com",
+        "{j}"
+    );
+}
