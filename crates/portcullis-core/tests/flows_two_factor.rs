@@ -16,7 +16,7 @@ use portcullis_core::flows::{
     AuthenticatorSetup, ClientInfo, PendingFactor, TfRescue, TfSetupStarted,
 };
 use portcullis_core::{
-    FlowError, MailKind, MessageKey as K, SecretString, User, UserPatch, UserStore,
+    Clock, FlowError, MailKind, MessageKey as K, SecretString, User, UserPatch, UserStore,
 };
 use portcullis_mail::MemorySms;
 
@@ -381,6 +381,43 @@ async fn each_method_has_its_own_window() {
             .tf_check_login_code(&user, Some(&recent))
             .await
             .unwrap_or_else(|err| panic!("{method}: a code {fresh} s old is good: {err:?}"));
+    }
+}
+
+#[tokio::test]
+async fn a_sent_code_is_remembered_for_its_methods_window_only() {
+    // The record that a code was sent outlives the code by the method's
+    // window (twice it plus 30 s): SMS 90 s → 210 s; email 300 s → 630 s.
+    for (method, remembered) in [("sms", 210), ("email", 630)] {
+        let (e, _) = tf_env(&[]);
+        let user = e.user("ann@example.com").await;
+        let user = e.with_factor(&user, method).await;
+        let secret = user.tf_totp_secret.clone().unwrap();
+        let totp = totp_of(secret.expose());
+        e.security
+            .tf_send_code(&user, method, secret.expose(), Some("+447911123456"))
+            .await
+            .unwrap();
+        // Still remembered at its last second: the current code is good.
+        e.clock.advance(remembered as f64 - 1.0);
+        let now = e.clock.unix_time() as i64;
+        e.security
+            .tf_check_login_code(&user, Some(&totp.code_at(now)))
+            .await
+            .unwrap_or_else(|err| panic!("{method}: sent {remembered} s ago: {err:?}"));
+        // Past it, a current code (one step on) was never sent: refused.
+        e.clock.advance(31.0);
+        let now = e.clock.unix_time() as i64;
+        let err = e
+            .security
+            .tf_check_login_code(&user, Some(&totp.code_at(now)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            form_keys(err),
+            [("code", K::TwoFactorInvalidToken)],
+            "{method}"
+        );
     }
 }
 

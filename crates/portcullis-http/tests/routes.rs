@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use portcullis_core::flows::{ClientInfo, SecurityBuilder};
-use portcullis_core::{ConfigLoader, NewUser, SecretString, Security, UserStore};
+use portcullis_core::{ConfigLoader, MailKind, NewUser, SecretString, Security, UserStore};
 use portcullis_http::{HttpRequest, HttpResponse, Portcullis, SessionState};
 use portcullis_mail::MemoryOutbox;
 use portcullis_memory::MemoryStore;
@@ -912,6 +912,16 @@ async fn a_confirmation_link_logs_in_only_when_asked_and_works_once() {
         let r = send(&p, &mut s, Method::POST, "/register", JSON, Some(&body)).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
         assert!(s.user_id().is_none(), "not before the address is confirmed");
+        // The welcome mail carries the link; asking again sends the
+        // instructions (and nothing else).
+        let again = r#"{"email": "bo@example.com"}"#;
+        let r = send(&p, &mut s, Method::POST, "/confirm", JSON, Some(again)).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
+        let kinds: Vec<_> = outbox.messages().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            kinds,
+            [MailKind::Welcome, MailKind::ConfirmationInstructions]
+        );
         let token = mailed_token(&outbox, "bo@example.com", "/confirm/");
         let uri = format!("/confirm/{token}");
         let mut s = SessionState::default();
@@ -1036,4 +1046,107 @@ async fn webauthn_requests_reach_webauthn() {
         j["response"]["credential_options"]["user"]["name"], "ann@example.com",
         "{j}"
     );
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_is_a_503_to_retry_and_anything_else_a_500_that_says_nothing() {
+    let p = app(&[]).await;
+    let busy = p.flow_failure(&portcullis_core::Error::unavailable("the pool is full"));
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.headers.get("retry-after").unwrap(), "1");
+    let failed = p.flow_failure(&portcullis_core::Error::internal("table users is gone"));
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(failed.headers.get("retry-after").is_none());
+    for r in [&busy, &failed] {
+        let text = r.json().unwrap().to_string();
+        assert!(
+            !text.contains("pool") && !text.contains("users"),
+            "the cause stays in the log: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reset_that_would_log_in_asks_for_a_due_second_factor_first() {
+    let outbox = Arc::new(MemoryOutbox::new());
+    let mailer = outbox.clone();
+    let vars = [
+        ("SECURITY_RECOVERABLE", "true"),
+        ("SECURITY_AUTO_LOGIN_AFTER_RESET", "true"),
+        ("SECURITY_TWO_FACTOR", "true"),
+        ("SECURITY_TWO_FACTOR_REQUIRED", "true"),
+        ("SECURITY_TWO_FACTOR_ENABLED_METHODS", r#"["email"]"#),
+    ];
+    let p = app_with(&vars, move |b| b.mailer(mailer)).await;
+    let mut s = SessionState::default();
+    let ask = r#"{"email": "ann@example.com"}"#;
+    let r = send(&p, &mut s, Method::POST, "/reset", JSON, Some(ask)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
+    let token = mailed_token(&outbox, "ann@example.com", "/reset/");
+    let new_pw = "Another-Horse-Battery-7";
+    let body = format!(r#"{{"password": "{new_pw}", "password_confirm": "{new_pw}"}}"#);
+    let uri = format!("/reset/{token}");
+    let r = send(&p, &mut s, Method::POST, &uri, JSON, Some(&body)).await;
+    let j = r.json().unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{j}");
+    assert_eq!(j["response"]["tf_required"], true, "{j}");
+    assert!(
+        s.user_id().is_none(),
+        "not logged in before the second factor"
+    );
+}
+
+#[tokio::test]
+async fn an_oauth_logins_auth_token_is_handed_over_only_when_asked() {
+    let p = app(&[]).await;
+    let mut s = logged_in(&p).await;
+    s.set("portcullis_oauth_auth_token", serde_json::json!("tok-123"));
+    let r = send(&p, &mut s, Method::GET, "/login", JSON, None).await;
+    let j = r.json().unwrap();
+    assert!(
+        j["response"]["user"].get("authentication_token").is_none(),
+        "{j}"
+    );
+    let r = send(
+        &p,
+        &mut s,
+        Method::GET,
+        "/login?include_auth_token",
+        JSON,
+        None,
+    )
+    .await;
+    let j = r.json().unwrap();
+    assert_eq!(
+        j["response"]["user"]["authentication_token"], "tok-123",
+        "{j}"
+    );
+    // Once.
+    let r = send(
+        &p,
+        &mut s,
+        Method::GET,
+        "/login?include_auth_token",
+        JSON,
+        None,
+    )
+    .await;
+    let j = r.json().unwrap();
+    assert!(
+        j["response"]["user"].get("authentication_token").is_none(),
+        "{j}"
+    );
+    // Nobody signed in: the token is not spent on an anonymous answer.
+    let mut anon = SessionState::default();
+    anon.set("portcullis_oauth_auth_token", serde_json::json!("tok-456"));
+    send(
+        &p,
+        &mut anon,
+        Method::GET,
+        "/login?include_auth_token",
+        JSON,
+        None,
+    )
+    .await;
+    assert_eq!(anon.get_str("portcullis_oauth_auth_token"), Some("tok-456"));
 }
