@@ -385,6 +385,70 @@ async fn each_method_has_its_own_window() {
 }
 
 #[tokio::test]
+async fn a_step_used_by_one_method_is_still_free_for_the_others() {
+    let (e, sms) = tf_env(&[]);
+    let ann = e.user("ann@example.com").await;
+    let ann = e.with_factor(&ann, "email").await;
+    let secret = ann.tf_totp_secret.clone().unwrap();
+    e.security
+        .tf_send_code(&ann, "email", secret.expose(), None)
+        .await
+        .unwrap();
+    let (_, mailed) = e.mailed_code("ann@example.com");
+    assert_eq!(mailed, totp_of(secret.expose()).code_at(T0 as i64));
+    e.security
+        .tf_check_login_code(&ann, Some(&mailed))
+        .await
+        .unwrap();
+    // In the same 30 s: a new SMS factor is texted this step's code, not
+    // the next one's, as the email scope's use is not the SMS scope's ...
+    let (factor, _) = e.pending(&ann, Some("sms"), Some("+447911123456")).await;
+    let texted = sms.last_code_to("+447911123456").unwrap();
+    assert_eq!(
+        texted,
+        totp_of(factor.totp_secret.expose()).code_at(T0 as i64)
+    );
+    // ... and an authenticator's code of this step is good.
+    let (factor, _) = e.pending(&ann, Some("authenticator"), None).await;
+    let code = totp_of(factor.totp_secret.expose()).code_at(T0 as i64);
+    e.security
+        .tf_finish_setup(&ann, &factor, Some(&code), false)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_setup_state_names_one_of_the_methods() {
+    let (e, _) = tf_env(&[]);
+    let ann = e.user("ann@example.com").await;
+    let (factor, _) = e.pending(&ann, Some("authenticator"), None).await;
+    let pigeon = PendingFactor {
+        method: "carrier-pigeon".into(),
+        ..factor.clone()
+    };
+    let token = e.security.tf_setup_token(&pigeon);
+    assert_eq!(
+        e.security.tf_read_setup_token(&token).unwrap_err(),
+        portcullis_core::FormErrors::form(K::ApiError)
+    );
+    let token = e.security.tf_setup_token(&factor);
+    assert_eq!(e.security.tf_read_setup_token(&token).unwrap(), factor);
+}
+
+#[tokio::test]
+async fn a_code_given_at_login_is_signalled_with_its_method() {
+    let (e, _) = tf_env(&[]);
+    let ann = e.user("ann@example.com").await;
+    e.security.tf_code_confirmed(&ann, "sms").await;
+    match e.hooks.events().into_iter().last().unwrap() {
+        Event::TfCodeConfirmed { user, method } => {
+            assert_eq!((user.id, method.as_str()), (ann.id, "sms"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_sent_code_is_remembered_for_its_methods_window_only() {
     // The record that a code was sent outlives the code by the method's
     // window (twice it plus 30 s): SMS 90 s → 210 s; email 300 s → 630 s.
