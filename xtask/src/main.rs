@@ -1,7 +1,8 @@
 //! Portcullis' developer tasks.
 //!
 //! ```text
-//! cargo xtask ci [--skip-tests]     fmt check, clippy -D warnings, tests, dependency boundaries
+//! cargo xtask ci [--skip-tests]     fmt check, clippy -D warnings, tests, dependency boundaries, feature sets
+//! cargo xtask features              the binaries build with the workspace's feature sets (workspace-hack)
 //! cargo xtask interop [--require]   check Portcullis' hashes and tokens with Flask-Security itself
 //! cargo xtask bench [ARGS…]         criterion benchmarks (args go to criterion)
 //! cargo xtask mutants [FILTER…]   cargo-mutants over the security-critical modules (slow; outside CI)
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         "browser" => tasks::browser(rest),
         "bench" => tasks::bench(rest),
         "mutants" => mutants::mutants(rest),
+        "features" => tasks::check_feature_sets(),
         "conformance" => tasks::conformance(rest),
         "sql-migrations" => sql::sql_migrations(rest),
         _ => {
