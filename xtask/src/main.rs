@@ -10,6 +10,7 @@
 //! ```
 #![allow(clippy::print_stdout)]
 
+mod features;
 mod load;
 mod mutants;
 mod sql;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         "browser" => tasks::browser(rest),
         "bench" => tasks::bench(rest),
         "mutants" => mutants::mutants(rest),
-        "features" => tasks::check_feature_sets(),
+        "features" => features::check_feature_sets(),
         "conformance" => tasks::conformance(rest),
         "sql-migrations" => sql::sql_migrations(rest),
         _ => {
