@@ -197,8 +197,12 @@ fn three_instances_share_one_postgres_and_one_redis() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     for port in [a.port, b.port] {
-        assert_eq!(second.me(port), 401, "other session on :{port}");
-        assert_eq!(bearer.me(port), 401, "old token on :{port}");
+        assert_eq!(
+            second.me_becomes(port, 401),
+            401,
+            "other session on :{port}"
+        );
+        assert_eq!(bearer.me_becomes(port, 401), 401, "old token on :{port}");
     }
 
     // The CLI deactivates the user: refused at the next request on every
@@ -236,7 +240,7 @@ fn three_instances_share_one_postgres_and_one_redis() {
                 .success();
             assert!(ok, "portcullis users deactivate");
             for port in [a.port, b.port] {
-                assert_eq!(third.me(port), 401, "deactivated, on :{port}");
+                assert_eq!(third.me_becomes(port, 401), 401, "deactivated, on :{port}");
             }
         }
     }

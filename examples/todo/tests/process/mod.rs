@@ -147,4 +147,18 @@ impl Client {
     pub(crate) fn me(&self, port: u16) -> u16 {
         self.clone().send(port, "GET", "/api/me", None).status
     }
+
+    /// [`Client::me`] until it answers `want` or two seconds pass: a write
+    /// through another process reaches an instance's PostgreSQL cache when
+    /// the notification reaches its listener (decision 0010) —
+    /// milliseconds, where the cache's own expiry is 30 s.
+    pub(crate) fn me_becomes(&self, port: u16, want: u16) -> u16 {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut status = self.me(port);
+        while status != want && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            status = self.me(port);
+        }
+        status
+    }
 }
