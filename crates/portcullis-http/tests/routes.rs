@@ -1098,55 +1098,24 @@ async fn a_reset_that_would_log_in_asks_for_a_due_second_factor_first() {
 
 #[tokio::test]
 async fn an_oauth_logins_auth_token_is_handed_over_only_when_asked() {
+    /// The auth token `GET uri` hands over in its user payload, if any.
+    async fn handed(p: &Portcullis, s: &mut SessionState, uri: &str) -> Option<String> {
+        let r = send(p, s, Method::GET, uri, JSON, None).await;
+        let j = r.json().unwrap();
+        j["response"]["user"]["authentication_token"]
+            .as_str()
+            .map(str::to_owned)
+    }
     let p = app(&[]).await;
     let mut s = logged_in(&p).await;
     s.set("portcullis_oauth_auth_token", serde_json::json!("tok-123"));
-    let r = send(&p, &mut s, Method::GET, "/login", JSON, None).await;
-    let j = r.json().unwrap();
-    assert!(
-        j["response"]["user"].get("authentication_token").is_none(),
-        "{j}"
-    );
-    let r = send(
-        &p,
-        &mut s,
-        Method::GET,
-        "/login?include_auth_token",
-        JSON,
-        None,
-    )
-    .await;
-    let j = r.json().unwrap();
-    assert_eq!(
-        j["response"]["user"]["authentication_token"], "tok-123",
-        "{j}"
-    );
-    // Once.
-    let r = send(
-        &p,
-        &mut s,
-        Method::GET,
-        "/login?include_auth_token",
-        JSON,
-        None,
-    )
-    .await;
-    let j = r.json().unwrap();
-    assert!(
-        j["response"]["user"].get("authentication_token").is_none(),
-        "{j}"
-    );
+    assert_eq!(handed(&p, &mut s, "/login").await, None, "not unasked");
+    let asked = "/login?include_auth_token";
+    assert_eq!(handed(&p, &mut s, asked).await.as_deref(), Some("tok-123"));
+    assert_eq!(handed(&p, &mut s, asked).await, None, "once");
     // Nobody signed in: the token is not spent on an anonymous answer.
     let mut anon = SessionState::default();
     anon.set("portcullis_oauth_auth_token", serde_json::json!("tok-456"));
-    send(
-        &p,
-        &mut anon,
-        Method::GET,
-        "/login?include_auth_token",
-        JSON,
-        None,
-    )
-    .await;
+    assert_eq!(handed(&p, &mut anon, asked).await, None);
     assert_eq!(anon.get_str("portcullis_oauth_auth_token"), Some("tok-456"));
 }
