@@ -54,6 +54,17 @@ impl Env {
         )
     }
 
+    /// Sends `user` their emailed code (their stored secret's) and reads it
+    /// from the mail.
+    async fn email_code_sent(&self, user: &User) -> String {
+        let secret = user.tf_totp_secret.as_ref().unwrap().expose();
+        self.security
+            .tf_send_code(user, "email", secret, None)
+            .await
+            .unwrap();
+        self.mailed_code(&user.email).1
+    }
+
     fn kinds(&self) -> Vec<MailKind> {
         self.outbox.messages().into_iter().map(|(k, _)| k).collect()
     }
@@ -390,11 +401,7 @@ async fn a_step_used_by_one_method_is_still_free_for_the_others() {
     let ann = e.user("ann@example.com").await;
     let ann = e.with_factor(&ann, "email").await;
     let secret = ann.tf_totp_secret.clone().unwrap();
-    e.security
-        .tf_send_code(&ann, "email", secret.expose(), None)
-        .await
-        .unwrap();
-    let (_, mailed) = e.mailed_code("ann@example.com");
+    let mailed = e.email_code_sent(&ann).await;
     assert_eq!(mailed, totp_of(secret.expose()).code_at(T0 as i64));
     e.security
         .tf_check_login_code(&ann, Some(&mailed))
@@ -521,11 +528,7 @@ async fn emailed_login_codes_count_only_after_one_was_sent_and_only_once() {
             .await
             .is_err()
     );
-    e.security
-        .tf_send_code(&ann, "email", secret.expose(), None)
-        .await
-        .unwrap();
-    let (_, mailed) = e.mailed_code("ann@example.com");
+    let mailed = e.email_code_sent(&ann).await;
     assert_eq!(mailed, code);
     e.security
         .tf_check_login_code(&ann, Some(&mailed))
@@ -560,12 +563,7 @@ async fn each_method_uses_its_codes_once_in_its_own_scope() {
         .unwrap();
     // ... and so is the same step of an emailed code.
     let ann = e.with_factor(&ann, "email").await;
-    let secret = ann.tf_totp_secret.clone().unwrap();
-    e.security
-        .tf_send_code(&ann, "email", secret.expose(), None)
-        .await
-        .unwrap();
-    let (_, mailed) = e.mailed_code("ann@example.com");
+    let mailed = e.email_code_sent(&ann).await;
     e.security
         .tf_check_login_code(&ann, Some(&mailed))
         .await

@@ -376,7 +376,7 @@ async fn anonymous_only_endpoints_turn_a_signed_in_caller_away() {
     ] {
         let r = send(&p, &mut s, method.clone(), path, BROWSER, None).await;
         assert_eq!(r.status, StatusCode::FOUND, "{method} {path}");
-        assert_eq!(r.headers.get("location").unwrap(), "/", "{method} {path}");
+        assert_eq!(location(&r), "/", "{method} {path}");
     }
     // And a stranger is let in.
     let mut anon = SessionState::default();
@@ -560,13 +560,7 @@ async fn an_oauth_start_sends_the_browser_to_the_provider_with_its_state_in_the_
         )
         .await;
         assert_eq!(r.status, StatusCode::FOUND, "{accept}");
-        let to = r
-            .headers
-            .get("location")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let to = location(&r).to_owned();
         assert!(to.starts_with("https://idp.example/auth?state="), "{to}");
         assert!(
             to.ends_with("redirect_uri=http://localhost/login/oauthresponse/idp"),
@@ -589,13 +583,7 @@ async fn an_oauth_start_sends_the_browser_to_the_provider_with_its_state_in_the_
         // The provider refuses: the error view, the request used up.
         let back = format!("/login/oauthresponse/idp?code=c&state={state}");
         let r = send(&p, &mut s, Method::GET, &back, accept, None).await;
-        let to = r
-            .headers
-            .get("location")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let to = location(&r).to_owned();
         assert!(
             to.starts_with("/oops?error=") && to.contains("access_denied"),
             "{to}"
@@ -816,7 +804,7 @@ async fn an_anonymous_browser_asking_to_reauthenticate_by_oauth_is_sent_to_the_l
     let path = "/login/oauth-verify-start/idp";
     let r = send(&p, &mut s, Method::POST, path, BROWSER, None).await;
     assert_eq!(r.status, StatusCode::FOUND);
-    let to = r.headers.get("location").unwrap().to_str().unwrap();
+    let to = location(&r);
     assert!(to.starts_with("/login?next="), "{to}");
     // A JSON client gets the 401 envelope.
     let r = send(&p, &mut s, Method::POST, path, JSON, Some("{}")).await;
@@ -825,7 +813,7 @@ async fn an_anonymous_browser_asking_to_reauthenticate_by_oauth_is_sent_to_the_l
     let mut signed_in = logged_in(&p).await;
     let r = send(&p, &mut signed_in, Method::POST, path, BROWSER, None).await;
     assert_eq!(r.status, StatusCode::FOUND);
-    let to = r.headers.get("location").unwrap().to_str().unwrap();
+    let to = location(&r);
     assert!(to.starts_with("https://idp.example/auth?"), "{to}");
 }
 
@@ -876,14 +864,6 @@ async fn a_registration_that_would_log_in_asks_for_a_due_second_factor_first() {
     assert!(s.user_id().is_none());
 }
 
-/// The token at the end of the last mailed link to `to` under `path`.
-fn mailed_token(outbox: &MemoryOutbox, to: &str, path: &str) -> String {
-    let link = outbox
-        .link_to(to, path)
-        .unwrap_or_else(|| panic!("no {path} link to {to}: {:?}", outbox.messages()));
-    link.rsplit('/').next().unwrap().to_owned()
-}
-
 fn location(r: &HttpResponse) -> &str {
     r.headers
         .get("location")
@@ -922,7 +902,7 @@ async fn a_confirmation_link_logs_in_only_when_asked_and_works_once() {
             kinds,
             [MailKind::Welcome, MailKind::ConfirmationInstructions]
         );
-        let token = mailed_token(&outbox, "bo@example.com", "/confirm/");
+        let token = outbox.token_to("bo@example.com", "/confirm/").unwrap();
         let uri = format!("/confirm/{token}");
         let mut s = SessionState::default();
         let r = send(&p, &mut s, Method::GET, &uri, BROWSER, None).await;
@@ -1082,7 +1062,7 @@ async fn a_reset_that_would_log_in_asks_for_a_due_second_factor_first() {
     let ask = r#"{"email": "ann@example.com"}"#;
     let r = send(&p, &mut s, Method::POST, "/reset", JSON, Some(ask)).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json());
-    let token = mailed_token(&outbox, "ann@example.com", "/reset/");
+    let token = outbox.token_to("ann@example.com", "/reset/").unwrap();
     let new_pw = "Another-Horse-Battery-7";
     let body = format!(r#"{{"password": "{new_pw}", "password_confirm": "{new_pw}"}}"#);
     let uri = format!("/reset/{token}");

@@ -44,6 +44,12 @@ impl MemoryOutbox {
         let (_, m) = self.last_to(to)?;
         find_link(m.text.as_deref().unwrap_or_default(), path)
     }
+
+    /// The token ending that link (its last path segment).
+    pub fn token_to(&self, to: &str, path: &str) -> Option<String> {
+        let link = self.link_to(to, path)?;
+        link.rsplit('/').next().map(str::to_owned)
+    }
 }
 
 /// The first `http(s)://…` URL in `text` that contains `path`.
