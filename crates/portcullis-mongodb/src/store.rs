@@ -109,9 +109,11 @@ impl MongoStore {
         self.db.drop().await.db()
     }
 
-    /// Closes the client.
-    pub async fn close(self) {
-        self.client.shutdown().await;
+    /// Closes the client when a server stops: waits for the sessions and
+    /// cursors in use, then ends its connections. Every clone of this store
+    /// shares the client, so one call closes them all.
+    pub async fn close(&self) {
+        self.client.clone().shutdown().await;
     }
 
     pub(crate) fn coll(&self, name: &str) -> Collection<Document> {

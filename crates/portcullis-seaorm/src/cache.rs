@@ -255,6 +255,7 @@ async fn listen(pool: PgPool, weak: std::sync::Weak<Shared>) {
         let Some(shared) = weak.upgrade() else { return };
         let mut listener = match subscribed {
             Ok(l) => l,
+            Err(_) if pool.is_closed() => return,
             Err(e) => {
                 tracing::debug!(error = %e, "PostgreSQL cache: cannot listen yet");
                 drop(shared);

@@ -163,9 +163,13 @@ impl SeaOrmStore {
         migrate::status(&self.db, self.dialect).await
     }
 
-    /// Closes the pool.
-    pub async fn close(self) -> Result<()> {
-        self.db.close().await.db()
+    /// Closes the pool when a server stops: idle connections at once, the
+    /// ones in use when they come back; later calls fail. Every clone of
+    /// this store (and of its [`connection`](Self::connection)) shares the
+    /// pool, so one call closes them all. On SQLite the last connection
+    /// checkpoints the WAL into the file and removes it.
+    pub async fn close(&self) -> Result<()> {
+        self.db.close_by_ref().await.db()
     }
 
     pub(crate) fn backend(&self) -> DbBackend {

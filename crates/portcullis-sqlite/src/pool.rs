@@ -95,6 +95,33 @@ impl Pool {
         self.run(f).await
     }
 
+    /// Waits for the work in hand to finish, then closes every connection
+    /// and refuses further work (`Unavailable`, "connection pool closed").
+    /// The last connection to a file database checkpoints SQLite's WAL into
+    /// the file and deletes `-wal` and `-shm`, so the file alone holds
+    /// every commit (copied, backed up, or opened by another program).
+    pub(crate) async fn close(&self) -> Result<()> {
+        let size = u32::try_from(self.config.pool_size.max(1)).unwrap_or(u32::MAX);
+        if let Ok(all) = self.permits.acquire_many(size).await {
+            all.forget();
+        }
+        self.permits.close();
+        let conns = match self.idle.lock() {
+            Ok(mut v) => std::mem::take(&mut *v),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        let closed = tokio::task::spawn_blocking(move || {
+            conns
+                .into_iter()
+                .try_for_each(|c| c.close().map_err(|(_, e)| crate::error::map(e)))
+        })
+        .await;
+        match closed {
+            Ok(r) => r,
+            Err(e) => Err(Error::internal("closing the database failed").with_source(e)),
+        }
+    }
+
     /// Runs `f` with a connection on the blocking pool.
     pub(crate) async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T>
     where

@@ -29,6 +29,15 @@ impl SqliteStore {
         Self::open_with_clock(config, Arc::new(SystemClock)).await
     }
 
+    /// Closes the database when a server stops: waits for the queries in
+    /// hand, closes every connection (a file database's WAL is then
+    /// checkpointed into the file and removed), and answers later calls
+    /// with `Unavailable`. Every clone of this store shares the pool, so
+    /// one call closes them all.
+    pub async fn close(&self) -> Result<()> {
+        self.pool.close().await
+    }
+
     /// Opens the database at a `sqlite://…` URL.
     pub async fn open_url(url: &str) -> Result<Self> {
         Self::open(SqliteConfig::from_url(url)?).await

@@ -164,7 +164,7 @@ pub fn serve(
     })
     .max_connections(limits.max_connections)
     .client_request_timeout(limits.header_read_timeout)
-    .shutdown_timeout(5)
+    .shutdown_timeout(limits.shutdown_timeout.as_secs())
     .workers(std::thread::available_parallelism().map_or(2, |n| n.get()))
     .listen(listener)?
     .run();

@@ -41,15 +41,17 @@ async fn main() -> ExitCode {
         "todo-actix: listening on http://{} (database {})",
         settings.bind, settings.database_url
     );
-    // actix-web stops on Ctrl-C and SIGTERM by itself and then returns.
-    match todo_actix::serve(listener, parts, &settings) {
-        Ok(server) => match server.await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("todo-actix: {e}");
-                ExitCode::FAILURE
-            }
-        },
+    // actix-web stops on Ctrl-C and SIGTERM by itself, lets the requests
+    // in hand finish (SHUTDOWN_TIMEOUT) and then returns; the databases are
+    // closed after it, so SQLite's WAL ends up in the database file.
+    let closer = parts.closer.clone();
+    let served = match todo_actix::serve(listener, parts, &settings) {
+        Ok(server) => server.await,
+        Err(e) => Err(e),
+    };
+    closer.close().await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("todo-actix: {e}");
             ExitCode::FAILURE

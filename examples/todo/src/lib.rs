@@ -235,6 +235,9 @@ fn serve_options(extras: &BTreeMap<String, Value>) -> Result<ServeOptions, Strin
     if let Some(n) = num("BODY_READ_TIMEOUT")? {
         o.body_read_timeout = std::time::Duration::from_secs(n.max(1));
     }
+    if let Some(n) = num("SHUTDOWN_TIMEOUT")? {
+        o.shutdown_timeout = std::time::Duration::from_secs(n);
+    }
     Ok(o)
 }
 
@@ -279,6 +282,7 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "MAX_CONNECTIONS",
         "HEADER_READ_TIMEOUT",
         "BODY_READ_TIMEOUT",
+        "SHUTDOWN_TIMEOUT",
         "HASHING_QUEUE",
         "PWNED_PASSWORDS_ADDR",
         "REGISTER_FIELDS",
@@ -381,6 +385,41 @@ pub struct Stores {
     pub attempts: Arc<dyn AttemptStore>,
     /// The todo list.
     pub todos: todos::Todos,
+    /// Closes the databases these stores opened.
+    pub closer: Closer,
+}
+
+/// Closes the databases [`open_stores`] opened, once the server has
+/// stopped: the queries in hand finish, connections end cleanly (a
+/// server sees a goodbye, not a reset), and SQLite's WAL is checkpointed
+/// into the database file and removed — so the file alone holds every
+/// commit when it is copied or backed up after the process exits. Without
+/// this, the pools' connections die with the process and leave `-wal`
+/// beside the file.
+#[derive(Clone, Default)]
+pub struct Closer {
+    sqlite: Option<Arc<SqliteStore>>,
+    seaorm: Vec<SeaOrmStore>,
+    mongo: Option<Arc<MongoStore>>,
+}
+
+impl Closer {
+    /// Closes every database; a failure is logged (the process is ending).
+    pub async fn close(&self) {
+        if let Some(s) = &self.sqlite
+            && let Err(e) = s.close().await
+        {
+            tracing::warn!(error = %e, "closing the SQLite database failed");
+        }
+        for s in &self.seaorm {
+            if let Err(e) = s.close().await {
+                tracing::warn!(error = %e, "closing a database pool failed");
+            }
+        }
+        if let Some(m) = &self.mongo {
+            m.close().await;
+        }
+    }
 }
 
 /// The stores a `DATABASE_URL` names: the embedded SQLite backend for
@@ -405,8 +444,13 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
         return Ok(Stores {
             datastore: store.clone(),
             sessions: store.clone(),
-            attempts: store,
+            attempts: store.clone(),
             todos: sql_todos(todos.connection().clone()).await?,
+            closer: Closer {
+                sqlite: Some(store),
+                seaorm: vec![todos],
+                mongo: None,
+            },
         });
     }
     if scheme == "mongodb" || scheme == "mongodb+srv" {
@@ -416,6 +460,10 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
             sessions: store.clone(),
             attempts: store.clone(),
             todos: todos::Todos::mongo(store.database().clone()),
+            closer: Closer {
+                mongo: Some(store),
+                ..Closer::default()
+            },
         });
     }
     let store = Arc::new(SeaOrmStore::open_url(database_url).await.map_err(cannot)?);
@@ -423,8 +471,12 @@ pub async fn open_stores(database_url: &str) -> Result<Stores, String> {
     Ok(Stores {
         datastore: store.clone(),
         sessions: store.clone(),
-        attempts: store,
+        attempts: store.clone(),
         todos,
+        closer: Closer {
+            seaorm: vec![SeaOrmStore::clone(&store)],
+            ..Closer::default()
+        },
     })
 }
 
@@ -442,6 +494,8 @@ pub struct Parts {
     pub portcullis: Portcullis,
     /// The todo list.
     pub todos: todos::Todos,
+    /// Closes the databases; call it once the server has stopped.
+    pub closer: Closer,
 }
 
 /// Fills the secrets that are not set with the public development values:
@@ -499,6 +553,7 @@ pub async fn parts(
         sessions,
         attempts,
         todos,
+        closer,
     } = open_stores(&settings.database_url).await?;
     let attempts: Arc<dyn AttemptStore> = match &settings.attempts_url {
         Some(url) => {
@@ -574,7 +629,11 @@ pub async fn parts(
         .with_body_timeout(settings.serve.body_read_timeout);
     // Expired sessions leave the database every ten minutes.
     portcullis.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
-    Ok(Parts { portcullis, todos })
+    Ok(Parts {
+        portcullis,
+        todos,
+        closer,
+    })
 }
 
 /// Builds the app. `mailer` replaces the configured one (tests).
@@ -589,7 +648,12 @@ pub async fn app_with(
     mailer: Option<Arc<dyn Mailer>>,
     sms: Option<Arc<dyn SmsSender>>,
 ) -> Result<Router, String> {
-    Ok(routes::router(parts(settings, mailer, sms).await?).layer(request_log()))
+    Ok(router(parts(settings, mailer, sms).await?))
+}
+
+/// The axum app made of `parts` (every route, with the request log).
+pub fn router(parts: Parts) -> Router {
+    routes::router(parts).layer(request_log())
 }
 
 /// Expired attempt records leave the database every ten minutes.

@@ -27,8 +27,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let app = match todo::app(&settings, None).await {
-        Ok(a) => a,
+    let parts = match todo::parts(&settings, None, None).await {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("todo: {e}");
             return ExitCode::FAILURE;
@@ -68,7 +68,18 @@ async fn main() -> ExitCode {
             let _ = tokio::signal::ctrl_c().await;
         }
     };
-    if let Err(e) = portcullis_axum::serve(listener, app, settings.serve.clone(), shutdown).await {
+    let closer = parts.closer.clone();
+    let served = portcullis_axum::serve(
+        listener,
+        todo::router(parts),
+        settings.serve.clone(),
+        shutdown,
+    )
+    .await;
+    // Every request has finished (or was given up on): close the databases,
+    // so SQLite's WAL ends up in todo.db rather than beside it.
+    closer.close().await;
+    if let Err(e) = served {
         eprintln!("todo: {e}");
         return ExitCode::FAILURE;
     }

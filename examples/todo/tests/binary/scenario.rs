@@ -144,9 +144,23 @@ fn cargo_run_serves_sqlite_and_mails_to_the_console() {
     let (status, _, body) = request(port, "POST", "/login", creds);
     assert_eq!(status, 200, "{body}");
 
-    // SIGTERM (what service managers send) ends it cleanly, with exit 0.
+    // SIGTERM (what service managers send) ends it cleanly, with exit 0 —
+    // even with a client's connection kept alive and idle — and the
+    // database file alone then holds every commit (SQLite's WAL is
+    // checkpointed into it, as a backup or a copy of the file expects).
     #[cfg(unix)]
     {
+        let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        idle.set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        write!(
+            idle,
+            "GET /api/todos HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+        )
+        .unwrap();
+        let mut first = [0u8; 12];
+        idle.read_exact(&mut first).unwrap();
+        assert_eq!(&first, b"HTTP/1.1 302", "a browser sent to the login page");
         let pid = running.child.id().to_string();
         assert!(
             Command::new("kill")
@@ -164,5 +178,54 @@ fn cargo_run_serves_sqlite_and_mails_to_the_console() {
             std::thread::sleep(Duration::from_millis(50));
         };
         assert!(status.success(), "{status:?}");
+        for leftover in ["todo.db-wal", "todo.db-shm"] {
+            assert!(
+                !dir.join(leftover).exists(),
+                "{leftover} left beside todo.db: the database was not closed"
+            );
+        }
+        drop(idle);
+        copied_database_keeps_the_user(&dir.join("todo.db"), creds);
     }
+}
+
+/// `todo.db` alone, copied into an empty directory, serves the confirmed
+/// user's login.
+#[cfg(unix)]
+fn copied_database_keeps_the_user(db: &std::path::Path, creds: &str) {
+    let dir = db.with_file_name("copy");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(db, dir.join("todo.db")).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(crate::BIN);
+    cmd.current_dir(&dir)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for k in [
+        "TODO_CONFIG",
+        "DATABASE_URL",
+        "BASE_URL",
+        "MAIL_SERVER",
+        "SECRET_KEY",
+        "SECURITY_PASSWORD_SALT",
+    ] {
+        cmd.env_remove(k);
+    }
+    let _copy = Running {
+        child: cmd.spawn().unwrap(),
+        dir,
+    };
+    wait_for("the copy to listen", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let (status, _, body) = request(port, "POST", "/login", creds);
+    assert_eq!(
+        status, 200,
+        "the copied todo.db lost the confirmation: {body}"
+    );
 }
