@@ -4,6 +4,7 @@ pub mod config;
 mod error;
 pub mod events;
 pub mod flows;
+pub mod html;
 pub mod i18n;
 pub mod mail;
 pub mod messages;

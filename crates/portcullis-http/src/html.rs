@@ -71,6 +71,7 @@ impl Pages {
 
     fn build(dir: Option<PathBuf>) -> Self {
         let mut env = Environment::new();
+        env.set_formatter(jinja_autoescape);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         // `_("…")`: Flask-Security's texts in the request's locale, as its
         // templates' `_fsdomain`.
@@ -172,4 +173,21 @@ pub(crate) fn radio(name: &str, label: &str, options: &[String]) -> Value {
 /// A form field for the built-in page.
 pub(crate) fn field(name: &str, kind: &str, label: &str, autocomplete: &str) -> Value {
     json!({"name": name, "type": kind, "label": label, "autocomplete": autocomplete})
+}
+
+/// `{{ … }}` escaped as Jinja2 escapes it ([`portcullis_core::html::escape`]:
+/// minijinja's own escaping also writes `/` as `&#x2f;`).
+fn jinja_autoescape(
+    out: &mut minijinja::Output<'_>,
+    state: &mut minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    match value.as_str() {
+        Some(s)
+            if matches!(state.auto_escape(), minijinja::AutoEscape::Html) && !value.is_safe() =>
+        {
+            Ok(out.write_str(&portcullis_core::html::escape(s))?)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
 }

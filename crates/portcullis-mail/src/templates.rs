@@ -261,6 +261,7 @@ impl Templates {
 
     fn build(dir: Option<PathBuf>) -> Self {
         let mut env = Environment::new();
+        env.set_formatter(jinja_autoescape);
         // Like Jinja2's ChainableUndefined: an app template may name something we do not provide.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.set_loader(move |name: &str| {
@@ -334,6 +335,25 @@ impl Templates {
     }
 }
 
+/// Writes `{{ … }}` as Jinja2 does under autoescape (markupsafe, see
+/// [`portcullis_core::html::escape`]): minijinja's own escaping also
+/// writes `/` as `&#x2f;`. Set it on a minijinja `Environment` with
+/// `set_formatter`.
+pub fn jinja_autoescape(
+    out: &mut minijinja::Output<'_>,
+    state: &mut State<'_, '_>,
+    value: &JinjaValue,
+) -> std::result::Result<(), JinjaError> {
+    match value.as_str() {
+        Some(s)
+            if matches!(state.auto_escape(), minijinja::AutoEscape::Html) && !value.is_safe() =>
+        {
+            Ok(out.write_str(&portcullis_core::html::escape(s))?)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +403,23 @@ mod tests {
         assert!(r.html.unwrap().contains("This link will expire in 2 days."));
         let r = t.render(&email(MailKind::ChangeNotice, ctx)).unwrap();
         assert!(r.text.unwrap().contains("http://x/reset"));
+    }
+
+    #[test]
+    fn html_output_is_escaped_as_jinja2_escapes_it() {
+        let mut env = Environment::new();
+        env.set_formatter(jinja_autoescape);
+        env.add_template("t.html", "{{ v }}|{{ s|safe }}|{{ n }}|{{ missing }}")
+            .unwrap();
+        env.add_template("t.txt", "{{ v }}").unwrap();
+        let v = r#"a/b <i> "q" 'x' & y"#;
+        let ctx = minijinja::context! { v => v, s => "<b>/</b>", n => 42 };
+        assert_eq!(
+            env.get_template("t.html").unwrap().render(&ctx).unwrap(),
+            "a/b &lt;i&gt; &#34;q&#34; &#39;x&#39; &amp; y|<b>/</b>|42|"
+        );
+        // Plain text is never escaped.
+        assert_eq!(env.get_template("t.txt").unwrap().render(&ctx).unwrap(), v);
     }
 
     #[test]

@@ -750,7 +750,7 @@ pub fn home_page(email: &str) -> String {
 "##,
         css = TODO_CSS_PATH,
         js = TODO_JS_PATH,
-        who = escape(email)
+        who = portcullis_core::html::escape(email)
     )
 }
 
@@ -787,7 +787,10 @@ pub fn spa_view_page(path: &str, query: &[(String, String)]) -> Option<String> {
     let mut body = String::new();
     for (kind, class) in [("success", "info"), ("info", "info"), ("error", "error")] {
         if let Some(m) = get(kind) {
-            body.push_str(&format!(r#"<p class="{class}">{}</p>"#, escape(m)));
+            body.push_str(&format!(
+                r#"<p class="{class}">{}</p>"#,
+                portcullis_core::html::escape(m)
+            ));
         }
     }
     // A reset link's token (URL-safe by construction; anything else is
@@ -819,13 +822,6 @@ pub fn spa_view_page(path: &str, query: &[(String, String)]) -> Option<String> {
 "#,
         css = TODO_CSS_PATH,
     ))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

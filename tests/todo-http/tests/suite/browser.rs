@@ -31,10 +31,7 @@ fn page(r: &Resp) -> String {
         r.status,
         String::from_utf8_lossy(&r.body)
     );
-    // minijinja escapes `/` in attributes as `&#x2f;`.
-    String::from_utf8(r.body.clone())
-        .unwrap()
-        .replace("&#x2f;", "/")
+    String::from_utf8(r.body.clone()).unwrap()
 }
 
 /// The form's hidden CSRF token.

@@ -104,7 +104,7 @@ async fn oauth_login_with_a_real_openid_provider(backend: Backend) {
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert!(
         html.contains(r#"id="local_form""#)
-            && html.contains("&#x2f;login&#x2f;oauthstart&#x2f;local")
+            && html.contains("/login/oauthstart/local")
             && html.contains(r#"value="Continue with local""#),
         "{html}"
     );
@@ -145,7 +145,7 @@ async fn oauth_login_with_a_real_openid_provider(backend: Backend) {
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert!(
         html.contains("Use Social Login to Reauthenticate")
-            && html.contains("&#x2f;login&#x2f;oauth-verify-start&#x2f;local"),
+            && html.contains("/login/oauth-verify-start/local"),
         "{html}"
     );
     // GET /verify names the provider.
