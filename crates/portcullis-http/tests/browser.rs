@@ -115,7 +115,7 @@ async fn login_by_form_with_inline_errors_and_safe_next() {
     );
     assert!(
         page.contains(
-            "<form id=\"security-form\" name=\"login_user_form\" method=\"post\" action=\"/login\">"
+            "<form action=\"/login?next=/todos\" method=\"post\" name=\"login_user_form\" id=\"security-form\">"
         ) && page.contains(r#"name="email""#)
             && page.contains(r#"href="/register""#)
     );

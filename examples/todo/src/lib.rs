@@ -726,7 +726,7 @@ pub fn home_page(email: &str) -> String {
     <a href="/tf-setup">Two-factor</a>
     <a href="/us-setup">Sign-in methods</a>
     <a href="/wan-register">Passkeys</a>
-    <form name="logout_form" method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>
+    <form action="/logout" method="post" name="logout_form"><button id="logout" type="submit">Log out</button></form>
   </nav>
 </header>
 <section class="todoapp">
@@ -802,7 +802,7 @@ pub fn spa_view_page(path: &str, query: &[(String, String)]) -> Option<String> {
     });
     match (path, token) {
         ("/reset-password", Some(token)) => body.push_str(&format!(
-            r#"<form id="reset_password_form" method="post" action="/reset/{token}">
+            r#"<form action="/reset/{token}" method="post" name="reset_password_form" id="reset_password_form">
 <label for="password">Password</label><input id="password" type="password" name="password" autocomplete="new-password">
 <label for="password_confirm">Retype Password</label><input id="password_confirm" type="password" name="password_confirm" autocomplete="new-password">
 <button id="submit" type="submit">Reset Password</button>
