@@ -89,8 +89,8 @@ fn html(r: &HttpResponse) -> String {
 }
 
 fn csrf_from(page: &str) -> String {
-    let i =
-        page.find(r#"name="csrf_token" value=""#).unwrap() + r#"name="csrf_token" value=""#.len();
+    let i = page.find(r#"<input id="csrf_token" name="csrf_token" type="hidden" value=""#);
+    let i = i.expect("the form's csrf_token field") + 62;
     page[i..].split('"').next().unwrap().to_owned()
 }
 

@@ -803,8 +803,8 @@ pub fn spa_view_page(path: &str, query: &[(String, String)]) -> Option<String> {
     match (path, token) {
         ("/reset-password", Some(token)) => body.push_str(&format!(
             r#"<form action="/reset/{token}" method="post" name="reset_password_form" id="reset_password_form">
-<label for="password">Password</label><input id="password" type="password" name="password" autocomplete="new-password">
-<label for="password_confirm">Retype Password</label><input id="password_confirm" type="password" name="password_confirm" autocomplete="new-password">
+<label for="password">Password</label><input autocomplete="new-password" id="password" name="password" type="password" value="">
+<label for="password_confirm">Retype Password</label><input autocomplete="new-password" id="password_confirm" name="password_confirm" type="password" value="">
 <button id="submit" type="submit">Reset Password</button>
 </form>"#
         )),

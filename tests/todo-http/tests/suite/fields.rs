@@ -92,7 +92,7 @@ async fn registration_keeps_the_applications_fields(backend: Backend) {
     for (name, label) in [("first_name", "First Name"), ("last_name", "Last Name")] {
         assert!(
             html.contains(&format!(r#"<label for="{name}">{label}</label>"#))
-                && html.contains(&format!(r#"<input id="{name}" type="text" name="{name}""#)),
+                && html.contains(&format!(r#"<input id="{name}" name="{name}" type="text""#)),
             "{name}: {html}"
         );
     }

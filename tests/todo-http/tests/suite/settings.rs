@@ -94,7 +94,10 @@ async fn logout_csrf_makes_a_signed_in_logout_need_the_token() {
         "{page}"
     );
     assert_eq!(c.get(&srv, "/api/me").await.status, 200, "still signed in");
-    let at = page.find(r#"name="csrf_token" value=""#).unwrap() + 25;
+    let at = page
+        .find(r#"name="csrf_token" type="hidden" value=""#)
+        .unwrap()
+        + 39;
     let token = &page[at..at + page[at..].find('"').unwrap()];
     let body = format!("csrf_token={token}");
     let r = c
