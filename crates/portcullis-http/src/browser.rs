@@ -681,6 +681,10 @@ impl Portcullis {
         let post = req.method == Method::POST;
         let form = if post {
             FormData::parse(req.body, req.is_json()).unwrap_or_default()
+        } else if endpoint == Endpoint::Confirm {
+            // Flask-Security's SendConfirmationForm takes its email from
+            // the query on GET, where `_confirm_redirect` sends a browser.
+            FormData::from_pairs(req.query("email").map(|e| ("email".to_owned(), e)))
         } else {
             FormData::default()
         };

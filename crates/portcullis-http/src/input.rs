@@ -71,6 +71,17 @@ impl FormData {
         Ok(Self { fields, repeated })
     }
 
+    /// A form of these string fields (a page filled from the query).
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self {
+            fields: pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+            repeated: Map::new(),
+        }
+    }
+
     /// The raw value of a field.
     pub fn raw(&self, name: &str) -> Option<&Value> {
         self.fields.get(name)

@@ -131,14 +131,20 @@ async fn login_by_form_with_inline_errors_and_safe_next() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(html(&r).contains("The CSRF token is missing."));
+    // As Flask-Security's render_form_errors writes it.
+    assert!(html(&r).contains(
+        r#"<div class="fs-div" id="fs-form-errors"><ul><li class="fs-error-msg">The CSRF token is missing.</li></ul></div>"#
+    ));
     // Wrong password: re-rendered with the error under the field, email kept.
     let body = format!(
         "csrf_token={}&email=ann%40example.com&password=wrong-password",
         enc(&csrf)
     );
     let page = html(&send(&app, &mut s, Method::POST, "/login", BROWSER, Some(&body)).await);
-    assert!(page.contains("Invalid password") && page.contains(r#"value="ann@example.com""#));
+    assert!(
+        page.contains(r#"<ul><li class="fs-error-msg">Invalid password</li></ul>"#)
+            && page.contains(r#"value="ann@example.com""#)
+    );
     // Success goes to a safe `next`…
     let body = format!(
         "csrf_token={}&email=ann%40example.com&password={}&next=%2Ftodos",

@@ -272,6 +272,7 @@ async fn requires_confirmation_error_view_receives_an_unconfirmed_browser() {
             Some("/confirm-first"),
             Some("/confirm-first?email=late%40example.com"),
         ),
+        (Some("/confirm"), Some("/confirm?email=late%40example.com")),
     ] {
         let extra: Vec<(&str, &str)> = view
             .map(|v| vec![("SECURITY_REQUIRES_CONFIRMATION_ERROR_VIEW", v)])
@@ -297,6 +298,18 @@ async fn requires_confirmation_error_view_receives_an_unconfirmed_browser() {
             Some(w) => {
                 assert_eq!(r.status, 302);
                 assert_eq!(location(&r), w);
+                if w.starts_with("/confirm?") {
+                    // The resend page, its email filled in from the query.
+                    let page = c.get_with(&srv, w, &[("Accept", HTML)]).await;
+                    let page = String::from_utf8_lossy(&page.body);
+                    assert!(
+                        page.contains(r#"name="send_confirmation_form""#)
+                            && page.contains(
+                                r#"id="email" name="email" type="email" value="late@example.com">"#
+                            ),
+                        "{page}"
+                    );
+                }
             }
             None => assert_ne!(r.status, 302, "the login page with its error"),
         }
