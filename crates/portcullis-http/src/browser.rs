@@ -726,7 +726,11 @@ impl Portcullis {
         if let Some(page) = self.wan_browser(endpoint, req, session, &form, &resp, body.as_ref()) {
             return Ok(page);
         }
-        let email = form.raw("email").and_then(Value::as_str).map(str::to_owned);
+        // As the form's validator leaves it (Flask-Security's messages name
+        // `form.email.data`, normalised): `joe@LP.COM` is `joe@lp.com`.
+        let email = form.raw("email").and_then(Value::as_str).map(|e| {
+            portcullis_core::validation::normalize_email(e).unwrap_or_else(|_| e.to_owned())
+        });
         let confirm_view = (resp.status == http::StatusCode::BAD_REQUEST)
             .then(|| self.confirmation_required(endpoint, body.as_ref()))
             .flatten();
