@@ -139,3 +139,21 @@ fn a_misspelt_key_fails_with_a_suggestion() {
         "{e}"
     );
 }
+
+#[test]
+fn the_sender_defaults_to_flask_mails_default_sender() {
+    let sender = |l: ConfigLoader| l.build().expect("loads").0.email_sender;
+    assert_eq!(sender(base()), "no-reply@localhost");
+    assert_eq!(
+        sender(base().set("MAIL_DEFAULT_SENDER", "app@example.org")),
+        "app@example.org"
+    );
+    assert_eq!(
+        sender(
+            base()
+                .set("MAIL_DEFAULT_SENDER", "app@example.org")
+                .set("SECURITY_EMAIL_SENDER", "security@example.org")
+        ),
+        "security@example.org"
+    );
+}

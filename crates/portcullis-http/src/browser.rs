@@ -657,6 +657,7 @@ impl Portcullis {
             Endpoint::TfValidate
                 | Endpoint::TfSelect
                 | Endpoint::TfRescue
+                | Endpoint::TfSetup
                 | Endpoint::TfSetupToken
                 | Endpoint::MfRecovery
         );

@@ -53,7 +53,6 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("SECURITY_WEBAUTHN", "true"),
     ("SECURITY_WAN_RP_NAME", "todo"),
     ("SECURITY_TOTP_ISSUER", "todo"),
-    ("SECURITY_EMAIL_SENDER", "no-reply@example.com"),
     ("SECURITY_REDIRECT_BEHAVIOR", "spa"),
     ("SECURITY_POST_CONFIRM_VIEW", "/confirmed"),
     ("SECURITY_CONFIRM_ERROR_VIEW", "/confirm-error"),
@@ -293,6 +292,7 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "MAIL_USE_SSL",
         "MAIL_USERNAME",
         "MAIL_PASSWORD",
+        "MAIL_DEFAULT_SENDER",
     ];
     let provider_setting = |k: &str| {
         portcullis_oauth::SETTING_SUFFIXES

@@ -211,6 +211,16 @@ impl ConfigLoader {
         if !problems.is_empty() {
             return Err(ConfigError::from_problems(problems));
         }
+        // Flask-Security's EMAIL_SENDER defaults to Flask-Mail's
+        // MAIL_DEFAULT_SENDER (and only then to no-reply@localhost).
+        if !self.values.contains_key("SECURITY_EMAIL_SENDER")
+            && let Some(sender) = self
+                .extras
+                .get("MAIL_DEFAULT_SENDER")
+                .and_then(Value::as_str)
+        {
+            config.email_sender = sender.to_owned();
+        }
         config.validate()?;
         Ok((config, self.extras))
     }

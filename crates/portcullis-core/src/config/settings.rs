@@ -148,7 +148,8 @@ settings! {
     backwards_compat_auth_token: bool = false => "SECURITY_BACKWARDS_COMPAT_AUTH_TOKEN",
     /// Region for phone numbers written without a country code.
     phone_region_default: String = s("US") => "SECURITY_PHONE_REGION_DEFAULT",
-    /// The From address of every mail.
+    /// The From address of every mail (default: `MAIL_DEFAULT_SENDER`
+    /// when set, as Flask-Security takes it from Flask-Mail).
     email_sender: String = s("no-reply@localhost") => "SECURITY_EMAIL_SENDER",
     /// Send a text body.
     email_plaintext: bool = true => "SECURITY_EMAIL_PLAINTEXT",

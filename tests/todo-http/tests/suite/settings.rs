@@ -332,6 +332,12 @@ async fn two_factor_error_view_receives_a_browser_with_no_login_in_progress() {
         .await;
         assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
         assert_eq!(location(&r), want);
+        // The setup page, opened by nobody (no login asking for a setup).
+        let r = Client::default()
+            .get_with(&srv, "/tf-setup", &[("Accept", HTML)])
+            .await;
+        assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(location(&r), want);
     }
 }
 
