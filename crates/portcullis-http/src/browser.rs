@@ -116,7 +116,7 @@ impl Portcullis {
                 {
                     let mut methods = c.two_factor_enabled_methods.clone();
                     methods.push("disable".into());
-                    let mut f = vec![radio("setup", "Available Methods", &methods)];
+                    let mut f = vec![radio("setup", "Available Methods", &methods, "")];
                     if c.two_factor_enabled_methods.iter().any(|m| m == "sms") {
                         f.push(field("phone", "tel", "Phone Number", "tel"));
                     }
@@ -195,7 +195,12 @@ impl Portcullis {
                         .filter(|m| *m != "password")
                         .cloned()
                         .collect();
-                    let mut f = vec![radio("chosen_method", "Available Methods", &methods)];
+                    let mut f = vec![radio(
+                        "chosen_method",
+                        "Setup additional sign in option",
+                        &methods,
+                        "No methods have been enabled - nothing to setup",
+                    )];
                     if methods.iter().any(|m| m == "sms") {
                         f.push(field("phone", "tel", "Phone Number", "tel"));
                     }
@@ -830,6 +835,14 @@ impl Portcullis {
                         note,
                         Map::from_iter([
                             ("qr_image".to_owned(), json!(qr)),
+                            (
+                                "qr_alt".to_owned(),
+                                json!(if endpoint == Endpoint::UsSetup {
+                                    "Passwordless QRCode"
+                                } else {
+                                    "Two-Factor authentication code"
+                                }),
+                            ),
                             (
                                 "code_form".to_owned(),
                                 self.code_form_of(endpoint, body.as_ref()),

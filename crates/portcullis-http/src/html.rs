@@ -160,14 +160,28 @@ impl Pages {
     }
 }
 
-/// A choice of one of `options` (a radio group), each labelled by its value
-/// as Flask-Security's forms do.
-pub(crate) fn radio(name: &str, label: &str, options: &[String]) -> Value {
+/// A choice of one of `options` (a radio group), each labelled as
+/// Flask-Security's setup forms label it ("Set up using email", …; a value
+/// it has no label for by itself). With no options, the page says
+/// `empty` instead.
+pub(crate) fn radio(name: &str, label: &str, options: &[String], empty: &str) -> Value {
     let options: Vec<Value> = options
         .iter()
-        .map(|o| json!({"value": o, "label": o}))
+        .map(|o| json!({"value": o, "label": setup_choice_label(o)}))
         .collect();
-    json!({"name": name, "type": "radio", "label": label, "options": options})
+    json!({"name": name, "type": "radio", "label": label, "options": options, "empty": empty})
+}
+
+/// Flask-Security's label for a second-factor or sign-in method choice
+/// (its `authapp_method`, `email_method`, `sms_method` form labels).
+fn setup_choice_label(method: &str) -> &str {
+    match method {
+        "email" => "Set up using email",
+        "authenticator" => "Set up using an authenticator app (e.g. google, lastpass, authy)",
+        "sms" => "Set up using SMS",
+        "disable" => "Disable two-factor authentication",
+        other => other,
+    }
 }
 
 /// A form field for the built-in page.

@@ -547,6 +547,50 @@ async fn the_spa_views_are_pages_with_what_flask_security_sent() {
 }
 
 #[tokio::test]
+async fn the_sign_in_methods_page_offers_what_can_be_set_up() {
+    // Password only: nothing to set up, as Flask-Security's page says.
+    let srv = start_with(&[("SECURITY_US_ENABLED_METHODS", r#"["password"]"#)], None).await;
+    let mut b = Browser::default();
+    register(&srv, &mut b, "pw@example.com").await;
+    log_in(&srv, &mut b, "pw@example.com").await;
+    let setup = page(&b.get(&srv, "/us-setup").await);
+    assert!(
+        setup.contains("<h3>No methods have been enabled - nothing to setup</h3>")
+            && !setup.contains(r#"name="chosen_method""#),
+        "{setup}"
+    );
+    srv.finish().await;
+    // An authenticator: the QR code, with Flask-Security's instruction.
+    let srv = start_with(
+        &[(
+            "SECURITY_US_ENABLED_METHODS",
+            r#"["password","authenticator"]"#,
+        )],
+        None,
+    )
+    .await;
+    let mut b = Browser::default();
+    register(&srv, &mut b, "app@example.com").await;
+    log_in(&srv, &mut b, "app@example.com").await;
+    let setup = page(&b.get(&srv, "/us-setup").await);
+    assert!(
+        setup.contains("Set up using an authenticator app (e.g. google, lastpass, authy)"),
+        "{setup}"
+    );
+    let chosen = page(
+        &b.fill(&srv, "/us-setup", &[("chosen_method", "authenticator")])
+            .await,
+    );
+    assert!(
+        chosen.contains("Open an authenticator app on your device and scan the following QRcode")
+            && chosen.contains(r#"<img alt="Passwordless QRCode" id="qrcode""#)
+            && chosen.contains("data:image/svg+xml;base64,"),
+        "{chosen}"
+    );
+    srv.finish().await;
+}
+
+#[tokio::test]
 async fn a_code_is_asked_for_set_up_and_used_on_the_unified_sign_in_pages() {
     let srv = start_with(&[], None).await;
     let mut b = Browser::default();
@@ -560,7 +604,8 @@ async fn a_code_is_asked_for_set_up_and_used_on_the_unified_sign_in_pages() {
             .await,
     );
     assert!(
-        setup.contains(r#"id="chosen_method-0" name="chosen_method" type="radio" value="email">"#),
+        setup.contains(r#"id="chosen_method-0" name="chosen_method" type="radio" value="email">"#)
+            && setup.contains(r#"<label for="chosen_method-0">Set up using email</label>"#),
         "{setup}"
     );
     let code_form = setup
