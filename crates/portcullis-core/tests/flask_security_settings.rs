@@ -157,3 +157,29 @@ fn the_sender_defaults_to_flask_mails_default_sender() {
         "security@example.org"
     );
 }
+
+#[test]
+fn usernames_on_adds_username_to_the_identity_attributes() {
+    use portcullis_core::config::IdentityAttr;
+    let attrs = |l: ConfigLoader| -> Vec<(IdentityAttr, bool)> {
+        let config = l.build().expect("loads").0;
+        config
+            .user_identity_attributes
+            .iter()
+            .map(|a| (a.attr, a.case_insensitive))
+            .collect()
+    };
+    assert_eq!(attrs(base()), [(IdentityAttr::Email, true)]);
+    assert_eq!(
+        attrs(base().set("SECURITY_USERNAME_ENABLE", true)),
+        [(IdentityAttr::Email, true), (IdentityAttr::Username, true)]
+    );
+    // Listed already: left as the app listed it.
+    assert_eq!(
+        attrs(base().set("SECURITY_USERNAME_ENABLE", true).set(
+            "SECURITY_USER_IDENTITY_ATTRIBUTES",
+            r#"[{"username": {"mapper": "uia_username_mapper", "case_insensitive": false}}]"#
+        )),
+        [(IdentityAttr::Username, false)]
+    );
+}

@@ -549,3 +549,32 @@ async fn a_login_looks_the_identity_up_by_its_own_attributes_case_rule() {
     assert_eq!(errors(err), [("username", K::UserDoesNotExist)]);
     e.security.login(by_name("ann"), &c).await.unwrap();
 }
+
+#[tokio::test]
+async fn no_identity_at_all_is_a_form_error_when_usernames_are_on() {
+    // Flask-Security's email field is optional with usernames on: with
+    // neither, the form says USER_DOES_NOT_EXIST (not "email not
+    // provided"), and only once a password was given.
+    let c = ClientInfo::default();
+    let e = env(&[("SECURITY_USERNAME_ENABLE", "true")]);
+    let none = |password: Option<&str>| LoginForm {
+        password: password.and_then(secret),
+        ..LoginForm::default()
+    };
+    let err = e
+        .security
+        .login(none(Some(PASSWORD)), &c)
+        .await
+        .unwrap_err();
+    assert_eq!(errors(err), [("", K::UserDoesNotExist)]);
+    let err = e.security.login(none(None), &c).await.unwrap_err();
+    assert_eq!(errors(err), [("password", K::PasswordNotProvided)]);
+    // Without usernames, the email is required.
+    let e = env(&[]);
+    let err = e
+        .security
+        .login(none(Some(PASSWORD)), &c)
+        .await
+        .unwrap_err();
+    assert_eq!(errors(err), [("email", K::EmailNotProvided)]);
+}

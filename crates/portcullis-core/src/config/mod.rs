@@ -221,6 +221,21 @@ impl ConfigLoader {
         {
             config.email_sender = sender.to_owned();
         }
+        // Flask-Security appends username (case-insensitive) to the
+        // identity attributes when usernames are on and it is not listed,
+        // so unified sign-in and the like accept one.
+        if config.username_enable
+            && !config
+                .user_identity_attributes
+                .iter()
+                .any(|a| a.attr == IdentityAttr::Username)
+        {
+            config.user_identity_attributes.push(IdentityAttribute {
+                attr: IdentityAttr::Username,
+                case_insensitive: true,
+                mapper: IdentityMapper::Username,
+            });
+        }
         config.validate()?;
         Ok((config, self.extras))
     }

@@ -162,6 +162,14 @@ impl Security {
                     None => errors.add("username", MessageKey::UserDoesNotExist),
                 }
             }
+            // With usernames on, Flask-Security's email field is optional:
+            // no identity at all is the form's USER_DOES_NOT_EXIST (once
+            // the password's own check has passed).
+            (None, None) if config.username_enable => {
+                if password.is_some() {
+                    errors.add("", MessageKey::UserDoesNotExist);
+                }
+            }
             (None, None) => errors.add("email", MessageKey::EmailNotProvided),
         }
         if password.is_none() {
