@@ -18,6 +18,10 @@ impl MessageKey {
     }
 }
 
+/// The argument of [`MessageKey::PasswordTooSimple`] that carries
+/// zxcvbn's warning ("Repeats like …"), shown instead of the message.
+pub const ZXCVBN_WARNING: &str = "zxcvbn_warning";
+
 /// A message with its interpolation values (Flask-Security's `%(name)s`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -105,6 +109,13 @@ impl Messages {
     /// [`crate::i18n`]): Flask-Security translates the configured text, so
     /// an override is looked up in the app's catalogues by its own words.
     pub fn render(&self, message: &Message) -> String {
+        // zxcvbn's own warning stands in for PASSWORD_TOO_SIMPLE, as
+        // Flask-Security returns it (not translatable there either).
+        if message.key == MessageKey::PasswordTooSimple
+            && let Some((_, warning)) = message.args.iter().find(|(n, _)| *n == ZXCVBN_WARNING)
+        {
+            return warning.clone();
+        }
         let text = crate::i18n::gettext(self.text(message.key));
         let text = text.as_ref();
         let mut out = String::with_capacity(text.len());

@@ -81,9 +81,15 @@ impl PasswordPolicy {
             }
         }
         if let Some(min) = self.zxcvbn_min_score {
-            let score = zxcvbn::zxcvbn(&pw, user_inputs).score() as u8;
-            if score < min {
-                return Err(Message::new(MessageKey::PasswordTooSimple));
+            let entropy = zxcvbn::zxcvbn(&pw, user_inputs);
+            if (entropy.score() as u8) < min {
+                // Flask-Security answers zxcvbn's warning when it has one.
+                let warning = entropy.feedback().and_then(|f| f.warning());
+                return Err(match warning {
+                    Some(w) => Message::new(MessageKey::PasswordTooSimple)
+                        .arg(crate::messages::ZXCVBN_WARNING, w.to_string()),
+                    None => Message::new(MessageKey::PasswordTooSimple),
+                });
             }
         }
         Ok(pw)
@@ -155,9 +161,16 @@ mod tests {
     fn zxcvbn_complexity() {
         let mut p = policy();
         p.zxcvbn_min_score = Some(3);
+        // zxcvbn's warning rides along, and is what the message renders
+        // as (Flask-Security answers it in place of PASSWORD_TOO_SIMPLE).
+        let err = block(p.validate("mattmatt2", &[], None)).unwrap_err();
+        assert_eq!(err.key, MessageKey::PasswordTooSimple);
+        let shown = crate::messages::Messages::default().render(&err);
+        assert!(shown.starts_with("Repeats like"), "{shown}");
+        let err = block(p.validate("password", &[], None)).unwrap_err();
         assert_eq!(
-            block(p.validate("password", &[], None)),
-            Err(Message::new(MessageKey::PasswordTooSimple))
+            crate::messages::Messages::default().render(&err),
+            "This is a top-10 common password."
         );
         assert!(block(p.validate("correct horse battery staple 9!", &[], None)).is_ok());
         // The user's own details make a password weaker.
