@@ -5,7 +5,7 @@ use portcullis_core::{Message, MessageKey};
 use serde_json::{Map, Value, json};
 
 use crate::endpoints::Endpoint;
-use crate::html::{field, radio};
+use crate::html::{field, radio, required};
 use crate::input::FormData;
 use crate::respond::{HttpResponse, RedirectRules, is_allowed_redirect, with_query};
 use crate::session::SessionState;
@@ -17,8 +17,10 @@ impl Portcullis {
         endpoint: Endpoint,
     ) -> Option<(&'static str, &'static str, Vec<Value>, &'static str)> {
         let c = self.security().config();
-        let email = field("email", "email", "Email Address", "email");
-        let pw = |n: &str, l: &str, a: &str| field(n, "password", l, a);
+        // Fields Flask-Security's forms give a required validator carry
+        // the `required` attribute, as WTForms renders them.
+        let email = required(field("email", "email", "Email Address", "email"));
+        let pw = |n: &str, l: &str, a: &str| required(field(n, "password", l, a));
         let mut remember = field("remember", "checkbox", "Remember Me", "");
         remember["checked"] = json!(c.default_remember_me);
         Some(match endpoint {
@@ -32,17 +34,22 @@ impl Portcullis {
                     remember.clone(),
                 ];
                 if c.username_enable {
+                    // Either identity will do: neither field is required.
+                    f[0]["required"] = json!(false);
                     f.insert(1, field("username", "text", "Username", "username"));
                 }
                 ("login_user.html", "Login", f, "Login")
             }
             Endpoint::Register => {
                 let mut f = vec![email, pw("password", "Password", "new-password")];
+                f[1]["required"] = json!(c.password_required);
                 if c.password_confirm_required {
                     f.push(pw("password_confirm", "Retype Password", "new-password"));
                 }
                 if c.username_enable {
-                    f.insert(1, field("username", "text", "Username", "username"));
+                    let mut u = field("username", "text", "Username", "username");
+                    u["required"] = json!(c.username_required);
+                    f.insert(1, u);
                 }
                 // The application's own registration fields, labelled by
                 // their names (an app wanting other labels overrides the
@@ -89,13 +96,18 @@ impl Portcullis {
             Endpoint::ChangeEmail => (
                 "change_email.html",
                 "Change Email",
-                vec![field("email", "email", "Email Address", "email")],
+                vec![email],
                 "Change Email",
             ),
             Endpoint::ChangeUsername => (
                 "change_username.html",
                 "Change Username",
-                vec![field("username", "text", "New Username", "username")],
+                vec![required(field(
+                    "username",
+                    "text",
+                    "New Username",
+                    "username",
+                ))],
                 "Change Username",
             ),
             Endpoint::RecoverUsername => (

@@ -184,6 +184,12 @@ fn setup_choice_label(method: &str) -> &str {
     }
 }
 
+/// `f`, marked required (the input's `required` attribute).
+pub(crate) fn required(mut f: Value) -> Value {
+    f["required"] = json!(true);
+    f
+}
+
 /// A form field for the built-in page.
 pub(crate) fn field(name: &str, kind: &str, label: &str, autocomplete: &str) -> Value {
     json!({"name": name, "type": kind, "label": label, "autocomplete": autocomplete})

@@ -116,7 +116,8 @@ async fn login_by_form_with_inline_errors_and_safe_next() {
     assert!(
         page.contains(
             "<form action=\"/login?next=/todos\" method=\"post\" name=\"login_user_form\" id=\"security-form\">"
-        ) && page.contains(r#"name="email""#)
+        ) && page.contains(r#"id="email" name="email" required type="email""#)
+            && page.contains(r#"id="password" name="password" required type="password""#)
             && page.contains(r#"href="/register""#)
     );
     let csrf = csrf_from(&page);

@@ -305,7 +305,7 @@ async fn requires_confirmation_error_view_receives_an_unconfirmed_browser() {
                     assert!(
                         page.contains(r#"name="send_confirmation_form""#)
                             && page.contains(
-                                r#"id="email" name="email" type="email" value="late@example.com">"#
+                                r#"id="email" name="email" required type="email" value="late@example.com">"#
                             ),
                         "{page}"
                     );
