@@ -44,7 +44,10 @@ impl Portcullis {
                 let mut f = vec![email, pw("password", "Password", "new-password")];
                 f[1]["required"] = json!(c.password_required);
                 if c.password_confirm_required {
-                    f.push(pw("password_confirm", "Retype Password", "new-password"));
+                    // Asked for only with a password, when one is optional.
+                    let mut confirm = pw("password_confirm", "Retype Password", "new-password");
+                    confirm["required"] = json!(c.password_required);
+                    f.push(confirm);
                 }
                 if c.username_enable {
                     let mut u = field("username", "text", "Username", "username");

@@ -547,6 +547,22 @@ async fn the_spa_views_are_pages_with_what_flask_security_sent() {
 }
 
 #[tokio::test]
+async fn required_fields_are_marked_as_flask_securitys_forms_mark_them() {
+    for (password_required, marked) in [("true", "required "), ("false", "")] {
+        let srv = start_with(&[("SECURITY_PASSWORD_REQUIRED", password_required)], None).await;
+        let register = page(&Browser::default().get(&srv, "/register").await);
+        for want in [
+            r#"id="email" name="email" required type="email""#.to_owned(),
+            format!(r#"id="password" name="password" {marked}type="password""#),
+            format!(r#"id="password_confirm" name="password_confirm" {marked}type="password""#),
+        ] {
+            assert!(register.contains(&want), "{want} in {register}");
+        }
+        srv.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn the_sign_in_methods_page_offers_what_can_be_set_up() {
     // Password only: nothing to set up, as Flask-Security's page says.
     let srv = start_with(&[("SECURITY_US_ENABLED_METHODS", r#"["password"]"#)], None).await;
