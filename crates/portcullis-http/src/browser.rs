@@ -874,14 +874,19 @@ impl Portcullis {
                             .unwrap_or(&c.post_login_view),
                     ),
                 ),
-                Endpoint::Register => {
-                    let m = if c.confirmable {
-                        self.note(MessageKey::ConfirmRegistration, email.as_deref())
-                    } else {
-                        vec![]
-                    };
-                    self.render_page(endpoint, req, session, &FormData::default(), None, m)
-                }
+                // A second factor due first (TWO_FACTOR_REQUIRED): its
+                // setup page, as after a login.
+                Endpoint::Register => match self.tf_next_page(&resp) {
+                    Some(page) => HttpResponse::redirect(&page),
+                    None => {
+                        let m = if c.confirmable {
+                            self.note(MessageKey::ConfirmRegistration, email.as_deref())
+                        } else {
+                            vec![]
+                        };
+                        self.render_page(endpoint, req, session, &FormData::default(), None, m)
+                    }
+                },
                 Endpoint::Change => {
                     let to = self.view(c.post_change_view.as_deref().unwrap_or(&c.post_login_view));
                     self.flash_to(session, MessageKey::PasswordChange, &to)

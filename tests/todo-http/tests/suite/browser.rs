@@ -547,6 +547,36 @@ async fn the_spa_views_are_pages_with_what_flask_security_sent() {
 }
 
 #[tokio::test]
+async fn registering_with_a_second_factor_required_goes_to_its_setup() {
+    let srv = start_with(
+        &[
+            ("SECURITY_TWO_FACTOR_REQUIRED", "true"),
+            ("SECURITY_CONFIRMABLE", "false"),
+        ],
+        None,
+    )
+    .await;
+    let mut b = Browser::default();
+    let r = b
+        .fill(
+            &srv,
+            "/register",
+            &[
+                ("email", "tf@example.com"),
+                ("password", PW),
+                ("password_confirm", PW),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, location(&r)), (302, "/tf-setup"));
+    // Not signed in yet: the setup page, not the app.
+    let setup = page(&b.get(&srv, "/tf-setup").await);
+    assert!(setup.contains(r#"name="two_factor_setup_form""#), "{setup}");
+    assert_eq!(b.get(&srv, "/api/me").await.status, 302);
+    srv.finish().await;
+}
+
+#[tokio::test]
 async fn required_fields_are_marked_as_flask_securitys_forms_mark_them() {
     for (password_required, marked) in [("true", "required "), ("false", "")] {
         let srv = start_with(&[("SECURITY_PASSWORD_REQUIRED", password_required)], None).await;
