@@ -187,9 +187,11 @@ impl Portcullis {
             Endpoint::UsSignin | Endpoint::UsSigninSendCode => (
                 "us_signin.html",
                 "Sign In",
+                // The passcode is optional (the same form sends a code), so
+                // a browser lets "Send Code" submit it empty.
                 vec![
-                    field("identity", "text", "Identity", "username"),
-                    pw("passcode", "Code or Password", "off"),
+                    required(field("identity", "text", "Identity", "username")),
+                    field("passcode", "password", "Code or Password", "off"),
                     remember.clone(),
                 ],
                 "Sign In",
@@ -197,7 +199,7 @@ impl Portcullis {
             Endpoint::UsVerify | Endpoint::UsVerifySendCode => (
                 "us_verify.html",
                 "Reauthenticate",
-                vec![pw("passcode", "Code or Password", "off")],
+                vec![field("passcode", "password", "Code or Password", "off")],
                 "Sign In",
             ),
             Endpoint::UsSetup => (

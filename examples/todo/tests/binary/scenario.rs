@@ -45,6 +45,37 @@ fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String, Str
     (status, head.to_owned(), body.to_owned())
 }
 
+/// The binary as a user runs it — in `dir`, no configuration, on a free
+/// port — with its stdout sent to `stdout`.
+fn start_in(dir: &std::path::Path, stdout: Stdio) -> (Running, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(crate::BIN);
+    cmd.current_dir(dir)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .stdout(stdout)
+        .stderr(Stdio::null());
+    for k in [
+        "TODO_CONFIG",
+        "DATABASE_URL",
+        "BASE_URL",
+        "MAIL_SERVER",
+        "MAIL_DEFAULT_SENDER",
+        "SECRET_KEY",
+        "SECURITY_PASSWORD_SALT",
+    ] {
+        cmd.env_remove(k);
+    }
+    let running = Running {
+        child: cmd.spawn().unwrap(),
+        dir: dir.to_owned(),
+    };
+    (running, port)
+}
+
 fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
@@ -64,30 +95,7 @@ fn cargo_run_serves_sqlite_and_mails_to_the_console() {
         portcullis_core::store::new_uniquifier()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(crate::BIN);
-    cmd.current_dir(&dir)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for k in [
-        "TODO_CONFIG",
-        "DATABASE_URL",
-        "BASE_URL",
-        "MAIL_SERVER",
-        "SECRET_KEY",
-        "SECURITY_PASSWORD_SALT",
-    ] {
-        cmd.env_remove(k);
-    }
-    let mut running = Running {
-        child: cmd.spawn().unwrap(),
-        dir: dir.clone(),
-    };
+    let (mut running, port) = start_in(&dir, Stdio::piped());
     let stdout = running.child.stdout.take().unwrap();
     let console = Arc::new(Mutex::new(String::new()));
     let sink = console.clone();
@@ -196,30 +204,7 @@ fn copied_database_keeps_the_user(db: &std::path::Path, creds: &str) {
     let dir = db.with_file_name("copy");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(db, dir.join("todo.db")).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(crate::BIN);
-    cmd.current_dir(&dir)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for k in [
-        "TODO_CONFIG",
-        "DATABASE_URL",
-        "BASE_URL",
-        "MAIL_SERVER",
-        "SECRET_KEY",
-        "SECURITY_PASSWORD_SALT",
-    ] {
-        cmd.env_remove(k);
-    }
-    let _copy = Running {
-        child: cmd.spawn().unwrap(),
-        dir,
-    };
+    let (_copy, port) = start_in(&dir, Stdio::null());
     wait_for("the copy to listen", || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });

@@ -677,9 +677,14 @@ async fn a_code_is_asked_for_set_up_and_used_on_the_unified_sign_in_pages() {
 
     // Signing in: "Send Code" posts the same form to the send-code URL.
     let signin = page(&b.get(&srv, "/us-signin").await);
+    // The passcode is not required, or a browser would refuse to send the
+    // form for a code with it empty (Flask-Security's field has no
+    // required validator); the identity is.
     assert!(
         signin.contains(r#"formaction="/us-signin/send-code""#)
-            && signin.contains(r#"name="us_signin_form""#),
+            && signin.contains(r#"name="us_signin_form""#)
+            && signin.contains(r#"id="identity" name="identity" required type="text""#)
+            && signin.contains(r#"id="passcode" name="passcode" type="password""#),
         "{signin}"
     );
     let csrf = csrf_from(&signin);
