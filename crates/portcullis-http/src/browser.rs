@@ -19,8 +19,8 @@ impl Portcullis {
         let c = self.security().config();
         // Fields Flask-Security's forms give a required validator carry
         // the `required` attribute, as WTForms renders them.
-        let email = required(field("email", "email", "Email Address", "email"));
-        let pw = |n: &str, l: &str, a: &str| required(field(n, "password", l, a));
+        let email = |on: bool| required(field("email", "email", "Email Address", "email"), on);
+        let pw = |n: &str, l: &str, a: &str| required(field(n, "password", l, a), true);
         let mut remember = field("remember", "checkbox", "Remember Me", "");
         remember["checked"] = json!(c.default_remember_me);
         Some(match endpoint {
@@ -28,31 +28,31 @@ impl Portcullis {
             // page, whose form carries the token.
             Endpoint::Logout => ("logout_user.html", "Confirm Sign Out", vec![], "Submit"),
             Endpoint::Login => {
+                // With usernames on either identity will do: neither
+                // field is required.
                 let mut f = vec![
-                    email,
+                    email(!c.username_enable),
                     pw("password", "Password", "current-password"),
                     remember.clone(),
                 ];
                 if c.username_enable {
-                    // Either identity will do: neither field is required.
-                    f[0]["required"] = json!(false);
                     f.insert(1, field("username", "text", "Username", "username"));
                 }
                 ("login_user.html", "Login", f, "Login")
             }
             Endpoint::Register => {
-                let mut f = vec![email, pw("password", "Password", "new-password")];
-                f[1]["required"] = json!(c.password_required);
+                // The password (and its confirmation) only when one is
+                // required; the username by USERNAME_REQUIRED.
+                let optional_pw = |n: &str, l: &str| {
+                    required(field(n, "password", l, "new-password"), c.password_required)
+                };
+                let mut f = vec![email(true), optional_pw("password", "Password")];
                 if c.password_confirm_required {
-                    // Asked for only with a password, when one is optional.
-                    let mut confirm = pw("password_confirm", "Retype Password", "new-password");
-                    confirm["required"] = json!(c.password_required);
-                    f.push(confirm);
+                    f.push(optional_pw("password_confirm", "Retype Password"));
                 }
                 if c.username_enable {
-                    let mut u = field("username", "text", "Username", "username");
-                    u["required"] = json!(c.username_required);
-                    f.insert(1, u);
+                    let u = field("username", "text", "Username", "username");
+                    f.insert(1, required(u, c.username_required));
                 }
                 // The application's own registration fields, labelled by
                 // their names (an app wanting other labels overrides the
@@ -64,17 +64,22 @@ impl Portcullis {
                 );
                 ("register_user.html", "Register", f, "Register")
             }
-            Endpoint::SendLogin => ("send_login.html", "Login", vec![email], "Send Login Link"),
+            Endpoint::SendLogin => (
+                "send_login.html",
+                "Login",
+                vec![email(true)],
+                "Send Login Link",
+            ),
             Endpoint::Confirm => (
                 "send_confirmation.html",
                 "Resend confirmation instructions",
-                vec![email],
+                vec![email(true)],
                 "Resend Confirmation Instructions",
             ),
             Endpoint::Reset => (
                 "forgot_password.html",
                 "Send password reset instructions",
-                vec![email],
+                vec![email(true)],
                 "Recover Password",
             ),
             Endpoint::ResetToken => (
@@ -99,24 +104,22 @@ impl Portcullis {
             Endpoint::ChangeEmail => (
                 "change_email.html",
                 "Change Email",
-                vec![email],
+                vec![email(true)],
                 "Change Email",
             ),
             Endpoint::ChangeUsername => (
                 "change_username.html",
                 "Change Username",
-                vec![required(field(
-                    "username",
-                    "text",
-                    "New Username",
-                    "username",
-                ))],
+                vec![required(
+                    field("username", "text", "New Username", "username"),
+                    true,
+                )],
                 "Change Username",
             ),
             Endpoint::RecoverUsername => (
                 "recover_username.html",
                 "Username Recovery",
-                vec![email],
+                vec![email(true)],
                 "Recover Username",
             ),
             Endpoint::Verify => (
@@ -190,7 +193,7 @@ impl Portcullis {
                 // The passcode is optional (the same form sends a code), so
                 // a browser lets "Send Code" submit it empty.
                 vec![
-                    required(field("identity", "text", "Identity", "username")),
+                    required(field("identity", "text", "Identity", "username"), true),
                     field("passcode", "password", "Code or Password", "off"),
                     remember.clone(),
                 ],

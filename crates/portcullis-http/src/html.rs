@@ -184,9 +184,9 @@ fn setup_choice_label(method: &str) -> &str {
     }
 }
 
-/// `f`, marked required (the input's `required` attribute).
-pub(crate) fn required(mut f: Value) -> Value {
-    f["required"] = json!(true);
+/// `f`, with the input's `required` attribute when `on`.
+pub(crate) fn required(mut f: Value, on: bool) -> Value {
+    f["required"] = json!(on);
     f
 }
 

@@ -20,6 +20,6 @@ pub use self::hibp::HibpChecker;
 pub use self::memory::MemoryOutbox;
 pub use self::sms::{ConsoleSms, MemorySms, Sms};
 pub use self::smtp::{SmtpConfig, SmtpMailer, SmtpTls};
-pub use self::templates::{Rendered, Templates, jinja_autoescape};
+pub use self::templates::{Rendered, Templates};
 #[cfg(feature = "twilio")]
 pub use self::twilio::TwilioSms;

@@ -337,9 +337,9 @@ impl Templates {
 
 /// Writes `{{ … }}` as Jinja2 does under autoescape (markupsafe, see
 /// [`portcullis_core::html::escape`]): minijinja's own escaping also
-/// writes `/` as `&#x2f;`. Set it on a minijinja `Environment` with
-/// `set_formatter`.
-pub fn jinja_autoescape(
+/// writes `/` as `&#x2f;`. (portcullis-http's pages have the same
+/// formatter: neither crate depends on the other outside tests.)
+fn jinja_autoescape(
     out: &mut minijinja::Output<'_>,
     state: &mut State<'_, '_>,
     value: &JinjaValue,
