@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use portcullis_core::store::AttemptStore;
-use portcullis_core::validation::{PasswordPolicy, UsernamePolicy, normalize_email};
+use portcullis_core::validation::{PasswordPolicy, UsernamePolicy};
 use portcullis_core::{Datastore, NewUser, SecretString, Security, User, UserFilter};
 use portcullis_mail::{ConsoleMailer, Templates};
 use serde_json::{Value, json};
@@ -261,9 +261,12 @@ pub(crate) async fn run(cli: &Cli, cmd: &UsersCmd) -> Result<Output, CliError> {
             roles,
         } => {
             let (config, _) = backend::settings(cli)?;
-            let email = normalize_email(identity).map_err(|m| {
-                CliError::invalid(format!("{identity:?}: {}", config.messages.render(&m)))
-            })?;
+            let email = config
+                .email_validator_args
+                .validate(identity)
+                .map_err(|m| {
+                    CliError::invalid(format!("{identity:?}: {}", config.messages.render(&m)))
+                })?;
             let username = match username {
                 Some(u) => UsernamePolicy::from_config(&config)?
                     .validate(u)

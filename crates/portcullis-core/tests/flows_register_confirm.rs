@@ -696,3 +696,77 @@ fn registration_fields_are_checked_at_build() {
         assert!(err.to_string().contains(why), "{name}: {err}");
     }
 }
+
+/// An internationalised domain is one address however it is typed: the
+/// Punycode form, capitals and full-width dots all register and log in as
+/// `email_validator` normalises them (`joe@bücher.de`), which is what a
+/// Flask-Security database holds.
+#[tokio::test]
+async fn an_idn_address_is_stored_and_found_in_its_unicode_form() {
+    let e = env(&[]);
+    let r = e
+        .security
+        .register(
+            form("joe@XN--BCHER-KVA.DE", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.user.unwrap().email, "joe@bücher.de");
+    for typed in [
+        "joe@bücher.de",
+        "Joe@BÜCHER.DE",
+        "joe@xn--bcher-kva.de",
+        "joe@bücher。de",
+    ] {
+        let login = LoginForm {
+            email: Some(typed.into()),
+            password: secret(PASSWORD),
+            ..LoginForm::default()
+        };
+        let user = e
+            .security
+            .login(login, &ClientInfo::default())
+            .await
+            .unwrap_or_else(|err| panic!("{typed}: {err:?}"));
+        assert_eq!(user.user.email, "joe@bücher.de", "{typed}");
+    }
+    // The same address in another spelling is taken.
+    let again = e
+        .security
+        .register(
+            form("joe@bücher.de", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(errors(again), vec![("email", K::EmailAlreadyAssociated)]);
+}
+
+/// `SECURITY_EMAIL_VALIDATOR_ARGS` reaches registration: `.test` domains
+/// are special-use and refused, unless `test_environment` is on.
+#[tokio::test]
+async fn email_validator_args_decide_what_registers() {
+    let refused = env(&[])
+        .security
+        .register(
+            form("ann@shop.test", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(errors(refused), vec![("email", K::InvalidEmailAddress)]);
+    let e = env(&[(
+        "SECURITY_EMAIL_VALIDATOR_ARGS",
+        r#"{"test_environment": true}"#,
+    )]);
+    let r = e
+        .security
+        .register(
+            form("ann@shop.test", PASSWORD, PASSWORD),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.user.unwrap().email, "ann@shop.test");
+}

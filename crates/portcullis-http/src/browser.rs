@@ -754,9 +754,11 @@ impl Portcullis {
         }
         // As the form's validator leaves it (Flask-Security's messages name
         // `form.email.data`, normalised): `joe@LP.COM` is `joe@lp.com`.
-        let email = form.raw("email").and_then(Value::as_str).map(|e| {
-            portcullis_core::validation::normalize_email(e).unwrap_or_else(|_| e.to_owned())
-        });
+        let policy = &self.security().config().email_validator_args;
+        let email = form
+            .raw("email")
+            .and_then(Value::as_str)
+            .map(|e| policy.validate(e).unwrap_or_else(|_| e.to_owned()));
         let confirm_view = (resp.status == http::StatusCode::BAD_REQUEST)
             .then(|| self.confirmation_required(endpoint, body.as_ref()))
             .flatten();

@@ -150,6 +150,11 @@ settings! {
     phone_region_default: String = s("US") => "SECURITY_PHONE_REGION_DEFAULT",
     /// The From address of every mail (default: `MAIL_DEFAULT_SENDER`
     /// when set, as Flask-Security takes it from Flask-Mail).
+    /// How email addresses are checked and normalised: Python's
+    /// `email_validator` arguments (`test_environment`,
+    /// `globally_deliverable`, `allow_smtputf8`, `strict`,
+    /// `allow_empty_local`; see [`EmailPolicy`](crate::validation::EmailPolicy)).
+    email_validator_args: crate::validation::EmailPolicy = crate::validation::EmailPolicy::default() => "SECURITY_EMAIL_VALIDATOR_ARGS",
     email_sender: String = s("no-reply@localhost") => "SECURITY_EMAIL_SENDER",
     /// Send a text body.
     email_plaintext: bool = true => "SECURITY_EMAIL_PLAINTEXT",

@@ -1,5 +1,6 @@
 //! Setting types that are more than a scalar.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use serde_json::Value;
@@ -352,6 +353,44 @@ impl FromSetting for Rate {
             count,
             per: chrono::TimeDelta::seconds(per as i64),
         })
+    }
+}
+
+/// `SECURITY_EMAIL_VALIDATOR_ARGS`: the keyword arguments Flask-Security
+/// passes to `email_validator.validate_email`, as a table. Those that
+/// shape what is a valid address are read; `check_deliverability` and
+/// `timeout` (a DNS lookup, which Portcullis does not make) are accepted
+/// and have no effect. Arguments that would accept addresses Portcullis
+/// cannot store or look up (quoted local parts, IP-literal domains,
+/// display names) are refused rather than ignored: the users they let in
+/// could not sign in afterwards.
+impl FromSetting for crate::validation::EmailPolicy {
+    fn from_setting(v: &Value) -> Result<Self, String> {
+        let mut policy = Self::default();
+        for (arg, value) in BTreeMap::<String, Value>::from_setting(v)? {
+            let on = || bool::from_setting(&value).map_err(|e| format!("{arg}: {e}"));
+            match arg.as_str() {
+                "allow_smtputf8" => policy.allow_smtputf8 = on()?,
+                "allow_empty_local" => policy.allow_empty_local = on()?,
+                "strict" => policy.strict = on()?,
+                "test_environment" => policy.test_environment = on()?,
+                "globally_deliverable" => policy.globally_deliverable = on()?,
+                "check_deliverability" | "timeout" => {}
+                "allow_quoted_local" | "allow_domain_literal" | "allow_display_name" => {
+                    if on()? {
+                        return Err(format!(
+                            "{arg} = true is not supported: Portcullis accepts dot-atom addresses only"
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "{arg} is not an email_validator argument Portcullis reads"
+                    ));
+                }
+            }
+        }
+        Ok(policy)
     }
 }
 

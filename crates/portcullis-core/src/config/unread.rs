@@ -73,12 +73,6 @@ const TABLE: &[(&str, Unread)] = &[
     ("SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET", TEMPLATE),
     ("SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET_NOTICE", TEMPLATE),
     (
-        "SECURITY_EMAIL_VALIDATOR_ARGS",
-        Unread::NotYet(
-            "arguments to Python's email_validator (Portcullis checks syntax and IDNA; no deliverability lookup)",
-        ),
-    ),
-    (
         "SECURITY_HASHING_SCHEMES",
         Unread::Flask(
             "passlib contexts for token-embedded hashes, which Flask-Security 5 no longer makes",

@@ -13,7 +13,6 @@ use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
 use crate::store::UserPatch;
-use crate::validation::normalize_email;
 
 /// A confirmed address.
 #[derive(Debug, Clone)]
@@ -39,7 +38,7 @@ impl Security {
                 MessageKey::EmailNotProvided,
             )));
         };
-        let email = match normalize_email(raw) {
+        let email = match self.email_policy().validate(raw) {
             Ok(e) => e,
             Err(m) => return Ok(Err(FormErrors::field("email", m))),
         };

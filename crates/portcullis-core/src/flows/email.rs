@@ -13,7 +13,6 @@ use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
 use crate::store::UserPatch;
-use crate::validation::normalize_email;
 
 /// A confirmed change of address.
 #[derive(Debug, Clone)]
@@ -37,7 +36,10 @@ impl Security {
         let Some(raw) = filled(&new_email.map(str::to_owned)).map(str::to_owned) else {
             return Err(FormErrors::field("email", MessageKey::EmailNotProvided).into());
         };
-        let email = normalize_email(&raw).map_err(|m| FormErrors::field("email", m))?;
+        let email = c
+            .email_validator_args
+            .validate(&raw)
+            .map_err(|m| FormErrors::field("email", m))?;
         if self.store().find_user_by_email(&email).await?.is_some() {
             if c.return_generic_responses {
                 return Ok(());

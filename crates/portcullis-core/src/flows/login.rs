@@ -9,7 +9,7 @@ use crate::events::{AuthnVia, Event};
 use crate::messages::MessageKey;
 use crate::models::User;
 use crate::store::UserPatch;
-use crate::validation::{canonical_phone, normalize_email};
+use crate::validation::canonical_phone;
 use crate::{Result, SecretString};
 
 /// Who is asking (for login tracking).
@@ -151,7 +151,7 @@ impl Security {
         let mut ifield = "email";
         let mut lookup: Option<(IdentityAttr, String)> = None;
         match (email, username) {
-            (Some(e), _) => match normalize_email(e) {
+            (Some(e), _) => match config.email_validator_args.validate(e) {
                 Ok(n) => lookup = Some((IdentityAttr::Email, n)),
                 Err(m) => errors.add("email", m),
             },
@@ -250,7 +250,7 @@ impl Security {
     pub async fn lookup_identity(&self, identity: &str) -> Result<Option<User>> {
         for attr in &self.config().user_identity_attributes {
             let value = match &attr.mapper {
-                IdentityMapper::Email => normalize_email(identity).ok(),
+                IdentityMapper::Email => self.email_policy().validate(identity).ok(),
                 IdentityMapper::Username => self.username_policy().normalize(identity),
                 IdentityMapper::Phone => {
                     canonical_phone(identity, &self.config().phone_region_default)

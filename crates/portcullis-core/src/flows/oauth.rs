@@ -26,7 +26,6 @@ use crate::oauth::{
     OAuthPurpose, OAuthResponse,
 };
 use crate::store::NewUser;
-use crate::validation::normalize_email;
 
 /// How long the provider may take to send the browser back.
 const PENDING_FOR_SECS: i64 = 600;
@@ -200,7 +199,7 @@ impl Security {
             .iter()
             .find(|a| a.attr.name() == identity.attribute)?;
         let value = match &attr.mapper {
-            IdentityMapper::Email => normalize_email(&identity.value).ok(),
+            IdentityMapper::Email => self.email_policy().validate(&identity.value).ok(),
             IdentityMapper::Username => self.username_policy().normalize(&identity.value),
             IdentityMapper::Phone => crate::validation::canonical_phone(
                 &identity.value,

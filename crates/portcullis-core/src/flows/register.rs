@@ -13,7 +13,6 @@ use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
 use crate::store::NewUser;
-use crate::validation::normalize_email;
 use crate::{ErrorKind, Result, SecretString};
 
 /// Flask-Security's registration form.
@@ -166,7 +165,7 @@ impl Security {
                 errors.add("email", MessageKey::EmailNotProvided);
                 None
             }
-            Some(raw) => match normalize_email(raw) {
+            Some(raw) => match self.email_policy().validate(raw) {
                 Err(m) => {
                     errors.add("email", m);
                     None

@@ -489,6 +489,11 @@ impl Security {
         &self.inner.username_policy
     }
 
+    /// How email addresses are checked (`SECURITY_EMAIL_VALIDATOR_ARGS`).
+    pub(crate) fn email_policy(&self) -> &crate::validation::EmailPolicy {
+        &self.config().email_validator_args
+    }
+
     pub(crate) fn breach(&self) -> Option<&dyn BreachChecker> {
         self.inner.breach.as_deref()
     }

@@ -1,0 +1,80 @@
+//! Email addresses are valid, and normalised, exactly when Flask-Security
+//! finds them so: `fixtures/email/vectors.json` holds the answers of
+//! Python's `email_validator` 2.4.0 (what Flask-Security 5.9.2's `MailUtil`
+//! calls) for 156 addresses under six `SECURITY_EMAIL_VALIDATOR_ARGS`,
+//! made by `fixtures/email/generate.py`. Each argument table is loaded
+//! through the setting, as an app's would be.
+
+use portcullis_core::config::ConfigLoader;
+use portcullis_core::validation::EmailPolicy;
+use serde_json::Value;
+
+fn policy(args: &Value) -> Result<EmailPolicy, String> {
+    ConfigLoader::new()
+        .set("SECRET_KEY", "k".repeat(32))
+        .set("SECURITY_PASSWORD_SALT", "s".repeat(16))
+        .set("SECURITY_EMAIL_VALIDATOR_ARGS", args.clone())
+        .build()
+        .map(|(config, _)| config.email_validator_args)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn every_address_answers_as_email_validator_does() {
+    let vectors: Value = serde_json::from_str(include_str!("fixtures/email/vectors.json")).unwrap();
+    let mut compared = 0;
+    let mut differ = Vec::new();
+    for case in vectors["cases"].as_array().unwrap() {
+        let args = &case["args"];
+        let Ok(policy) = policy(args) else {
+            // Arguments Portcullis refuses (next test) have no answer here.
+            continue;
+        };
+        let input = case["input"].as_str().unwrap();
+        let want = case["normalized"].as_str();
+        let got = policy.validate(input).ok();
+        compared += 1;
+        if got.as_deref() != want {
+            differ.push(format!(
+                "{args} {input:?}: email_validator {want:?}, Portcullis {got:?}"
+            ));
+        }
+    }
+    assert!(compared > 900, "only {compared} cases compared");
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+}
+
+#[test]
+fn arguments_that_would_let_in_unstorable_addresses_are_refused() {
+    for arg in [
+        "allow_quoted_local",
+        "allow_domain_literal",
+        "allow_display_name",
+    ] {
+        let err = policy(&serde_json::json!({ arg: true })).unwrap_err();
+        assert!(err.contains(arg) && err.contains("not supported"), "{err}");
+        // Off, as email_validator's default, is fine.
+        assert_eq!(
+            policy(&serde_json::json!({ arg: false })),
+            Ok(EmailPolicy::default())
+        );
+    }
+    let err = policy(&serde_json::json!({"alow_smtputf8": false})).unwrap_err();
+    assert!(err.contains("alow_smtputf8"), "{err}");
+    // A DNS lookup is not made; asking for one (email_validator's default)
+    // loads, as does the JSON an environment variable carries.
+    assert_eq!(
+        policy(&Value::String(
+            r#"{"check_deliverability": true, "timeout": 5}"#.into()
+        )),
+        Ok(EmailPolicy::default())
+    );
+    let test_env = policy(&serde_json::json!({"test_environment": true})).unwrap();
+    assert_eq!(test_env.validate("a@test").as_deref(), Ok("a@test"));
+    assert!(EmailPolicy::default().validate("a@test").is_err());
+}
