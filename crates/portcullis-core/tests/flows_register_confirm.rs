@@ -14,6 +14,7 @@ fn form(email: &str, pw: &str, confirm: &str) -> RegisterForm {
         password: secret(pw),
         password_confirm: secret(confirm),
         username: None,
+        json: false,
         fields: serde_json::Map::new(),
     }
 }
@@ -769,4 +770,63 @@ async fn email_validator_args_decide_what_registers() {
         .await
         .unwrap();
     assert_eq!(r.user.unwrap().email, "ann@shop.test");
+}
+
+/// `SECURITY_USE_REGISTER_V2 = False` brings back Flask-Security's legacy
+/// forms: `ConfirmRegisterForm` (JSON, or confirmable) has no password
+/// confirmation; `RegisterForm` (a form, not confirmable) needs one unless
+/// unified sign-in is on, where it is checked only when given.
+#[tokio::test]
+async fn legacy_register_forms_ask_for_the_confirmation_as_flask_security_did() {
+    let register = |e: &Env, email: &str, confirm: &str, json: bool| {
+        let security = e.security.clone();
+        let f = RegisterForm {
+            json,
+            ..form(email, PASSWORD, confirm)
+        };
+        async move { security.register(f, &ClientInfo::default()).await }
+    };
+    let legacy = [("SECURITY_USE_REGISTER_V2", "false")];
+    // A form, not confirmable: RegisterForm, confirmation required.
+    let e = env(&legacy);
+    let err = register(&e, "a@lp.com", "", false).await.unwrap_err();
+    assert_eq!(
+        errors(err),
+        vec![("password_confirm", K::PasswordNotProvided)]
+    );
+    let err = register(&e, "a@lp.com", "Other-Horse-Battery-9", false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        errors(err),
+        vec![("password_confirm", K::RetypePasswordMismatch)]
+    );
+    // JSON: ConfirmRegisterForm, whatever the confirmation says.
+    assert!(register(&e, "a@lp.com", "", true).await.is_ok());
+    assert!(register(&e, "b@lp.com", "ignored", true).await.is_ok());
+    // Confirmable: ConfirmRegisterForm for forms too.
+    let e = env(&[legacy[0], ("SECURITY_CONFIRMABLE", "true")]);
+    assert!(register(&e, "c@lp.com", "", false).await.is_ok());
+    // Unified sign-in: RegisterForm's confirmation is optional, but must match.
+    let e = env(&[
+        legacy[0],
+        ("SECURITY_UNIFIED_SIGNIN", "true"),
+        ("SECURITY_TOTP_SECRETS", TOTP_SECRETS),
+        ("SECURITY_TOTP_ISSUER", "flows"),
+        ("SECURITY_US_ENABLED_METHODS", r#"["password", "email"]"#),
+    ]);
+    assert!(register(&e, "d@lp.com", "", false).await.is_ok());
+    let err = register(&e, "e@lp.com", "Other-Horse-Battery-9", false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        errors(err),
+        vec![("password_confirm", K::RetypePasswordMismatch)]
+    );
+    // RegisterFormV2 (the default) requires it from JSON clients too.
+    let err = register(&env(&[]), "f@lp.com", "", true).await.unwrap_err();
+    assert_eq!(
+        errors(err),
+        vec![("password_confirm", K::PasswordNotProvided)]
+    );
 }

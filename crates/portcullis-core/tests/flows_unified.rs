@@ -869,6 +869,7 @@ async fn registered(e: &Env, email: &str) -> User {
         password: secret(PASSWORD),
         password_confirm: secret(PASSWORD),
         username: None,
+        json: false,
         fields: serde_json::Map::new(),
     };
     let r = e.security.register(form, &client()).await.unwrap();

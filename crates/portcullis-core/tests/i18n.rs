@@ -173,6 +173,7 @@ async fn mail_subjects_and_bodies_are_translated_in_the_requests_locale() {
         password: secret(PASSWORD),
         password_confirm: secret(PASSWORD),
         username: None,
+        json: false,
         fields: serde_json::Map::new(),
     };
     de.scope(e.security.register(form, &ClientInfo::default()))

@@ -1,6 +1,7 @@
 //! Browsers: HTML pages and redirects, as a view over the JSON answers.
 
 use http::{Method, StatusCode};
+use portcullis_core::flows::PasswordConfirm;
 use portcullis_core::{Message, MessageKey};
 use serde_json::{Map, Value, json};
 
@@ -43,12 +44,28 @@ impl Portcullis {
             Endpoint::Register => {
                 // The password (and its confirmation) only when one is
                 // required; the username by USERNAME_REQUIRED.
-                let optional_pw = |n: &str, l: &str| {
-                    required(field(n, "password", l, "new-password"), c.password_required)
+                // The legacy forms (USE_REGISTER_V2 off) mark neither
+                // password field required.
+                let pw_required = c.password_required && c.use_register_v2;
+                let optional_pw = |n: &str, l: &str, on: bool| {
+                    required(field(n, "password", l, "new-password"), on)
                 };
-                let mut f = vec![email(true), optional_pw("password", "Password")];
-                if c.password_confirm_required {
-                    f.push(optional_pw("password_confirm", "Retype Password"));
+                let mut f = vec![
+                    email(true),
+                    optional_pw("password", "Password", pw_required),
+                ];
+                match c.register_password_confirm(false) {
+                    PasswordConfirm::Absent => {}
+                    PasswordConfirm::IfGiven => {
+                        f.push(optional_pw("password_confirm", "Retype Password", false));
+                    }
+                    PasswordConfirm::Required => {
+                        f.push(optional_pw(
+                            "password_confirm",
+                            "Retype Password",
+                            pw_required,
+                        ));
+                    }
                 }
                 if c.username_enable {
                     let u = field("username", "text", "Username", "username");

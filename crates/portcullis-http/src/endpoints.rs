@@ -602,6 +602,7 @@ impl Portcullis {
                     password: form.secret("password", &mut errors),
                     password_confirm: form.secret("password_confirm", &mut errors),
                     username: form.string("username", &mut errors),
+                    json: req.is_json(),
                     fields: s
                         .register_field_names()
                         .filter_map(|n| form.raw(n).map(|v| (n.to_owned(), v.clone())))

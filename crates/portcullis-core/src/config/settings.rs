@@ -194,6 +194,13 @@ settings! {
     password_required: bool = true => "SECURITY_PASSWORD_REQUIRED",
     /// Registration needs `password_confirm`.
     password_confirm_required: bool = true => "SECURITY_PASSWORD_CONFIRM_REQUIRED",
+    /// Registration by `RegisterFormV2` (on, Flask-Security's default since
+    /// 5.6). Off brings back the deprecated forms: a JSON request, or any
+    /// request when `SECURITY_CONFIRMABLE` is on, registers with
+    /// `ConfirmRegisterForm`, which has no password confirmation; a form
+    /// otherwise needs one unless `SECURITY_UNIFIED_SIGNIN` is on
+    /// ([`SecurityConfig::register_password_confirm`]).
+    use_register_v2: bool = true => "SECURITY_USE_REGISTER_V2",
 
     // ---- tokens ----
     /// Query-string and JSON key carrying an auth token.

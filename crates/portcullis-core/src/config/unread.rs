@@ -129,12 +129,6 @@ const TABLE: &[(&str, Unread)] = &[
         ),
     ),
     ("SECURITY_USERNAME_RECOVERY_EMAIL_TEMPLATE", TEMPLATE),
-    (
-        "SECURITY_USE_REGISTER_V2",
-        Unread::NotYet(
-            "the legacy (pre-5.6) registration forms; Portcullis has RegisterFormV2's behaviour",
-        ),
-    ),
     ("SECURITY_US_EMAIL_TEMPLATE", TEMPLATE),
     (
         "SECURITY_WAN_CHALLENGE_BYTES",

@@ -45,7 +45,7 @@ pub use self::login_step::{CodeDelivery, LoginStep, PendingLogin, PendingState};
 pub use self::password::{ChangePasswordForm, PasswordChanged, PasswordReset, ResetPasswordForm};
 pub use self::passwordless::LoginLinkRefused;
 pub use self::refresh::{RefreshError, Refreshed};
-pub use self::register::{RegisterField, RegisterForm, Registered, ValidateField};
+pub use self::register::{PasswordConfirm, RegisterField, RegisterForm, Registered, ValidateField};
 pub use self::service::{MapIdentity, Security, SecurityBuilder, SecurityPayload};
 pub use self::tokens::{FlaskSession, TokenAuth};
 pub use self::two_factor::{

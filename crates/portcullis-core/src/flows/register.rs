@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::errors::{FlowError, FormErrors};
 use super::login::{Authenticated, ClientInfo, filled, filled_secret};
 use super::service::Security;
+use crate::config::SecurityConfig;
 use crate::events::{AuthnVia, Event};
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
@@ -26,10 +27,44 @@ pub struct RegisterForm {
     pub password_confirm: Option<SecretString>,
     /// Username (with `SECURITY_USERNAME_ENABLE`).
     pub username: Option<String>,
+    /// The form came as JSON (Flask's `request.is_json`): with
+    /// `SECURITY_USE_REGISTER_V2` off, that chooses the legacy
+    /// `ConfirmRegisterForm` (see [`SecurityConfig::register_password_confirm`]).
+    pub json: bool,
     /// The submitted values of the application's own registration fields
     /// ([`SecurityBuilder::register_field`](super::SecurityBuilder::register_field));
     /// others are ignored, as Flask-Security's form ignores them.
     pub fields: serde_json::Map<String, Value>,
+}
+
+/// The registration form's password confirmation, as Flask-Security's
+/// form in use has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordConfirm {
+    /// No confirmation field: `PASSWORD_CONFIRM_REQUIRED` off, or the
+    /// legacy `ConfirmRegisterForm`.
+    Absent,
+    /// Compared with the password when filled, else ignored (the legacy
+    /// `RegisterForm` with unified sign-in on).
+    IfGiven,
+    /// Required whenever a password is given or required, and equal to it.
+    Required,
+}
+
+impl SecurityConfig {
+    /// The password confirmation registration asks for: `RegisterFormV2`'s
+    /// by `SECURITY_PASSWORD_CONFIRM_REQUIRED`; with
+    /// `SECURITY_USE_REGISTER_V2` off, Flask-Security's view picks
+    /// `ConfirmRegisterForm` (none) for JSON or when confirmable, else
+    /// `RegisterForm` (required unless unified sign-in is on).
+    pub fn register_password_confirm(&self, json: bool) -> PasswordConfirm {
+        match (self.use_register_v2, self.confirmable || json) {
+            (true, _) if self.password_confirm_required => PasswordConfirm::Required,
+            (true, _) | (false, true) => PasswordConfirm::Absent,
+            (false, false) if self.unified_signin => PasswordConfirm::IfGiven,
+            (false, false) => PasswordConfirm::Required,
+        }
+    }
 }
 
 impl std::fmt::Debug for RegisterForm {
@@ -234,14 +269,16 @@ impl Security {
                 }
             }
         }
-        if c.password_confirm_required && (password.is_some() || c.password_required) {
-            match filled_secret(&form.password_confirm) {
-                None => errors.add("password_confirm", MessageKey::PasswordNotProvided),
-                Some(confirm) if Some(confirm) != password => {
-                    errors.add("password_confirm", MessageKey::RetypePasswordMismatch)
-                }
-                Some(_) => {}
+        let confirm = c.register_password_confirm(form.json);
+        let needed =
+            confirm == PasswordConfirm::Required && (password.is_some() || c.password_required);
+        match filled_secret(&form.password_confirm) {
+            _ if confirm == PasswordConfirm::Absent => {}
+            None if needed => errors.add("password_confirm", MessageKey::PasswordNotProvided),
+            Some(given) if Some(given) != password => {
+                errors.add("password_confirm", MessageKey::RetypePasswordMismatch)
             }
+            _ => {}
         }
         let fields = self.register_fields(&form.fields, &mut errors);
         errors.into_result()?;

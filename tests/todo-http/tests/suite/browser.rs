@@ -592,6 +592,74 @@ async fn required_fields_are_marked_as_flask_securitys_forms_mark_them() {
     }
 }
 
+/// `SECURITY_USE_REGISTER_V2 = False`: the legacy forms' pages and JSON
+/// over TCP. Confirmable: `ConfirmRegisterForm`, no confirmation field at
+/// all; not confirmable: `RegisterForm`'s unmarked confirmation, required
+/// from a form and not from a JSON client.
+#[tokio::test]
+async fn legacy_register_forms_over_http() {
+    let legacy = ("SECURITY_USE_REGISTER_V2", "false");
+    let srv = start_with(&[legacy, ("SECURITY_CONFIRMABLE", "true")], None).await;
+    let mut b = Browser::default();
+    let register = page(&b.get(&srv, "/register").await);
+    assert!(!register.contains("password_confirm"), "{register}");
+    assert!(
+        register.contains(r#"id="password" name="password" type="password""#),
+        "{register}"
+    );
+    let r = b
+        .fill(
+            &srv,
+            "/register",
+            &[("email", "leg@example.com"), ("password", PW)],
+        )
+        .await;
+    assert!(
+        matches!(r.status, 200 | 302),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert!(srv.outbox.link_to("leg@example.com", "/confirm/").is_some());
+    srv.finish().await;
+
+    // (The example has unified sign-in on, which makes RegisterForm's
+    // confirmation optional: off here.)
+    let srv = start_with(
+        &[
+            legacy,
+            ("SECURITY_CONFIRMABLE", "false"),
+            ("SECURITY_UNIFIED_SIGNIN", "false"),
+        ],
+        None,
+    )
+    .await;
+    let mut b = Browser::default();
+    let register = page(&b.get(&srv, "/register").await);
+    assert!(
+        register.contains(r#"id="password_confirm" name="password_confirm" type="password""#),
+        "{register}"
+    );
+    let r = b
+        .fill(
+            &srv,
+            "/register",
+            &[("email", "leg@example.com"), ("password", PW)],
+        )
+        .await;
+    let again = page(&r);
+    assert!(again.contains("Password not provided"), "{again}");
+    let mut api = Client::default();
+    let r = api
+        .post(
+            &srv,
+            "/register",
+            serde_json::json!({"email": "leg@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    srv.finish().await;
+}
+
 #[tokio::test]
 async fn the_sign_in_methods_page_offers_what_can_be_set_up() {
     // Password only: nothing to set up, as Flask-Security's page says.
