@@ -49,6 +49,27 @@ fn every_address_answers_as_email_validator_does() {
     );
 }
 
+/// A stored address looks itself up: normalising a normalised address
+/// changes nothing (so `find_user_by_email(validate(typed))` finds what
+/// registration stored, whichever spelling was typed).
+#[test]
+fn normalising_twice_is_normalising_once() {
+    let vectors: Value =
+        serde_json::from_str(include_str!("fixtures/email/vectors.json")).unwrap();
+    let policy = EmailPolicy::default();
+    let mut checked = 0;
+    for case in vectors["cases"].as_array().unwrap() {
+        if case["args"] != serde_json::json!({}) {
+            continue;
+        }
+        if let Ok(once) = policy.validate(case["input"].as_str().unwrap()) {
+            assert_eq!(policy.validate(&once).as_deref(), Ok(once.as_str()));
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "{checked}");
+}
+
 #[test]
 fn arguments_that_would_let_in_unstorable_addresses_are_refused() {
     for arg in [
