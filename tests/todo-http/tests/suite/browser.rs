@@ -592,6 +592,15 @@ async fn required_fields_are_marked_as_flask_securitys_forms_mark_them() {
     }
 }
 
+/// The register page, and the answer to posting it with an email and a
+/// password but no confirmation.
+async fn register_without_confirmation(srv: &Server) -> (String, Resp) {
+    let mut b = Browser::default();
+    let register = page(&b.get(srv, "/register").await);
+    let fields = [("email", "leg@example.com"), ("password", PW)];
+    (register, b.fill(srv, "/register", &fields).await)
+}
+
 /// `SECURITY_USE_REGISTER_V2 = False`: the legacy forms' pages and JSON
 /// over TCP. Confirmable: `ConfirmRegisterForm`, no confirmation field at
 /// all; not confirmable: `RegisterForm`'s unmarked confirmation, required
@@ -600,20 +609,12 @@ async fn required_fields_are_marked_as_flask_securitys_forms_mark_them() {
 async fn legacy_register_forms_over_http() {
     let legacy = ("SECURITY_USE_REGISTER_V2", "false");
     let srv = start_with(&[legacy, ("SECURITY_CONFIRMABLE", "true")], None).await;
-    let mut b = Browser::default();
-    let register = page(&b.get(&srv, "/register").await);
+    let (register, r) = register_without_confirmation(&srv).await;
     assert!(!register.contains("password_confirm"), "{register}");
     assert!(
         register.contains(r#"id="password" name="password" type="password""#),
         "{register}"
     );
-    let r = b
-        .fill(
-            &srv,
-            "/register",
-            &[("email", "leg@example.com"), ("password", PW)],
-        )
-        .await;
     assert!(
         matches!(r.status, 200 | 302),
         "{}",
@@ -633,19 +634,11 @@ async fn legacy_register_forms_over_http() {
         None,
     )
     .await;
-    let mut b = Browser::default();
-    let register = page(&b.get(&srv, "/register").await);
+    let (register, r) = register_without_confirmation(&srv).await;
     assert!(
         register.contains(r#"id="password_confirm" name="password_confirm" type="password""#),
         "{register}"
     );
-    let r = b
-        .fill(
-            &srv,
-            "/register",
-            &[("email", "leg@example.com"), ("password", PW)],
-        )
-        .await;
     let again = page(&r);
     assert!(again.contains("Password not provided"), "{again}");
     let mut api = Client::default();
