@@ -2,6 +2,8 @@
 
 mod configured;
 mod console;
+#[cfg(feature = "dns")]
+mod dns;
 #[cfg(feature = "hibp")]
 mod hibp;
 mod memory;
@@ -15,6 +17,8 @@ mod twilio;
 
 pub use self::configured::{configured_mailer, configured_sms};
 pub use self::console::ConsoleMailer;
+#[cfg(feature = "dns")]
+pub use self::dns::{DnsResolver, configured_dns};
 #[cfg(feature = "hibp")]
 pub use self::hibp::HibpChecker;
 pub use self::memory::MemoryOutbox;

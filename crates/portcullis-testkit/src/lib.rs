@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod app_fields;
+pub mod dns;
 pub mod suite;
 pub mod webauthn;
 

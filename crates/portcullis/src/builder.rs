@@ -292,6 +292,12 @@ impl AuthBuilder {
             )
             .attempt_store(attempts);
         security = with_oauth(security, &config_for_oauth, &extras)?;
+        #[cfg(feature = "dns")]
+        if let Some(dns) =
+            portcullis_mail::configured_dns(&config_for_oauth, &[]).map_err(BuildError::Missing)?
+        {
+            security = security.mail_dns(Arc::new(dns));
+        }
         if let Some(url) = self.base_url {
             security = security.base_url(url);
         }

@@ -16,7 +16,7 @@ use portcullis_core::store::{AttemptStore, SessionStore};
 use portcullis_core::{ConfigLoader, Mailer, Security, SmsSender};
 use portcullis_http::{Portcullis, SameSite, SessionOptions, TokioCpuPool};
 use portcullis_mail::{
-    ConsoleMailer, HibpChecker, SmtpConfig, SmtpMailer, Templates, configured_sms,
+    ConsoleMailer, HibpChecker, SmtpConfig, SmtpMailer, Templates, configured_dns, configured_sms,
 };
 use portcullis_mongodb::MongoStore;
 use portcullis_redis::{RedisAttempts, RedisSessions};
@@ -69,6 +69,13 @@ const DEFAULTS: &[(&str, &str)] = &[
         r#"{"samesite": "Strict", "httponly": false, "secure": false}"#,
     ),
     ("WTF_CSRF_TIME_LIMIT", ""),
+    // The example runs anywhere, machines without DNS included (CI here):
+    // no MX lookup on registration, as Flask-Security's own tests and the
+    // reference app run. `{}` is email_validator's default (checked).
+    (
+        "SECURITY_EMAIL_VALIDATOR_ARGS",
+        r#"{"check_deliverability": false}"#,
+    ),
 ];
 
 /// Everything the app is configured with.
@@ -108,6 +115,10 @@ pub struct Settings {
     /// default `api.pwnedpasswords.com` is asked when
     /// `SECURITY_PASSWORD_CHECK_BREACHED` is on.
     pub pwned_passwords_addr: Option<std::net::SocketAddr>,
+    /// `DNS_SERVERS`: name servers (`host:port`, comma-separated) the
+    /// deliverability check of new addresses asks when
+    /// `SECURITY_EMAIL_VALIDATOR_ARGS` turns it on; the system's by default.
+    pub dns_servers: Vec<std::net::SocketAddr>,
     /// `HASHING_QUEUE`: password hashes that may wait for a free core
     /// before logins are answered 503 (default 8 per core).
     pub hashing_queue: Option<usize>,
@@ -284,6 +295,7 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "SHUTDOWN_TIMEOUT",
         "HASHING_QUEUE",
         "PWNED_PASSWORDS_ADDR",
+        "DNS_SERVERS",
         "REGISTER_FIELDS",
         "USER_PAYLOAD_FIELDS",
         "MAIL_SERVER",
@@ -333,6 +345,16 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
                     .map_err(|_| "PWNED_PASSWORDS_ADDR: expected host:port".to_owned())
             })
             .transpose()?,
+        dns_servers: get("DNS_SERVERS")
+            .map(|v| {
+                v.split(',')
+                    .filter(|a| !a.trim().is_empty())
+                    .map(|a| a.trim().parse())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| "DNS_SERVERS: expected host:port[,host:port…]".to_owned())
+            })
+            .transpose()?
+            .unwrap_or_default(),
         hashing_queue: get("HASHING_QUEUE")
             .map(|v| {
                 v.trim()
@@ -597,6 +619,9 @@ pub async fn parts(
             None => HibpChecker::new(),
         };
         builder = builder.breach_checker(Arc::new(hibp));
+    }
+    if let Some(dns) = configured_dns(&settings.security, &settings.dns_servers)? {
+        builder = builder.mail_dns(Arc::new(dns));
     }
     for name in &settings.register_fields {
         builder = builder.register_field(name, RegisterField::text(255));

@@ -357,10 +357,9 @@ impl FromSetting for Rate {
 }
 
 /// `SECURITY_EMAIL_VALIDATOR_ARGS`: the keyword arguments Flask-Security
-/// passes to `email_validator.validate_email`, as a table. Those that
-/// shape what is a valid address are read; `check_deliverability` and
-/// `timeout` (a DNS lookup, which Portcullis does not make) are accepted
-/// and have no effect. Arguments that would accept addresses Portcullis
+/// passes to `email_validator.validate_email`, as a table: each
+/// [`EmailPolicy`](crate::validation::EmailPolicy) field, `timeout` in
+/// seconds. Arguments that would accept addresses Portcullis
 /// cannot store or look up (quoted local parts, IP-literal domains,
 /// display names) are refused rather than ignored: the users they let in
 /// could not sign in afterwards.
@@ -375,7 +374,14 @@ impl FromSetting for crate::validation::EmailPolicy {
                 "strict" => policy.strict = on()?,
                 "test_environment" => policy.test_environment = on()?,
                 "globally_deliverable" => policy.globally_deliverable = on()?,
-                "check_deliverability" | "timeout" => {}
+                "check_deliverability" => policy.check_deliverability = on()?,
+                "timeout" => {
+                    let secs = value
+                        .as_f64()
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        .ok_or_else(|| format!("timeout: expected seconds, got {value}"))?;
+                    policy.dns_timeout = std::time::Duration::from_secs_f64(secs);
+                }
                 "allow_quoted_local" | "allow_domain_literal" | "allow_display_name" => {
                     if on()? {
                         return Err(format!(

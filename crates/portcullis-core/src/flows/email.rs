@@ -36,9 +36,9 @@ impl Security {
         let Some(raw) = filled(&new_email.map(str::to_owned)).map(str::to_owned) else {
             return Err(FormErrors::field("email", MessageKey::EmailNotProvided).into());
         };
-        let email = c
-            .email_validator_args
-            .validate(&raw)
+        let email = self
+            .new_address(&raw)
+            .await
             .map_err(|m| FormErrors::field("email", m))?;
         if self.store().find_user_by_email(&email).await?.is_some() {
             if c.return_generic_responses {

@@ -200,7 +200,7 @@ impl Security {
                 errors.add("email", MessageKey::EmailNotProvided);
                 None
             }
-            Some(raw) => match self.email_policy().validate(raw) {
+            Some(raw) => match self.new_address(raw).await {
                 Err(m) => {
                     errors.add("email", m);
                     None

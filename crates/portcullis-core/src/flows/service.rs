@@ -15,11 +15,13 @@ use super::tokens::LinkKind;
 use crate::config::{BreachedCheck, IdentityMapper, Unread};
 use crate::events::{Event, EventHooks, NoHooks};
 use crate::mail::{Email, MailKind, Mailer, SmsSender};
-use crate::messages::Messages;
+use crate::messages::{Message, MessageKey, Messages};
 use crate::models::User;
 use crate::oauth::OAuthProvider;
 use crate::store::{AttemptStore, Datastore, MemoryAttempts};
-use crate::validation::{BreachChecker, PasswordPolicy, UsernamePolicy};
+use crate::validation::{
+    BreachChecker, Deliverability, MailDns, PasswordPolicy, UsernamePolicy, deliverability,
+};
 use crate::{Clock, Error, ErrorKind, Result, SecurityConfig, SystemClock};
 
 /// Everything the flows need. Cheap to clone (one `Arc`).
@@ -38,6 +40,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     cpu: Arc<dyn CpuPool>,
     breach: Option<Arc<dyn BreachChecker>>,
+    mail_dns: Option<Arc<dyn MailDns>>,
     attempts: Arc<dyn AttemptStore>,
     lock_hook: Option<Arc<dyn AccountLockHook>>,
     mappers: Mappers,
@@ -79,6 +82,7 @@ pub struct SecurityBuilder {
     clock: Arc<dyn Clock>,
     cpu: Arc<dyn CpuPool>,
     breach: Option<Arc<dyn BreachChecker>>,
+    mail_dns: Option<Arc<dyn MailDns>>,
     attempts: Option<Arc<dyn AttemptStore>>,
     lock_hook: Option<Arc<dyn AccountLockHook>>,
     mappers: Mappers,
@@ -227,6 +231,15 @@ impl SecurityBuilder {
         self
     }
 
+    /// The DNS the deliverability check of new addresses asks
+    /// (`check_deliverability` in `SECURITY_EMAIL_VALIDATOR_ARGS`, on by
+    /// default as in `email_validator`): portcullis-mail's `DnsResolver`
+    /// (feature `dns`). Without one, addresses are checked for syntax only.
+    pub fn mail_dns(mut self, dns: Arc<dyn MailDns>) -> Self {
+        self.mail_dns = Some(dns);
+        self
+    }
+
     /// Where attempt counters, account locks and single-use code markers
     /// live (default: in this process's memory, [`MemoryAttempts`]).
     /// Instances behind one load balancer must share one: a datastore's
@@ -298,6 +311,17 @@ impl SecurityBuilder {
                 "SECURITY_PASSWORD_CHECK_BREACHED is on but no breached-password checker is configured: give SecurityBuilder::breach_checker one (portcullis-mail's HibpChecker, behind its `hibp` feature), or set SECURITY_PASSWORD_CHECK_BREACHED = false",
             ));
         }
+        let takes_addresses = config.registerable || config.change_email;
+        let policy = &config.email_validator_args;
+        if takes_addresses
+            && policy.check_deliverability
+            && !policy.test_environment
+            && self.mail_dns.is_none()
+        {
+            tracing::warn!(
+                "SECURITY_EMAIL_VALIDATOR_ARGS asks for a deliverability check (check_deliverability, on by default) but no DNS is configured: new addresses are checked for syntax only. Give SecurityBuilder::mail_dns one (portcullis-mail's DnsResolver, feature `dns`), or set check_deliverability to false"
+            );
+        }
         let totp =
             if config.two_factor || config.unified_signin || config.multi_factor_recovery_codes {
                 Some(config.totp_factory()?)
@@ -341,6 +365,7 @@ impl SecurityBuilder {
                 clock: self.clock,
                 cpu: self.cpu,
                 breach: self.breach,
+                mail_dns: self.mail_dns,
                 base_url: self.base_url,
                 translations,
                 oauth: self.oauth,
@@ -431,6 +456,7 @@ impl Security {
             clock: Arc::new(SystemClock),
             cpu: Arc::new(InlineCpu),
             breach: None,
+            mail_dns: None,
             attempts: None,
             lock_hook: None,
             mappers: Mappers::default(),
@@ -492,6 +518,26 @@ impl Security {
     /// How email addresses are checked (`SECURITY_EMAIL_VALIDATOR_ARGS`).
     pub(crate) fn email_policy(&self) -> &crate::validation::EmailPolicy {
         &self.config().email_validator_args
+    }
+
+    /// An address someone gives to be mailed at (registration, change of
+    /// email): valid as the policy says and, when the policy checks
+    /// deliverability and a DNS is configured, at a domain that takes
+    /// mail. Flask-Security's `MailUtil.validate`; lookups use
+    /// [`email_policy`](Self::email_policy) alone (its `normalize`).
+    pub(crate) async fn new_address(&self, raw: &str) -> std::result::Result<String, Message> {
+        let policy = self.email_policy();
+        let email = policy.validate(raw)?;
+        let Some(dns) = self.inner.mail_dns.as_deref() else {
+            return Ok(email);
+        };
+        if policy.check_deliverability && !policy.test_environment {
+            let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+            if deliverability(dns, domain).await == Deliverability::Undeliverable {
+                return Err(Message::new(MessageKey::InvalidEmailAddress));
+            }
+        }
+        Ok(email)
     }
 
     pub(crate) fn breach(&self) -> Option<&dyn BreachChecker> {

@@ -430,3 +430,71 @@ async fn an_expired_csrf_token_is_refused() {
         .await;
     assert_eq!(r.status, 200, "the password did not change");
 }
+
+/// `SECURITY_EMAIL_VALIDATOR_ARGS` with `check_deliverability` on (here
+/// `{}`, email_validator's default): registering at a domain DNS says does
+/// not exist, or whose only MX is null, is `INVALID_EMAIL_ADDRESS` on the
+/// field; a domain with mail registers; logging in asks DNS nothing.
+#[tokio::test]
+async fn registration_asks_dns_whether_the_domain_takes_mail() {
+    use portcullis_testkit::dns::{ScriptedDnsServer, Zone};
+    let zone = |mx: &str| Zone {
+        mx: vec![(10, mx.to_owned())],
+        ..Zone::default()
+    };
+    let dns = ScriptedDnsServer::start(std::collections::HashMap::from([
+        ("mail.com".to_owned(), zone("mx.mail.com")),
+        ("nullmx.com".to_owned(), zone(".")),
+    ]))
+    .await;
+    let servers = dns.addr.to_string();
+    let srv = start_with(
+        &[
+            ("SECURITY_EMAIL_VALIDATOR_ARGS", "{}"),
+            ("SECURITY_CONFIRMABLE", "false"),
+            ("DNS_SERVERS", &servers),
+        ],
+        None,
+    )
+    .await;
+    let mut c = Client::default();
+    let _ = c.get(&srv, "/login").await;
+    for bad in ["ann@missing.com", "ann@nullmx.com"] {
+        let r = c
+            .post(
+                &srv,
+                "/register",
+                json!({"email": bad, "password": PW, "password_confirm": PW}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.json()["response"]["field_errors"]["email"][0],
+            "Invalid email address",
+            "{bad}"
+        );
+    }
+    let r = c
+        .post(
+            &srv,
+            "/register",
+            json!({"email": "ann@mail.com", "password": PW, "password_confirm": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        dns.asked(),
+        vec!["MX missing.com", "MX nullmx.com", "MX mail.com"]
+    );
+    let mut other = Client::default();
+    let r = other
+        .post(
+            &srv,
+            "/login",
+            json!({"email": "ann@mail.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(dns.asked().len(), 3, "a login asks DNS nothing");
+    srv.finish().await;
+}

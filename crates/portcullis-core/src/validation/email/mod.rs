@@ -22,7 +22,8 @@
 //! - at most 254 bytes, as typed, normalised and in ASCII form.
 //!
 //! Surrounding whitespace is trimmed first, as Flask-Security's forms do.
-//! No deliverability (DNS) lookup is made.
+//! [`EmailPolicy::validate`] makes no DNS lookup; registration and change
+//! of email add the deliverability check ([`super::deliverability`]).
 
 mod domain;
 
@@ -73,6 +74,14 @@ pub struct EmailPolicy {
     /// A domain needs a dot and a top-level domain ending in a letter
     /// (default on).
     pub globally_deliverable: bool,
+    /// Registration and change of email ask DNS whether the domain takes
+    /// mail (default on, as `email_validator`'s; needs a
+    /// [`MailDns`](super::MailDns) given to the builder, and is skipped in
+    /// a test environment). Lookups by address never ask.
+    pub check_deliverability: bool,
+    /// How long the deliverability check may wait for DNS (`timeout`,
+    /// default 15 s), for the [`MailDns`](super::MailDns) an app builds.
+    pub dns_timeout: std::time::Duration,
 }
 
 impl Default for EmailPolicy {
@@ -83,6 +92,8 @@ impl Default for EmailPolicy {
             strict: false,
             test_environment: false,
             globally_deliverable: true,
+            check_deliverability: true,
+            dns_timeout: std::time::Duration::from_secs(15),
         }
     }
 }
