@@ -84,17 +84,14 @@ pub fn configured_dns(
     config: &SecurityConfig,
     servers: &[SocketAddr],
 ) -> Result<Option<DnsResolver>, String> {
-    let policy = &config.email_validator_args;
-    let wanted = (config.registerable || config.change_email)
-        && policy.check_deliverability
-        && !policy.test_environment;
-    if !wanted {
+    if !config.wants_mail_dns() {
         return Ok(None);
     }
+    let timeout = config.email_validator_args.dns_timeout;
     let dns = if servers.is_empty() {
-        DnsResolver::system(policy.dns_timeout)?
+        DnsResolver::system(timeout)?
     } else {
-        DnsResolver::with_servers(servers, policy.dns_timeout)?
+        DnsResolver::with_servers(servers, timeout)?
     };
     Ok(Some(dns))
 }

@@ -38,7 +38,7 @@ fn zones() -> HashMap<String, Zone> {
 
 #[tokio::test]
 async fn verdicts_over_real_dns_packets() {
-    let server = ScriptedDnsServer::start(zones()).await;
+    let server = ScriptedDnsServer::start(zones()).await.unwrap();
     let dns = DnsResolver::with_servers(&[server.addr], Duration::from_secs(2)).unwrap();
     assert_eq!(
         dns.mx("mail.com").await,

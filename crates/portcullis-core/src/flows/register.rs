@@ -52,6 +52,14 @@ pub enum PasswordConfirm {
 }
 
 impl SecurityConfig {
+    /// Whether this service takes new addresses (registration or change of
+    /// email) and checks them for deliverability: it needs a
+    /// [`MailDns`](crate::validation::MailDns) then.
+    pub fn wants_mail_dns(&self) -> bool {
+        (self.registerable || self.change_email)
+            && self.email_validator_args.checks_deliverability()
+    }
+
     /// The password confirmation registration asks for: `RegisterFormV2`'s
     /// by `SECURITY_PASSWORD_CONFIRM_REQUIRED`; with
     /// `SECURITY_USE_REGISTER_V2` off, Flask-Security's view picks

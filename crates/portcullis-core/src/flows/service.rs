@@ -311,13 +311,7 @@ impl SecurityBuilder {
                 "SECURITY_PASSWORD_CHECK_BREACHED is on but no breached-password checker is configured: give SecurityBuilder::breach_checker one (portcullis-mail's HibpChecker, behind its `hibp` feature), or set SECURITY_PASSWORD_CHECK_BREACHED = false",
             ));
         }
-        let takes_addresses = config.registerable || config.change_email;
-        let policy = &config.email_validator_args;
-        if takes_addresses
-            && policy.check_deliverability
-            && !policy.test_environment
-            && self.mail_dns.is_none()
-        {
+        if config.wants_mail_dns() && self.mail_dns.is_none() {
             tracing::warn!(
                 "SECURITY_EMAIL_VALIDATOR_ARGS asks for a deliverability check (check_deliverability, on by default) but no DNS is configured: new addresses are checked for syntax only. Give SecurityBuilder::mail_dns one (portcullis-mail's DnsResolver, feature `dns`), or set check_deliverability to false"
             );
@@ -528,10 +522,8 @@ impl Security {
     pub(crate) async fn new_address(&self, raw: &str) -> std::result::Result<String, Message> {
         let policy = self.email_policy();
         let email = policy.validate(raw)?;
-        let Some(dns) = self.inner.mail_dns.as_deref() else {
-            return Ok(email);
-        };
-        if policy.check_deliverability && !policy.test_environment {
+        let dns = self.inner.mail_dns.as_deref();
+        if let Some(dns) = dns.filter(|_| policy.checks_deliverability()) {
             let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
             if deliverability(dns, domain).await == Deliverability::Undeliverable {
                 return Err(Message::new(MessageKey::InvalidEmailAddress));

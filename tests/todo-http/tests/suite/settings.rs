@@ -446,7 +446,8 @@ async fn registration_asks_dns_whether_the_domain_takes_mail() {
         ("mail.com".to_owned(), zone("mx.mail.com")),
         ("nullmx.com".to_owned(), zone(".")),
     ]))
-    .await;
+    .await
+    .unwrap();
     let servers = dns.addr.to_string();
     let srv = start_with(
         &[

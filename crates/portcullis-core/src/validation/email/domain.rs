@@ -55,19 +55,22 @@ pub(super) fn validate(domain: &str, test_environment: bool, deliverable: bool) 
         )
         .ok()?
         .into_owned();
-    let (unicode, checked) = uts46.to_unicode(bytes, AsciiDenyList::STD3, Hyphens::Check);
-    checked.ok()?;
+    // Without a Punycode label the ASCII form is the mapped domain itself;
+    // only then is a second (decoding) pass needed.
+    let unicode = if ascii.contains("xn--") {
+        let (unicode, checked) = uts46.to_unicode(bytes, AsciiDenyList::STD3, Hyphens::Check);
+        checked.ok()?;
+        unicode
+    } else {
+        std::borrow::Cow::Borrowed(ascii.as_str())
+    };
     let unicode_ok = unicode.chars().all(hostname_char)
         && safe_chars(&unicode)
         && unicode.split('.').all(label_ok);
     if !unicode_ok || !ascii_ok(&ascii, test_environment, deliverable) {
         return None;
     }
-    let normalized = if ascii.contains("xn--") {
-        unicode.into_owned()
-    } else {
-        ascii.clone()
-    };
+    let normalized = unicode.into_owned();
     Some(Domain { ascii, normalized })
 }
 

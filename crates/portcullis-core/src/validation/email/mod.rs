@@ -147,6 +147,12 @@ impl EmailPolicy {
         Some(nfc)
     }
 
+    /// Whether new addresses are checked for deliverability:
+    /// `check_deliverability`, never in a test environment.
+    pub fn checks_deliverability(&self) -> bool {
+        self.check_deliverability && !self.test_environment
+    }
+
     fn local_ok(&self, local: &str) -> bool {
         dot_atom(local)
             && (self.allow_smtputf8 || local.is_ascii())
