@@ -15,7 +15,10 @@
 //! does) and runs the request inside [`Locale::scope`] (a future that puts
 //! the locale in a thread-local around each poll); every text
 //! rendered during it — [`Messages::render`](crate::Messages::render),
-//! pages, mail subjects — is then translated by [`gettext()`].
+//! pages, mail subjects — is then translated by [`gettext()`], and the
+//! `within` durations are written in its language ([`format_duration`]).
+//! With catalogues loaded, a request that asks for none of them is in
+//! [`DEFAULT_LOCALE`], as Flask-Babel's `BABEL_DEFAULT_LOCALE`.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -27,6 +30,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use gettext::Catalog;
+
+mod duration;
+
+pub use duration::format_duration;
+
+/// The locale of a request that asks for none the catalogues have
+/// (Flask-Babel's default `BABEL_DEFAULT_LOCALE`).
+pub const DEFAULT_LOCALE: &str = "en";
 
 thread_local! {
     /// The locale of the future (or closure) running on this thread, set
@@ -88,6 +99,16 @@ impl std::fmt::Debug for Locale {
 }
 
 impl Locale {
+    /// A locale without catalogues: its texts stay as written, its
+    /// durations are in its language (Flask-Babel with a locale no
+    /// catalogue has).
+    pub fn bare(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            catalogs: Arc::new([]),
+        }
+    }
+
     /// The locale's name as its directory spells it (`de_DE`).
     pub fn name(&self) -> &str {
         &self.name
@@ -238,6 +259,13 @@ impl Translations {
             .values()
             .find(|l| normalize(&l.name) == normalize(name))
             .cloned()
+    }
+
+    /// The locale of a request that asks for none of the catalogues:
+    /// [`DEFAULT_LOCALE`]'s, with its catalogues when there are any.
+    pub fn default_locale(&self) -> Locale {
+        self.locale(DEFAULT_LOCALE)
+            .unwrap_or_else(|| Locale::bare(DEFAULT_LOCALE))
     }
 
     /// The locale an `Accept-Language` header asks for, chosen among the

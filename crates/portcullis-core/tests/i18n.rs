@@ -193,3 +193,43 @@ fn tempfile_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn within_durations_are_written_in_the_requests_language() {
+    let dirname = fs_translations().display().to_string();
+    let e = env(&[
+        ("SECURITY_I18N_DIRNAME", dirname.as_str()),
+        ("SECURITY_RESET_PASSWORD_WITHIN", "26 hours"),
+    ]);
+    e.user("ada@example.com").await;
+    let reset_mail = |locale: Option<Locale>| {
+        let e = &e;
+        async move {
+            portcullis_core::i18n::scoped(
+                locale,
+                e.security
+                    .send_reset_instructions(Some("ada@example.com"), &ClientInfo::default()),
+            )
+            .await
+            .unwrap();
+            e.outbox.last_to("ada@example.com").unwrap().1.text.unwrap()
+        }
+    };
+    // Flask-Security's German catalogue and Babel's German units and list.
+    let de = e.security.translations().negotiate("de").unwrap();
+    let text = reset_mail(Some(de)).await;
+    assert!(
+        text.contains("Dieser Link läuft in 1 Tag und 2 Stunden ab."),
+        "{text}"
+    );
+    let ja = e.security.translations().negotiate("ja").unwrap();
+    let text = reset_mail(Some(ja)).await;
+    assert!(text.contains("1 日、2 時間"), "{text}");
+    // A request in no catalogue's language is in the default locale, whose
+    // list has Babel's English, not Flask-Security's own.
+    let text = reset_mail(Some(e.security.translations().default_locale())).await;
+    assert!(text.contains("expire in 1 day and 2 hours."), "{text}");
+    // Outside any locale (no translations): Flask-Security's English.
+    let text = reset_mail(None).await;
+    assert!(text.contains("expire in 1 day and 2 hours."), "{text}");
+}

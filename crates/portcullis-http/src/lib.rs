@@ -336,24 +336,32 @@ impl Portcullis {
         self.rebuild(|i| i.locale_selector = Some(LocaleSelector(std::sync::Arc::new(select))))
     }
 
-    /// The locale of a request: the app's selector's choice, or the best
-    /// match for its `Accept-Language` among the loaded catalogues (see
+    /// The locale of a request: the app's selector's choice (a name no
+    /// catalogue has still sets the language of durations, as with
+    /// Flask-Babel), or the best match for its `Accept-Language` among the
+    /// loaded catalogues, else the default locale (see
     /// [`portcullis_core::i18n`]). `None` without catalogues. Adapters run
     /// each whole request (the app's routes too) in it with
     /// [`portcullis_core::i18n::scoped`], so every text rendered during
     /// it is translated.
     pub fn locale_for(&self, headers: &http::HeaderMap) -> Option<portcullis_core::i18n::Locale> {
+        use portcullis_core::i18n::Locale;
         let translations = self.security().translations();
         if translations.is_empty() {
             return None;
         }
-        match &self.inner.locale_selector {
-            Some(select) => select.0(headers).and_then(|name| translations.locale(&name)),
+        let chosen = match &self.inner.locale_selector {
+            Some(select) => select.0(headers).map(|name| {
+                translations
+                    .locale(&name)
+                    .unwrap_or_else(|| Locale::bare(&name))
+            }),
             None => headers
                 .get(http::header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| translations.negotiate(v)),
-        }
+        };
+        Some(chosen.unwrap_or_else(|| translations.default_locale()))
     }
 
     /// Uses `pages` for browsers (e.g. [`Pages::with_overrides`]).

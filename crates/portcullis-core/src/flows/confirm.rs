@@ -5,10 +5,11 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
 use super::login::{Authenticated, ClientInfo};
-use super::service::{Security, human};
+use super::service::Security;
 use super::tokens::LinkStatus;
 use crate::Result;
 use crate::events::{AuthnVia, Event};
+use crate::i18n::format_duration;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
@@ -86,7 +87,10 @@ impl Security {
         let context = Map::from_iter([
             ("confirmation_link".to_owned(), Value::String(link)),
             ("confirmation_token".to_owned(), Value::String(token)),
-            ("within".to_owned(), json!(human(c.confirm_email_within))),
+            (
+                "within".to_owned(),
+                json!(format_duration(c.confirm_email_within)),
+            ),
         ]);
         self.send_mail(
             MailKind::ConfirmationInstructions,
@@ -122,7 +126,7 @@ impl Security {
             LinkStatus::Expired { user: Some(u) } if u.confirmed_at.is_none() => {
                 return Err(FormErrors::form(
                     Message::new(MessageKey::ConfirmationExpired)
-                        .arg("within", human(c.confirm_email_within))
+                        .arg("within", format_duration(c.confirm_email_within))
                         .arg("email", u.email),
                 )
                 .into());

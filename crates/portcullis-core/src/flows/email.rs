@@ -5,10 +5,11 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
 use super::login::filled;
-use super::service::{Security, human};
+use super::service::Security;
 use super::tokens::LinkStatus;
 use crate::ErrorKind;
 use crate::events::Event;
+use crate::i18n::format_duration;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
@@ -60,7 +61,10 @@ impl Security {
         let context = Map::from_iter([
             ("link".to_owned(), Value::String(link)),
             ("token".to_owned(), Value::String(token)),
-            ("within".to_owned(), json!(human(c.change_email_within))),
+            (
+                "within".to_owned(),
+                json!(format_duration(c.change_email_within)),
+            ),
         ]);
         self.send_mail(
             MailKind::ChangeEmailInstructions,
@@ -93,7 +97,7 @@ impl Security {
             LinkStatus::Expired { .. } => {
                 return Err(FormErrors::form(
                     Message::new(MessageKey::ChangeEmailExpired)
-                        .arg("within", human(c.change_email_within)),
+                        .arg("within", format_duration(c.change_email_within)),
                 )
                 .into());
             }

@@ -39,7 +39,8 @@ use sha1::{Digest, Sha1};
 
 use super::errors::{FlowError, FormErrors, Limited};
 use super::login::ClientInfo;
-use super::service::{Security, human};
+use super::service::Security;
+use crate::i18n::format_duration;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
@@ -158,7 +159,7 @@ impl Security {
     /// A 429 answer that ends at `until`.
     fn limited(&self, until: DateTime<Utc>, key: MessageKey) -> FlowError {
         let secs = (until - self.now()).num_seconds().max(1);
-        let within = human(TimeDelta::seconds(secs));
+        let within = format_duration(TimeDelta::seconds(secs));
         FlowError::Limited(Limited {
             retry_after: secs,
             errors: FormErrors::form(Message::new(key).arg("within", within)),
@@ -424,7 +425,7 @@ impl Security {
         let link = format!("{}/{}", self.url(&c.unlock_url), self.unlock_token(user));
         let mut ctx = Map::new();
         ctx.insert("unlock_link".into(), json!(link));
-        ctx.insert("within".into(), json!(human(c.lockout_within)));
+        ctx.insert("within".into(), json!(format_duration(c.lockout_within)));
         let subject = c.email_subject_unlock.clone();
         self.send_mail(
             MailKind::UnlockInstructions,

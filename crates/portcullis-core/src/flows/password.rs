@@ -5,9 +5,10 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
 use super::login::{Authenticated, ClientInfo, filled_secret};
-use super::service::{Security, human};
+use super::service::Security;
 use super::tokens::LinkStatus;
 use crate::events::{AuthnVia, Event};
+use crate::i18n::format_duration;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
@@ -279,7 +280,10 @@ impl Security {
         let context = Map::from_iter([
             ("reset_link".to_owned(), Value::String(link)),
             ("reset_token".to_owned(), Value::String(token)),
-            ("within".to_owned(), json!(human(c.reset_password_within))),
+            (
+                "within".to_owned(),
+                json!(format_duration(c.reset_password_within)),
+            ),
         ]);
         self.send_mail(
             MailKind::ResetInstructions,
@@ -308,7 +312,7 @@ impl Security {
                 }
                 Err(FormErrors::form(
                     Message::new(MessageKey::PasswordResetExpired)
-                        .arg("within", human(within))
+                        .arg("within", format_duration(within))
                         .arg("email", user.email),
                 )
                 .into())

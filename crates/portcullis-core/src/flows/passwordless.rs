@@ -12,10 +12,11 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
 use super::login::ClientInfo;
-use super::service::{Security, human};
+use super::service::Security;
 use super::tokens::{LinkKind, LinkStatus};
 use crate::Result;
 use crate::events::Event;
+use crate::i18n::format_duration;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
@@ -77,7 +78,7 @@ impl Security {
         let context = Map::from_iter([
             ("login_link".to_owned(), Value::String(link)),
             ("login_token".to_owned(), Value::String(token)),
-            ("within".to_owned(), json!(human(c.login_within))),
+            ("within".to_owned(), json!(format_duration(c.login_within))),
         ]);
         self.send_mail(
             MailKind::LoginInstructions,
@@ -133,7 +134,7 @@ impl Security {
                 }
                 return Ok(Err(LoginLinkRefused(
                     Message::new(MessageKey::LoginExpired)
-                        .arg("within", human(within))
+                        .arg("within", format_duration(within))
                         .arg("email", user.email),
                 )));
             }

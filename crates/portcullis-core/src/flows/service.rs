@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use portcullis_crypto::{
     AuthTokenIssuer, PasswordHasher, TokenKind, TotpFactory, UrlSafeTimedSerializer, Verified,
 };
@@ -399,21 +399,6 @@ fn check_register_fields(fields: &RegisterFields, store: &dyn Datastore) -> Resu
         }
     }
     Ok(())
-}
-
-/// Flask-Security's English rendering of a duration ("2 days", "1 hour").
-pub(crate) fn human(d: TimeDelta) -> String {
-    let s = d.num_seconds().max(0);
-    let (n, unit) = if s % 86_400 == 0 && s >= 86_400 {
-        (s / 86_400, "day")
-    } else if s % 3600 == 0 && s >= 3600 {
-        (s / 3600, "hour")
-    } else if s % 60 == 0 && s >= 60 {
-        (s / 60, "minute")
-    } else {
-        (s, "second")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// One warning naming every Flask-Security setting that was set but has
@@ -814,18 +799,4 @@ fn refresh_parts(
         config.serializer(TokenKind::RefreshToken)?,
         trackers,
     )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human(TimeDelta::days(2)), "2 days");
-        assert_eq!(human(TimeDelta::days(1)), "1 day");
-        assert_eq!(human(TimeDelta::hours(2)), "2 hours");
-        assert_eq!(human(TimeDelta::minutes(30)), "30 minutes");
-        assert_eq!(human(TimeDelta::seconds(90)), "90 seconds");
-    }
 }

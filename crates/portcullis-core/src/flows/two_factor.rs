@@ -14,8 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{FlowError, FormErrors};
 use super::login::ClientInfo;
-use super::service::{Security, human};
+use super::service::Security;
 use crate::events::Event;
+use crate::i18n::format_duration;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
@@ -317,7 +318,7 @@ impl Security {
                 ctx.insert("token".into(), json!(code));
                 ctx.insert("username".into(), json!(self.calc_username(user)));
                 let within = chrono::TimeDelta::seconds(self.config().two_factor_mail_validity);
-                ctx.insert("within".into(), json!(human(within)));
+                ctx.insert("within".into(), json!(format_duration(within)));
                 let subject = self.config().email_subject_two_factor.clone();
                 self.send_mail(
                     MailKind::TwoFactorInstructions,
@@ -475,7 +476,7 @@ impl Security {
             Ok(loaded) => loaded.payload,
             Err(TokenError::Expired { .. }) => {
                 return Err(FormErrors::form(
-                    Message::new(expired).arg("within", human(within)),
+                    Message::new(expired).arg("within", format_duration(within)),
                 ));
             }
             Err(_) => return Err(FormErrors::form(MessageKey::ApiError)),

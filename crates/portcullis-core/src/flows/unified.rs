@@ -10,9 +10,10 @@ use serde_json::{Map, json};
 
 use super::errors::{FlowError, FormErrors};
 use super::login::ClientInfo;
-use super::service::{Security, human};
+use super::service::Security;
 use super::two_factor::{AuthenticatorSetup, PendingFactor, US_STATE_KEYS};
 use crate::events::Event;
+use crate::i18n::format_duration;
 use crate::mail::MailKind;
 use crate::messages::{Message, MessageKey};
 use crate::models::User;
@@ -373,7 +374,9 @@ impl Security {
                 ctx.insert("login_link".into(), json!(link));
                 ctx.insert(
                     "within".into(),
-                    json!(human(chrono::TimeDelta::seconds(c.us_token_validity))),
+                    json!(format_duration(chrono::TimeDelta::seconds(
+                        c.us_token_validity
+                    ))),
                 );
                 let subject = c.us_email_subject.clone();
                 self.send_mail(

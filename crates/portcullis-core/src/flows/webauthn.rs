@@ -23,8 +23,9 @@ use webauthn_rs_core::proto::{
 use super::errors::{FlowError, FormErrors};
 use super::login::ClientInfo;
 use super::login_step::LoginStep;
-use super::service::{Security, human};
+use super::service::Security;
 use crate::events::{AuthnVia, Event};
+use crate::i18n::format_duration;
 use crate::messages::{Message, MessageKey};
 use crate::models::{User, WebAuthnCredential};
 use crate::store::{NewWebAuthn, UserPatch, WebAuthnUse, new_uniquifier};
@@ -291,7 +292,7 @@ impl Security {
         {
             Ok(loaded) => Ok(loaded.payload),
             Err(TokenError::Expired { .. }) => Err(FormErrors::form(
-                Message::new(MessageKey::WebauthnExpired).arg("within", human(within)),
+                Message::new(MessageKey::WebauthnExpired).arg("within", format_duration(within)),
             )
             .into()),
             Err(_) => Err(FormErrors::form(MessageKey::ApiError).into()),
