@@ -5,7 +5,10 @@ Flask-Security installed, asked the same things in de_DE and ja_JP:
 
   - a login with a wrong password (JSON): `response.errors`;
   - a successful password reset by form: the message flashed on the page
-    the browser is sent to.
+    the browser is sent to;
+  - the reset mail's "This link will expire in %(within)s.": the duration
+    (26 hours) in the locale's words, from Babel's CLDR data there and
+    ICU4X's here.
 
 usage: python i18n_interop.py TODO_BINARY
 
@@ -23,6 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import gettext
 import flask_security
 from flask import Flask, request
 from flask_babel import Babel
@@ -41,6 +45,16 @@ ASKS = {"de_DE": "de-DE,de;q=0.9,en;q=0.8", "ja_JP": "ja-JP,ja;q=0.9"}
 PASSWORD = "Correct-Horse-Battery-9"
 NEW_PASSWORD = "Another-Horse-Battery-7"
 FLASH = re.compile(r'<li class="[^"]*fs-error-msg">(.*?)</li>', re.S)
+RESET_WITHIN = "26 hours"
+EXPIRES = "This link will expire in %(within)s."
+
+
+def within_in(locale, mail_text):
+    """The duration in the reset mail's expiry sentence, as the locale's catalogue words it."""
+    sentence = gettext.translation("flask_security", TRANSLATIONS, languages=[locale]).gettext(EXPIRES)
+    pattern = re.escape(sentence).replace(re.escape("%(within)s"), "(.+?)")
+    found = re.findall(pattern, mail_text)
+    return found[-1] if found else None
 
 
 def flashed(html):
@@ -66,12 +80,17 @@ def flask_security_answers():
         SECURITY_PASSWORD_SALT="i18n-interop-salt",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         SECURITY_RECOVERABLE=True,
+        SECURITY_RESET_PASSWORD_WITHIN=RESET_WITHIN,
         SECURITY_EMAIL_VALIDATOR_ARGS={"check_deliverability": False},
         WTF_CSRF_ENABLED=False,
         MAIL_SUPPRESS_SEND=True,
     )
     db.init_app(app)
     Mail(app)
+    from flask_mail import email_dispatched
+
+    outbox = []
+    email_dispatched.connect(lambda sender, message, **kw: outbox.append(message.body), weak=False)
     Babel(app, locale_selector=lambda: request.accept_languages.best_match(LOCALES))
     security = Security(app, SQLAlchemyUserDatastore(db, User, Role))
     tokens = []
@@ -93,9 +112,10 @@ def flask_security_answers():
         r = c.post("/reset", json={"email": email}, headers=lang)
         assert r.status_code == 200, r.get_data(as_text=True)
         token = tokens[-1]
+        within = within_in(locale, outbox[-1])
         r = c.post(f"/reset/{token}", data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
                    headers={**lang, "Accept": "text/html"}, follow_redirects=True)
-        answers[locale] = {"bad_login": bad, "reset": flashed(r.get_data(as_text=True))}
+        answers[locale] = {"bad_login": bad, "reset": flashed(r.get_data(as_text=True)), "within": within}
     return answers
 
 
@@ -106,6 +126,7 @@ def portcullis_answers(binary):
     todo = start_todo(binary, port, workdir, {
         "SECURITY_CONFIRMABLE": "false",
         "SECURITY_I18N_DIRNAME": TRANSLATIONS,
+        "SECURITY_RESET_PASSWORD_WITHIN": RESET_WITHIN,
     })
     log = os.path.join(workdir, "todo.log")
 
@@ -139,11 +160,13 @@ def portcullis_answers(binary):
             bad = json.loads(text)["response"]["errors"]
             call(opener, "POST", "/reset", lang, body={"email": email})
             with open(log) as f:
-                links = re.findall(r"https?://\S*/reset/([A-Za-z0-9_.\-]+)", f.read())
+                logged = f.read()
+            links = re.findall(r"https?://\S*/reset/([A-Za-z0-9_.\-]+)", logged)
             assert links, "no reset mail in the todo example's log"
+            within = within_in(locale, logged)
             status, html = call(opener, "POST", f"/reset/{links[-1]}", lang,
                                 form={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
-            answers[locale] = {"bad_login": bad, "reset": flashed(html)}
+            answers[locale] = {"bad_login": bad, "reset": flashed(html), "within": within}
         return answers
     finally:
         todo.terminate()
@@ -156,19 +179,22 @@ def main():
     fs = flask_security_answers()
     pc = portcullis_answers(binary)
     english = {"bad_login": ["Invalid password"],
-               "reset": ["You successfully reset your password. Please authenticate using your new password."]}
+               "reset": ["You successfully reset your password. Please authenticate using your new password."],
+               "within": "1 day and 2 hours"}
     failed = False
     for locale in ASKS:
-        for what in ["bad_login", "reset"]:
+        for what in ["bad_login", "reset", "within"]:
             want, got = fs[locale][what], pc[locale][what]
             ok = bool(want) and want == got
             failed |= not ok
             note = "" if want != english[what] else "  (untranslated in this catalogue, by both)"
             print(f"{'ok  ' if ok else 'DIFF'} {locale} {what}: Flask-Security {want!r} / Portcullis {got!r}{note}")
-        # The catalogue was read: the wrong password's message is translated.
-        if fs[locale]["bad_login"] == english["bad_login"]:
-            failed = True
-            print(f"DIFF {locale}: Flask-Security itself answered in English; the comparison proves nothing")
+        # The catalogue was read: the wrong password's message is translated;
+        # Babel wrote the duration in the locale's words.
+        for what in ["bad_login", "within"]:
+            if fs[locale][what] == english[what]:
+                failed = True
+                print(f"DIFF {locale} {what}: Flask-Security itself answered in English; the comparison proves nothing")
     if failed:
         sys.exit("i18n interop: Portcullis' texts differ from Flask-Security's")
     print("i18n interop: the same texts as Flask-Security, from its own de_DE and ja_JP catalogues")
