@@ -1,4 +1,5 @@
-//! HTML escaping as Flask-Security's pages and mails are escaped.
+//! HTML escaping as Flask-Security's pages and mails are escaped, and
+//! the template names they may be read from.
 
 use std::borrow::Cow;
 
@@ -30,9 +31,32 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether a template name (`security/login_user.html`,
+/// `myapp/email/welcome.txt`, a flat `welcome.txt`) may be read from an
+/// app's template folder: a relative path of plain components, no `..`,
+/// no root, no backslash — a setting or a name a template asks for can
+/// never reach a file outside the folder.
+pub fn is_safe_template_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('\\')
+        && std::path::Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_names_stay_inside_the_folder() {
+        for ok in ["welcome.txt", "security/email/welcome.txt", "a/b.c/d.html"] {
+            assert!(is_safe_template_name(ok), "{ok}");
+        }
+        for bad in ["", "../x", "a/../../x", "/etc/passwd", "a\\..\\b", "./x"] {
+            assert!(!is_safe_template_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn escapes_what_markupsafe_escapes_and_nothing_else() {

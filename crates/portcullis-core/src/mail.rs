@@ -113,6 +113,11 @@ pub struct Email {
     pub from: String,
     /// Subject line.
     pub subject: String,
+    /// The template to render, without `.txt` / `.html`: the kind's
+    /// `SECURITY_*_EMAIL_TEMPLATE` setting (by default
+    /// `security/email/<kind's name>`), see
+    /// [`SecurityConfig::mail_template`](crate::SecurityConfig::mail_template).
+    pub template: String,
     /// Template context.
     pub context: Map<String, Value>,
 }
@@ -124,16 +129,49 @@ impl fmt::Debug for Email {
             .field("kind", &self.kind)
             .field("to", &self.to)
             .field("subject", &self.subject)
+            .field("template", &self.template)
             .finish_non_exhaustive()
     }
 }
 
-/// Sends mail. Implementations render [`Email::kind`]'s templates with
-/// [`Email::context`].
+/// Sends mail. Implementations render [`Email::template`] (else
+/// [`Email::kind`]'s built-in templates) with [`Email::context`].
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + fmt::Debug {
     /// Sends one mail.
     async fn send(&self, email: &Email) -> Result<()>;
+}
+
+impl crate::SecurityConfig {
+    /// The template `kind` renders (Flask-Security's path without `.txt` /
+    /// `.html`): its `SECURITY_*_EMAIL_TEMPLATE` /
+    /// `SECURITY_EMAIL_TEMPLATE_*` setting; Portcullis' own mails, which
+    /// have none, `security/email/<name>`.
+    pub fn mail_template(&self, kind: MailKind) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        match kind {
+            MailKind::Welcome => Borrowed(&self.register_email_template),
+            MailKind::WelcomeExisting => Borrowed(&self.register_email_existing_template),
+            MailKind::WelcomeExistingUsername => {
+                Borrowed(&self.register_email_existing_username_template)
+            }
+            MailKind::ConfirmationInstructions => Borrowed(&self.email_template_confirm),
+            MailKind::ResetInstructions => Borrowed(&self.email_template_password_reset),
+            MailKind::ResetNotice => Borrowed(&self.email_template_password_reset_notice),
+            MailKind::ChangeNotice => Borrowed(&self.email_template_password_change_notice),
+            MailKind::LoginInstructions => Borrowed(&self.email_template_passwordless),
+            MailKind::TwoFactorInstructions => Borrowed(&self.two_factor_email_template),
+            MailKind::TwoFactorRescue => Borrowed(&self.two_factor_rescue_email_template),
+            MailKind::UsInstructions => Borrowed(&self.us_email_template),
+            MailKind::ChangeEmailInstructions => Borrowed(&self.change_email_email_template),
+            MailKind::ChangeUsernameNotice => Borrowed(&self.change_username_email_template),
+            MailKind::UsernameRecovery => Borrowed(&self.username_recovery_email_template),
+            MailKind::UnlockInstructions
+            | MailKind::FactorAddedNotice
+            | MailKind::FactorRemovedNotice
+            | MailKind::EmailChangedNotice => Owned(format!("security/email/{}", kind.template())),
+        }
+    }
 }
 
 /// Sends text messages (two-factor and unified sign-in codes).
@@ -146,6 +184,29 @@ pub trait SmsSender: Send + Sync + fmt::Debug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_mail_renders_the_template_its_setting_names() {
+        let (c, _) = crate::ConfigLoader::new()
+            .vars([
+                ("SECRET_KEY", "k"),
+                ("SECURITY_PASSWORD_SALT", "s"),
+                (
+                    "SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET",
+                    "myapp/email/reset",
+                ),
+            ])
+            .build()
+            .unwrap();
+        for kind in MailKind::ALL {
+            let want = match kind {
+                MailKind::ResetInstructions => "myapp/email/reset".to_owned(),
+                // Flask-Security's defaults are its own folder and the kind's name.
+                _ => format!("security/email/{}", kind.template()),
+            };
+            assert_eq!(c.mail_template(kind), want, "{kind:?}");
+        }
+    }
 
     #[test]
     fn template_names_and_redacted_debug() {
@@ -161,6 +222,7 @@ mod tests {
             to: "a@b.c".into(),
             from: "n@b.c".into(),
             subject: "s".into(),
+            template: "security/email/reset_instructions".into(),
             context,
         };
         assert!(!format!("{e:?}").contains("SECRET"));

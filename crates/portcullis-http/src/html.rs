@@ -81,10 +81,7 @@ impl Pages {
         env.set_loader(move |name: &str| {
             // A relative path without `..`: `security/login_user.html`,
             // `custom/login.html` or a flat `login_user.html`.
-            let safe = !name.contains('\\')
-                && std::path::Path::new(name)
-                    .components()
-                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+            let safe = portcullis_core::html::is_safe_template_name(name);
             let own = name.strip_prefix("security/").unwrap_or(name);
             if let Some(dir) = &dir
                 && safe

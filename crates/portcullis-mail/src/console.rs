@@ -107,6 +107,7 @@ mod tests {
             to: "a/../b@example.com".into(),
             from: "no-reply@example.com".into(),
             subject: "Welcome".into(),
+            template: "security/email/welcome".into(),
             context,
         };
         m.send(&email).await.unwrap();

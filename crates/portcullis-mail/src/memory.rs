@@ -19,6 +19,14 @@ impl MemoryOutbox {
         Self::default()
     }
 
+    /// An empty outbox rendering with `templates` (an app's overrides).
+    pub fn with_templates(templates: Templates) -> Self {
+        Self {
+            templates,
+            sent: Mutex::default(),
+        }
+    }
+
     /// Every mail so far.
     pub fn messages(&self) -> Vec<(MailKind, Rendered)> {
         self.sent.lock().map(|s| s.clone()).unwrap_or_default()

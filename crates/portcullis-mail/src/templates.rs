@@ -254,7 +254,12 @@ impl Templates {
         Self::build(None)
     }
 
-    /// Built-ins, but a `<name>.txt` / `<name>.html` in `dir` wins.
+    /// Built-ins, but a file in `dir` (an app's template folder) wins:
+    /// the mail's template as its `SECURITY_*_EMAIL_TEMPLATE` setting
+    /// names it plus `.txt` / `.html` (by default
+    /// `security/email/welcome.txt`, as in a Flask app's `templates`
+    /// folder), or the flat `welcome.txt`. A template the setting names
+    /// that is found nowhere is logged and the built-in mail sent.
     pub fn with_overrides(dir: impl Into<PathBuf>) -> Self {
         Self::build(Some(dir.into()))
     }
@@ -265,10 +270,15 @@ impl Templates {
         // Like Jinja2's ChainableUndefined: an app template may name something we do not provide.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.set_loader(move |name: &str| {
-            if let Some(dir) = &dir {
-                let safe = !name.contains('/') && !name.contains('\\') && !name.contains("..");
-                if safe {
-                    match std::fs::read_to_string(dir.join(name)) {
+            // Flask-Security's default names are its own folder's.
+            let own = name.strip_prefix("security/email/").unwrap_or(name);
+            if let Some(dir) = dir
+                .as_ref()
+                .filter(|_| portcullis_core::html::is_safe_template_name(name))
+            {
+                // The name as configured, then the flat file beside it.
+                for candidate in [name, own] {
+                    match std::fs::read_to_string(dir.join(candidate)) {
                         Ok(s) => return Ok(Some(s)),
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                         Err(e) => {
@@ -283,7 +293,7 @@ impl Templates {
             }
             Ok(BUILTIN
                 .iter()
-                .find(|(n, _)| *n == name)
+                .find(|(n, _)| *n == own)
                 .map(|(_, src)| (*src).to_owned()))
         });
         env.add_function("_fsdomain", fsdomain);
@@ -292,11 +302,28 @@ impl Templates {
         Self { env: Arc::new(env) }
     }
 
-    fn render_one(&self, name: &str, ctx: &JinjaValue) -> Result<String> {
-        let t = self
-            .env
-            .get_template(name)
-            .map_err(|e| Error::internal(format!("mail template {name}")).with_source(e))?;
+    /// Renders `template` + `ext`, or the kind's built-in `base` + `ext`
+    /// when no folder has the configured one.
+    fn render_one(
+        &self,
+        template: &str,
+        base: &str,
+        ext: &str,
+        ctx: &JinjaValue,
+    ) -> Result<String> {
+        let name = format!("{template}.{ext}");
+        let found = match self.env.get_template(&name) {
+            Err(e) if e.kind() == JinjaErrorKind::TemplateNotFound => {
+                tracing::warn!(
+                    template = name.as_str(),
+                    "no such mail template; the built-in mail is sent"
+                );
+                self.env.get_template(&format!("{base}.{ext}"))
+            }
+            other => other,
+        };
+        let t =
+            found.map_err(|e| Error::internal(format!("mail template {name}")).with_source(e))?;
         t.render(ctx)
             .map(|s| s.trim().to_owned() + "\n")
             .map_err(|e| Error::internal(format!("mail template {name}")).with_source(e))
@@ -316,12 +343,12 @@ impl Templates {
         };
         let base = email.kind.template();
         let text = if flag("email_plaintext") {
-            Some(self.render_one(&format!("{base}.txt"), &ctx)?)
+            Some(self.render_one(&email.template, base, "txt", &ctx)?)
         } else {
             None
         };
         let html = if flag("email_html") {
-            Some(self.render_one(&format!("{base}.html"), &ctx)?)
+            Some(self.render_one(&email.template, base, "html", &ctx)?)
         } else {
             None
         };
@@ -366,6 +393,7 @@ mod tests {
             to: "a@example.com".into(),
             from: "no-reply@example.com".into(),
             subject: "s".into(),
+            template: format!("security/email/{}", kind.template()),
             context: context.as_object().cloned().unwrap_or_default(),
         }
     }
@@ -403,6 +431,56 @@ mod tests {
         assert!(r.html.unwrap().contains("This link will expire in 2 days."));
         let r = t.render(&email(MailKind::ChangeNotice, ctx)).unwrap();
         assert!(r.text.unwrap().contains("http://x/reset"));
+    }
+
+    #[test]
+    fn an_apps_template_folder_overrides_mails_by_their_settings_names() {
+        let dir = std::env::temp_dir().join(format!("portcullis-mail-tpl-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let write = |path: &str, text: &str| {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        // A Flask app's `templates` folder: Flask-Security's default path,
+        // a path a setting names, and a flat file.
+        write(
+            "security/email/welcome.txt",
+            "Flask layout {{ user.email }}",
+        );
+        write("myapp/email/reset.txt", "Own reset {{ reset_link }}");
+        write("change_notice.html", "<p>flat</p>");
+        // Beside the folder: never read.
+        let secret = format!("portcullis-mail-tpl-{}-secret", std::process::id());
+        let secret_file = dir.with_file_name(format!("{secret}.txt"));
+        std::fs::write(&secret_file, "SECRET").unwrap();
+        let t = Templates::with_overrides(&dir);
+        let ctx = json!({"user": {"email": "a@example.com"}, "reset_link": "http://x/reset/T",
+                         "security_urls": {"forgot_password": "http://x/reset"}});
+        let render = |kind, template: &str| {
+            let mut e = email(kind, ctx.clone());
+            e.template = template.into();
+            t.render(&e).unwrap()
+        };
+        let r = render(MailKind::Welcome, "security/email/welcome");
+        assert_eq!(r.text.as_deref(), Some("Flask layout a@example.com\n"));
+        // Only the text was overridden: the HTML is the built-in one.
+        assert!(r.html.unwrap().contains("a@example.com"));
+        let r = render(MailKind::ResetInstructions, "myapp/email/reset");
+        assert_eq!(r.text.as_deref(), Some("Own reset http://x/reset/T\n"));
+        let r = render(MailKind::ChangeNotice, "security/email/change_notice");
+        assert_eq!(r.html.as_deref(), Some("<p>flat</p>\n"));
+        // A name found nowhere, or one reaching out of the folder: the
+        // built-in mail.
+        let builtin = Templates::builtin()
+            .render(&email(MailKind::ResetInstructions, ctx.clone()))
+            .unwrap();
+        for name in ["myapp/email/missing".to_owned(), format!("../{secret}")] {
+            let r = render(MailKind::ResetInstructions, &name);
+            assert_eq!(r.text, builtin.text, "{name}");
+        }
+        std::fs::remove_file(secret_file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -547,6 +547,36 @@ settings! {
     wan_signin_template: String = s("security/wan_signin.html") => "SECURITY_WAN_SIGNIN_TEMPLATE",
     /// The template of the `wan_verify.html` page.
     wan_verify_template: String = s("security/wan_verify.html") => "SECURITY_WAN_VERIFY_TEMPLATE",
+    // The template each mail renders (Flask-Security's paths, without
+    // `.txt` / `.html`; `security/email/` is the mails' own folder).
+    /// The template of the welcome mail (`welcome`).
+    register_email_template: String = s("security/email/welcome") => "SECURITY_REGISTER_EMAIL_TEMPLATE",
+    /// The template of the mail to an address that registers again (`welcome_existing`).
+    register_email_existing_template: String = s("security/email/welcome_existing") => "SECURITY_REGISTER_EMAIL_EXISTING_TEMPLATE",
+    /// The template of the mail to a registration with a taken username (`welcome_existing_username`).
+    register_email_existing_username_template: String = s("security/email/welcome_existing_username") => "SECURITY_REGISTER_EMAIL_EXISTING_USERNAME_TEMPLATE",
+    /// The template of the confirmation mail (`confirmation_instructions`).
+    email_template_confirm: String = s("security/email/confirmation_instructions") => "SECURITY_EMAIL_TEMPLATE_CONFIRM",
+    /// The template of the reset-password mail (`reset_instructions`).
+    email_template_password_reset: String = s("security/email/reset_instructions") => "SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET",
+    /// The template of the password-was-reset notice (`reset_notice`).
+    email_template_password_reset_notice: String = s("security/email/reset_notice") => "SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET_NOTICE",
+    /// The template of the password-was-changed notice (`change_notice`).
+    email_template_password_change_notice: String = s("security/email/change_notice") => "SECURITY_EMAIL_TEMPLATE_PASSWORD_CHANGE_NOTICE",
+    /// The template of the passwordless login mail (`login_instructions`).
+    email_template_passwordless: String = s("security/email/login_instructions") => "SECURITY_EMAIL_TEMPLATE_PASSWORDLESS",
+    /// The template of the two-factor code mail (`two_factor_instructions`).
+    two_factor_email_template: String = s("security/email/two_factor_instructions") => "SECURITY_TWO_FACTOR_EMAIL_TEMPLATE",
+    /// The template of the two-factor rescue mail (`two_factor_rescue`).
+    two_factor_rescue_email_template: String = s("security/email/two_factor_rescue") => "SECURITY_TWO_FACTOR_RESCUE_EMAIL_TEMPLATE",
+    /// The template of the unified sign-in code mail (`us_instructions`).
+    us_email_template: String = s("security/email/us_instructions") => "SECURITY_US_EMAIL_TEMPLATE",
+    /// The template of the change-of-email confirmation mail (`change_email_instructions`).
+    change_email_email_template: String = s("security/email/change_email_instructions") => "SECURITY_CHANGE_EMAIL_EMAIL_TEMPLATE",
+    /// The template of the username-changed notice (`change_username_notice`).
+    change_username_email_template: String = s("security/email/change_username_notice") => "SECURITY_CHANGE_USERNAME_EMAIL_TEMPLATE",
+    /// The template of the username recovery mail (`username_recovery`).
+    username_recovery_email_template: String = s("security/email/username_recovery") => "SECURITY_USERNAME_RECOVERY_EMAIL_TEMPLATE",
     /// Whether browsers are shown Flask-Security's messages on the next
     /// page (Flask's `flash`).
     flash_messages: bool = true => "SECURITY_FLASH_MESSAGES",

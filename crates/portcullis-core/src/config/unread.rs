@@ -26,10 +26,6 @@ pub enum Unread {
     Refused(&'static str),
 }
 
-const TEMPLATE: Unread = Unread::NotYet(
-    "mail template overrides by Flask-Security path (Portcullis' mails are overridden by file name in its template directory; pages read their SECURITY_*_TEMPLATE)",
-);
-
 /// The unread keys, sorted.
 const TABLE: &[(&str, Unread)] = &[
     (
@@ -43,12 +39,10 @@ const TABLE: &[(&str, Unread)] = &[
             "defined but unused by Flask-Security; the confirmation link is SECURITY_CHANGE_EMAIL_URL/<token>",
         ),
     ),
-    ("SECURITY_CHANGE_EMAIL_EMAIL_TEMPLATE", TEMPLATE),
     (
         "SECURITY_CHANGE_SALT",
         Unread::Flask("unused by Flask-Security"),
     ),
-    ("SECURITY_CHANGE_USERNAME_EMAIL_TEMPLATE", TEMPLATE),
     (
         "SECURITY_CLI_ROLES_NAME",
         Unread::Flask("Flask's CLI groups; the `portcullis` binary has `roles`"),
@@ -67,11 +61,6 @@ const TABLE: &[(&str, Unread)] = &[
             "passlib contexts for token-embedded hashes, which Flask-Security 5 no longer makes",
         ),
     ),
-    ("SECURITY_EMAIL_TEMPLATE_CONFIRM", TEMPLATE),
-    ("SECURITY_EMAIL_TEMPLATE_PASSWORDLESS", TEMPLATE),
-    ("SECURITY_EMAIL_TEMPLATE_PASSWORD_CHANGE_NOTICE", TEMPLATE),
-    ("SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET", TEMPLATE),
-    ("SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET_NOTICE", TEMPLATE),
     (
         "SECURITY_HASHING_SCHEMES",
         Unread::Flask(
@@ -88,12 +77,6 @@ const TABLE: &[(&str, Unread)] = &[
             "deprecated per-scheme hash arguments; ignoring them could hash with less work than asked: set SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS",
         ),
     ),
-    ("SECURITY_REGISTER_EMAIL_EXISTING_TEMPLATE", TEMPLATE),
-    (
-        "SECURITY_REGISTER_EMAIL_EXISTING_USERNAME_TEMPLATE",
-        TEMPLATE,
-    ),
-    ("SECURITY_REGISTER_EMAIL_TEMPLATE", TEMPLATE),
     (
         "SECURITY_STATIC_FOLDER",
         Unread::Flask("Flask's static files; Portcullis's pages carry their script inline"),
@@ -114,22 +97,18 @@ const TABLE: &[(&str, Unread)] = &[
             "a per-user auth-token expiry is not supported, so tokens would outlive it: use SECURITY_TOKEN_MAX_AGE",
         ),
     ),
-    ("SECURITY_TWO_FACTOR_EMAIL_TEMPLATE", TEMPLATE),
     (
         "SECURITY_TWO_FACTOR_IMPLEMENTATIONS",
         Unread::Flask(
             "Python plugin classes; Portcullis has the code and WebAuthn second factors built in",
         ),
     ),
-    ("SECURITY_TWO_FACTOR_RESCUE_EMAIL_TEMPLATE", TEMPLATE),
     (
         "SECURITY_USERNAME_NORMALIZE_FORM",
         Unread::Flask(
             "replaced in Flask-Security 5.9.2 by SECURITY_USERNAME_ALLOWED_CHARS and SECURITY_INPUT_NORMALIZE_FORM",
         ),
     ),
-    ("SECURITY_USERNAME_RECOVERY_EMAIL_TEMPLATE", TEMPLATE),
-    ("SECURITY_US_EMAIL_TEMPLATE", TEMPLATE),
     (
         "SECURITY_WAN_CHALLENGE_BYTES",
         Unread::NotYet(

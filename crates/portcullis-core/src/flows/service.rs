@@ -765,6 +765,7 @@ impl Security {
             from: c.email_sender.clone(),
             // Flask-Security translates the configured subject.
             subject: crate::i18n::gettext(subject).into_owned(),
+            template: c.mail_template(kind).into_owned(),
             context,
         };
         self.inner.mailer.send(&email).await
