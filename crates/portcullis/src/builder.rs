@@ -271,10 +271,21 @@ impl AuthBuilder {
             .attempts
             .or_else(|| store.clone().attempt_store())
             .unwrap_or_else(|| Arc::new(MemoryAttempts::new()));
+        // TEMPLATE_FOLDER: the app's template folder (Flask's `templates`),
+        // overriding pages and mails by their SECURITY_*_TEMPLATE names.
+        let folder = extras
+            .get("TEMPLATE_FOLDER")
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.trim().is_empty())
+            .map(std::path::PathBuf::from);
         let mailer = match self.mailer {
             Some(m) => m,
             None => {
-                portcullis_mail::configured_mailer(&extras, portcullis_mail::Templates::builtin())?
+                let templates = folder.as_ref().map_or_else(
+                    portcullis_mail::Templates::builtin,
+                    portcullis_mail::Templates::with_overrides,
+                );
+                portcullis_mail::configured_mailer(&extras, templates)?
             }
         };
         let sms = match self.sms {
@@ -304,8 +315,11 @@ impl AuthBuilder {
         if let Some(customize) = self.customize {
             security = customize(security);
         }
-        let portcullis =
+        let mut portcullis =
             Portcullis::new(security.build()?)?.with_sessions(sessions, self.session)?;
+        if let Some(folder) = folder {
+            portcullis = portcullis.with_pages(portcullis_http::Pages::with_overrides(folder));
+        }
         Ok(Auth { portcullis })
     }
 }

@@ -242,3 +242,45 @@ async fn oauth_without_its_feature_says_which_feature() {
     assert!(err.to_string().contains("`oauth` feature"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_folder_overrides_the_pages_by_their_flask_security_names() {
+    let dir = std::env::temp_dir().join(format!(
+        "portcullis-facade-tpl-{}",
+        portcullis::core::store::new_uniquifier()
+    ));
+    std::fs::create_dir_all(dir.join("security")).unwrap();
+    std::fs::write(
+        dir.join("security/login_user.html"),
+        "<h1>Our own sign-in page</h1>",
+    )
+    .unwrap();
+    let auth = Auth::builder()
+        .set("SECRET_KEY", "k")
+        .set("SECURITY_PASSWORD_SALT", "s")
+        .set("SECURITY_RECOVERABLE", true)
+        .set("TEMPLATE_FOLDER", dir.display().to_string())
+        .database_url(format!("sqlite://{}", dir.join("app.db").display()))
+        .build()
+        .await
+        .unwrap();
+    let app = Router::new().layer(auth.layer());
+    let page = |path: &str| {
+        let app = app.clone();
+        let req = Request::get(path)
+            .header("accept", "text/html")
+            .body(Body::empty())
+            .unwrap();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            String::from_utf8(body.to_vec()).unwrap()
+        }
+    };
+    assert_eq!(page("/login").await.trim(), "<h1>Our own sign-in page</h1>");
+    // Pages the folder does not have stay the built-in ones.
+    assert!(page("/reset").await.contains("forgot_password_form"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

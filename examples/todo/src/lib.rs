@@ -14,7 +14,7 @@ use portcullis_core::config::BreachedCheck;
 use portcullis_core::flows::RegisterField;
 use portcullis_core::store::{AttemptStore, SessionStore};
 use portcullis_core::{ConfigLoader, Mailer, Security, SmsSender};
-use portcullis_http::{Portcullis, SameSite, SessionOptions, TokioCpuPool};
+use portcullis_http::{Pages, Portcullis, SameSite, SessionOptions, TokioCpuPool};
 use portcullis_mail::{
     ConsoleMailer, HibpChecker, SmtpConfig, SmtpMailer, Templates, configured_dns, configured_sms,
 };
@@ -119,6 +119,11 @@ pub struct Settings {
     /// deliverability check of new addresses asks when
     /// `SECURITY_EMAIL_VALIDATOR_ARGS` turns it on; the system's by default.
     pub dns_servers: Vec<std::net::SocketAddr>,
+    /// `TEMPLATE_FOLDER`: an app's template folder (Flask's `templates`),
+    /// whose files override the built-in pages and mails by the names
+    /// their `SECURITY_*_TEMPLATE` settings give (`security/login_user.html`,
+    /// `security/email/welcome.txt`, or a flat `welcome.txt`). None by default.
+    pub template_folder: Option<std::path::PathBuf>,
     /// `HASHING_QUEUE`: password hashes that may wait for a free core
     /// before logins are answered 503 (default 8 per core).
     pub hashing_queue: Option<usize>,
@@ -296,6 +301,7 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
         "HASHING_QUEUE",
         "PWNED_PASSWORDS_ADDR",
         "DNS_SERVERS",
+        "TEMPLATE_FOLDER",
         "REGISTER_FIELDS",
         "USER_PAYLOAD_FIELDS",
         "MAIL_SERVER",
@@ -355,6 +361,9 @@ pub fn settings(config: Option<&Path>, vars: Vec<(String, String)>) -> Result<Se
             })
             .transpose()?
             .unwrap_or_default(),
+        template_folder: get("TEMPLATE_FOLDER")
+            .filter(|v| !v.trim().is_empty())
+            .map(std::path::PathBuf::from),
         hashing_queue: get("HASHING_QUEUE")
             .map(|v| {
                 v.trim()
@@ -606,9 +615,9 @@ pub async fn parts(
         Some(m) => m,
         None if settings.mail.contains_key("MAIL_SERVER") => {
             let smtp = SmtpConfig::from_map(&settings.mail).map_err(|e| e.to_string())?;
-            Arc::new(SmtpMailer::new(&smtp, Templates::builtin()).map_err(|e| e.to_string())?)
+            Arc::new(SmtpMailer::new(&smtp, mail_templates(settings)).map_err(|e| e.to_string())?)
         }
-        None => Arc::new(ConsoleMailer::stdout(Templates::builtin())),
+        None => Arc::new(ConsoleMailer::stdout(mail_templates(settings))),
     };
     let mut builder = Security::builder(settings.security.clone());
     if settings.security.password_check_breached != BreachedCheck::Off {
@@ -648,10 +657,13 @@ pub async fn parts(
         .base_url(settings.base_url.clone())
         .build()
         .map_err(|e| e.to_string())?;
-    let portcullis = Portcullis::new(security)
+    let mut portcullis = Portcullis::new(security)
         .and_then(|p| p.with_sessions(sessions, settings.session.clone()))
         .map_err(|e| e.to_string())?
         .with_body_timeout(settings.serve.body_read_timeout);
+    if let Some(folder) = &settings.template_folder {
+        portcullis = portcullis.with_pages(Pages::with_overrides(folder));
+    }
     // Expired sessions leave the database every ten minutes.
     portcullis.spawn_expired_session_cleanup(std::time::Duration::from_secs(600));
     Ok(Parts {
@@ -659,6 +671,15 @@ pub async fn parts(
         todos,
         closer,
     })
+}
+
+/// The mails' templates: the built-in ones, overridden from
+/// `TEMPLATE_FOLDER` when it is set.
+pub fn mail_templates(settings: &Settings) -> Templates {
+    match &settings.template_folder {
+        Some(folder) => Templates::with_overrides(folder),
+        None => Templates::builtin(),
+    }
 }
 
 /// Builds the app. `mailer` replaces the configured one (tests).

@@ -200,7 +200,9 @@ pub async fn start_mailing(
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let settings = todo::settings(None, vars).unwrap();
-    let memory = Arc::new(MemoryOutbox::new());
+    let memory = Arc::new(MemoryOutbox::with_templates(todo::mail_templates(
+        &settings,
+    )));
     let mailer: Option<Arc<dyn portcullis_core::Mailer>> = outbox.then(|| memory.clone() as _);
     let sms = Arc::new(MemorySms::new());
     match crate::ADAPTER {

@@ -1010,3 +1010,75 @@ async fn without_spa_redirects_a_mailed_links_outcome_is_flashed() {
     );
     srv.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apps_template_folder_overrides_pages_and_mails_by_their_settings_names() {
+    // A Flask app's `templates` folder: Flask-Security's own paths, and
+    // paths its settings name.
+    let dir = std::env::temp_dir().join(format!(
+        "todo-templates-{}",
+        portcullis_core::store::new_uniquifier()
+    ));
+    let write = |path: &str, text: &str| {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "security/login_user.html",
+        r#"<p id="own-login">Our login page</p><form action="{{ action }}" method="post"><input name="csrf_token" value="{{ csrf_token }}"></form>"#,
+    );
+    write("custom/forgot.html", "<p>Our forgotten-password page</p>");
+    write(
+        "security/email/welcome.txt",
+        "Hello from our folder, {{ user.email }}",
+    );
+    write("custom/email/reset.txt", "Our reset link: {{ reset_link }}");
+    let folder = dir.display().to_string();
+    let srv = start_with(
+        &[
+            ("TEMPLATE_FOLDER", folder.as_str()),
+            ("SECURITY_CONFIRMABLE", "false"),
+            ("SECURITY_FORGOT_PASSWORD_TEMPLATE", "custom/forgot.html"),
+            (
+                "SECURITY_EMAIL_TEMPLATE_PASSWORD_RESET",
+                "custom/email/reset",
+            ),
+        ],
+        None,
+    )
+    .await;
+    let mut b = Browser::default();
+    assert!(page(&b.get(&srv, "/login").await).contains(r#"<p id="own-login">Our login page</p>"#));
+    assert!(page(&b.get(&srv, "/reset").await).contains("Our forgotten-password page"));
+    // Pages without an override are the built-in ones.
+    assert!(page(&b.get(&srv, "/register").await).contains(r#"name="register_user_form""#));
+    let r = Client::default()
+        .post(
+            &srv,
+            "/register",
+            serde_json::json!({"email": "own@example.com", "password": PW, "password_confirm": PW}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let (_, welcome) = srv.outbox.last_to("own@example.com").unwrap();
+    assert_eq!(
+        welcome.text.as_deref(),
+        Some("Hello from our folder, own@example.com\n")
+    );
+    // Its HTML part was not overridden: Flask-Security's.
+    assert!(welcome.html.unwrap().contains("own@example.com"));
+    let r = Client::default()
+        .post(
+            &srv,
+            "/reset",
+            serde_json::json!({"email": "own@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let (_, reset) = srv.outbox.last_to("own@example.com").unwrap();
+    let text = reset.text.unwrap();
+    assert!(text.starts_with("Our reset link: http"), "{text}");
+    assert!(text.contains("/reset/"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
