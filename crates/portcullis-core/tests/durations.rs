@@ -80,3 +80,56 @@ fn a_locale_cldr_does_not_know_falls_back_to_english() {
     let got = Locale::bare("not a locale").sync_scope(|| format_duration(d));
     assert_eq!(got, "1 hour and 30 minutes");
 }
+
+/// Flask-Security 5.9.2's own `test_td_format*` (tests/test_misc.py),
+/// case by case.
+#[test]
+fn flask_securitys_td_format_tests() {
+    let plain = format_duration;
+    assert_eq!(plain(TimeDelta::seconds(4)), "4 seconds");
+    assert_eq!(plain(TimeDelta::seconds(1)), "1 second");
+    assert_eq!(plain(TimeDelta::seconds(0)), "0 seconds");
+    assert_eq!(plain(TimeDelta::milliseconds(500)), "0 seconds");
+    assert_eq!(plain(TimeDelta::days(1)), "1 day");
+    assert_eq!(
+        plain(TimeDelta::days(1) + TimeDelta::minutes(30)),
+        "1 day and 30 minutes"
+    );
+    assert_eq!(
+        plain(TimeDelta::hours(26) + TimeDelta::seconds(40)),
+        "1 day, 2 hours, 40 seconds"
+    );
+    // CLDR puts a no-break space between number and unit in some
+    // locales; Flask-Security's test normalises it, so does this one.
+    let babel = |locale: &str, d| {
+        Locale::bare(locale)
+            .sync_scope(|| format_duration(d))
+            .replace('\u{a0}', " ")
+    };
+    assert_eq!(babel("fr_FR", TimeDelta::seconds(4)), "4 secondes");
+    assert_eq!(babel("fr_FR", TimeDelta::days(1)), "1 jour");
+    assert_eq!(
+        babel("fr_FR", TimeDelta::days(1) + TimeDelta::minutes(30)),
+        "1 jour et 30 minutes"
+    );
+    assert_eq!(
+        babel("fr_FR", TimeDelta::hours(26) + TimeDelta::seconds(40)),
+        "1 jour, 2 heures et 40 secondes"
+    );
+    assert_eq!(babel("fr_FR", TimeDelta::days(365 + 60)), "1 an et 2 mois");
+    assert_eq!(babel("fr_FR", TimeDelta::seconds(0)), "0 seconde");
+    assert_eq!(
+        babel("en", TimeDelta::days(1) + TimeDelta::minutes(30)),
+        "1 day and 30 minutes"
+    );
+    assert_eq!(
+        babel("en", TimeDelta::hours(26) + TimeDelta::seconds(40)),
+        "1 day, 2 hours, and 40 seconds"
+    );
+    assert_eq!(babel("es", TimeDelta::hours(26)), "1 día y 2 horas");
+    // A locale without the unit patterns: English, never half-localised.
+    assert_eq!(
+        babel("cic_US", TimeDelta::hours(26) + TimeDelta::seconds(40)),
+        "1 day, 2 hours, 40 seconds"
+    );
+}

@@ -9,8 +9,9 @@
 //!   plural rules, the parts joined by the locale's "and" list pattern —
 //!   Babel's `format_unit(…, length="long")` and `format_list`, here from
 //!   ICU4X's compiled CLDR data, digits Latin as Babel writes them;
-//! - otherwise Flask-Security's own English: "1 day and 2 hours",
-//!   "1 day, 2 hours, 3 minutes".
+//! - otherwise, or when CLDR has no unit patterns for the locale (it would
+//!   fall back to the root's `2 d`), Flask-Security's own English:
+//!   "1 day and 2 hours", "1 day, 2 hours, 3 minutes".
 //!
 //! `tests/durations.rs` holds Flask-Security 5.9.2's answers (with Babel
 //! 2.19) for every locale it ships, and checks each. One difference is
@@ -117,7 +118,10 @@ fn in_locale(name: &str, parts: &[(i64, &str)]) -> Option<String> {
 
 /// The long display names of a duration unit: CLDR files the units of
 /// time under three markers (days to seconds in the core one, months and
-/// years among the outliers), so each is asked in turn, quietly.
+/// years among the outliers), so each is asked in turn, quietly. A locale
+/// whose data falls back to the root locale (`cic_US`, or a name CLDR does
+/// not know) has none: Flask-Security then writes its English rather than
+/// the root's `2 d`.
 fn unit_names(locale: &DataLocale, unit: &str) -> Option<DataPayload<UnitsNamesDurationCoreV1>> {
     let attribute = format!("long-{unit}");
     let attribute = DataMarkerAttributes::try_from_str(&attribute).ok()?;
@@ -126,15 +130,20 @@ fn unit_names(locale: &DataLocale, unit: &str) -> Option<DataPayload<UnitsNamesD
         ..Default::default()
     };
     request.metadata.silent = true;
-    let core = DataProvider::<UnitsNamesDurationCoreV1>::load(&Baked, request).map(|r| r.payload);
-    core.or_else(|_| {
-        DataProvider::<UnitsNamesDurationExtendedV1>::load(&Baked, request)
-            .map(|r| r.payload.cast())
-    })
-    .or_else(|_| {
-        DataProvider::<UnitsNamesDurationOutlierV1>::load(&Baked, request).map(|r| r.payload.cast())
-    })
-    .ok()
+    let found = DataProvider::<UnitsNamesDurationCoreV1>::load(&Baked, request)
+        .or_else(|_| {
+            DataProvider::<UnitsNamesDurationExtendedV1>::load(&Baked, request).map(|r| r.cast())
+        })
+        .or_else(|_| {
+            DataProvider::<UnitsNamesDurationOutlierV1>::load(&Baked, request).map(|r| r.cast())
+        })
+        .ok()?;
+    let from_root = found
+        .metadata
+        .locale
+        .as_ref()
+        .is_some_and(DataLocale::is_unknown);
+    (!from_root).then_some(found.payload)
 }
 
 #[cfg(test)]
@@ -170,6 +179,9 @@ mod tests {
     #[test]
     fn unknown_locale_names_fall_back() {
         assert_eq!(in_locale("not a locale!", &[(1, "day")]), None);
+        // Known to the language tag parser, not to CLDR's unit data.
+        assert_eq!(in_locale("cic_US", &[(1, "day")]), None);
+        assert_eq!(in_locale("xx", &[(1, "day")]), None);
         assert_eq!(
             in_locale("de_DE.UTF-8", &[(2, "day")]).as_deref(),
             Some("2 Tage")
