@@ -414,3 +414,65 @@ async fn passwordless_has_a_page_and_says_the_link_was_sent() {
     let page = html(&send(&app, &mut s, Method::POST, "/login", BROWSER, Some(&body)).await);
     assert!(page.contains("Specified user does not exist"), "{page}");
 }
+
+/// The locale of a request, as Flask-Babel picks it: the app's selector
+/// (a name no catalogue has still sets the durations' language), else
+/// `Accept-Language` among the catalogues, else the default `en`; nothing
+/// without catalogues.
+#[tokio::test]
+async fn the_locale_comes_from_the_selector_or_accept_language_else_the_default() {
+    use portcullis_core::i18n::{Locale, format_duration, gettext};
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../portcullis-core/tests/fixtures/translations"
+    );
+    let with_catalogues = app_with(None, &[("SECURITY_I18N_DIRNAME", dir)]).await;
+    let headers = |pairs: &[(&'static str, &'static str)]| {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    };
+    let name = |p: &Portcullis, h: &HeaderMap| p.locale_for(h).map(|l| l.name().to_owned());
+    let within = |l: Locale| l.sync_scope(|| format_duration(chrono::TimeDelta::hours(26)));
+    // Accept-Language among the catalogues, else the default locale.
+    let p = &with_catalogues;
+    assert_eq!(
+        name(p, &headers(&[("accept-language", "de-DE,de;q=0.9")])).as_deref(),
+        Some("de_DE")
+    );
+    assert_eq!(
+        name(p, &headers(&[("accept-language", "fr")])).as_deref(),
+        Some("en")
+    );
+    assert_eq!(name(p, &headers(&[])).as_deref(), Some("en"));
+    let en = p.locale_for(&headers(&[])).unwrap();
+    assert_eq!(within(en), "1 day and 2 hours");
+    // The app's selector wins over Accept-Language.
+    let p = with_catalogues
+        .with_locale_selector(|h| h.get("x-user-locale")?.to_str().ok().map(str::to_owned));
+    let asks = headers(&[("x-user-locale", "ja_JP"), ("accept-language", "de")]);
+    assert_eq!(name(&p, &asks).as_deref(), Some("ja_JP"));
+    // A name without a catalogue: texts as written, durations in French.
+    let fr = p
+        .locale_for(&headers(&[("x-user-locale", "fr_FR")]))
+        .unwrap();
+    assert_eq!(fr.name(), "fr_FR");
+    let (text, duration) = fr.sync_scope(|| {
+        (
+            gettext("Invalid password").into_owned(),
+            format_duration(chrono::TimeDelta::hours(26)),
+        )
+    });
+    assert_eq!(text, "Invalid password");
+    assert_eq!(duration.replace('\u{a0}', " "), "1 jour et 2 heures");
+    // The selector choosing nothing: the default.
+    assert_eq!(
+        name(&p, &headers(&[("accept-language", "de")])).as_deref(),
+        Some("en")
+    );
+    // No catalogues: no locale, Flask-Security's plain English.
+    let plain = app(None).await;
+    assert_eq!(name(&plain, &headers(&[("accept-language", "de")])), None);
+}
