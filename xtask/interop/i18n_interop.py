@@ -3,7 +3,9 @@ Accept-Language, `request.accept_languages.best_match`) and the todo
 example with SECURITY_I18N_DIRNAME pointing at the `.mo` files that same
 Flask-Security installed, asked the same things in de_DE and ja_JP:
 
-  - a login with a wrong password (JSON): `response.errors`;
+  - a login with a wrong password (JSON): `response.errors`, and the
+    body byte for byte (Flask's jsonify: sorted keys, non-ASCII escaped,
+    a final newline);
   - a successful password reset by form: the message flashed on the page
     the browser is sent to;
   - the reset mail's "This link will expire in %(within)s.": the duration
@@ -109,13 +111,15 @@ def flask_security_answers():
         c = app.test_client()
         r = c.post("/login", json={"email": email, "password": "wrong-password"}, headers=lang)
         bad = r.get_json()["response"]["errors"]
+        raw = r.get_data()
         r = c.post("/reset", json={"email": email}, headers=lang)
         assert r.status_code == 200, r.get_data(as_text=True)
         token = tokens[-1]
         within = within_in(locale, outbox[-1])
         r = c.post(f"/reset/{token}", data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
                    headers={**lang, "Accept": "text/html"}, follow_redirects=True)
-        answers[locale] = {"bad_login": bad, "reset": flashed(r.get_data(as_text=True)), "within": within}
+        answers[locale] = {"bad_login": bad, "bad_login_bytes": raw, "reset": flashed(r.get_data(as_text=True)),
+                           "within": within}
     return answers
 
 
@@ -142,9 +146,9 @@ def portcullis_answers(binary):
         req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
         try:
             with opener.open(req, timeout=10) as r:
-                return r.status, r.read().decode()
+                return r.status, r.read()
         except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+            return e.code, e.read()
 
     try:
         answers = {}
@@ -156,8 +160,8 @@ def portcullis_answers(binary):
                              body={"email": email, "password": PASSWORD, "password_confirm": PASSWORD})
             assert status == 200, f"register {email}: {status}"
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-            status, text = call(opener, "POST", "/login", lang, body={"email": email, "password": "wrong-password"})
-            bad = json.loads(text)["response"]["errors"]
+            status, raw = call(opener, "POST", "/login", lang, body={"email": email, "password": "wrong-password"})
+            bad = json.loads(raw)["response"]["errors"]
             call(opener, "POST", "/reset", lang, body={"email": email})
             with open(log) as f:
                 logged = f.read()
@@ -166,7 +170,8 @@ def portcullis_answers(binary):
             within = within_in(locale, logged)
             status, html = call(opener, "POST", f"/reset/{links[-1]}", lang,
                                 form={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
-            answers[locale] = {"bad_login": bad, "reset": flashed(html), "within": within}
+            answers[locale] = {"bad_login": bad, "bad_login_bytes": raw, "reset": flashed(html.decode()),
+                               "within": within}
         return answers
     finally:
         todo.terminate()
@@ -183,11 +188,11 @@ def main():
                "within": "1 day and 2 hours"}
     failed = False
     for locale in ASKS:
-        for what in ["bad_login", "reset", "within"]:
+        for what in ["bad_login", "bad_login_bytes", "reset", "within"]:
             want, got = fs[locale][what], pc[locale][what]
             ok = bool(want) and want == got
             failed |= not ok
-            note = "" if want != english[what] else "  (untranslated in this catalogue, by both)"
+            note = "" if want != english.get(what) else "  (untranslated in this catalogue, by both)"
             print(f"{'ok  ' if ok else 'DIFF'} {locale} {what}: Flask-Security {want!r} / Portcullis {got!r}{note}")
         # The catalogue was read: the wrong password's message is translated;
         # Babel wrote the duration in the locale's words.

@@ -19,13 +19,17 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    /// `{"meta": {"code": N}, "response": …}` with `status`.
-    pub fn envelope(status: StatusCode, response: Value) -> Self {
+    /// `{"meta": {"code": N}, "response": …}` with `status`, its keys in
+    /// order as Flask's `jsonify` writes them.
+    pub fn envelope(status: StatusCode, mut response: Value) -> Self {
+        sort_keys(&mut response);
         Self::envelope_of(status, &response)
     }
 
-    /// The envelope around any serializable `response`, written straight
-    /// to bytes (no intermediate `Value`: this is every 401's path).
+    /// The envelope around `response`, written straight to bytes (no
+    /// intermediate `Value`: this is every 401's path); `response`'s keys
+    /// must already be in order (a struct's fields declared sorted, or a
+    /// `Value` through [`sort_keys`]).
     fn envelope_of<T: Serialize>(status: StatusCode, response: &T) -> Self {
         #[derive(Serialize)]
         struct Meta {
@@ -42,8 +46,7 @@ impl HttpResponse {
             },
             response,
         };
-        // Serializing a `Value` or a struct of strings cannot fail.
-        let body = serde_json::to_vec(&envelope).unwrap_or_default();
+        let body = flask_json(&envelope);
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
@@ -348,6 +351,58 @@ pub fn with_query(view: &str, params: &[(&str, &str)]) -> String {
     format!("{view}{sep}{}", s.finish())
 }
 
+/// Serializes as Flask's JSON provider (`app.json`, which `jsonify` and so
+/// Flask-Security's `render_json` use) writes outside debug mode: compact
+/// separators, every character outside printable ASCII as a `\uXXXX`
+/// escape (`ensure_ascii`), and a final newline. Keys are written in the
+/// order given: Flask sorts them, see [`sort_keys`]. A response that
+/// differs only in bytes is still a difference a client's tests can see.
+pub(crate) fn flask_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, AsciiFormatter);
+    // Serializing a `Value` or a struct of strings and numbers cannot fail.
+    if value.serialize(&mut ser).is_err() {
+        out.clear();
+    }
+    out.push(b'\n');
+    out
+}
+
+/// Sorts every object's keys, as Flask's `sort_keys = True`.
+pub(crate) fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.sort_keys();
+            map.values_mut().for_each(sort_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+/// serde_json's compact output with Python's `ensure_ascii`.
+struct AsciiFormatter;
+
+impl serde_json::ser::Formatter for AsciiFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(|c: char| !(' '..='~').contains(&c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod next_tests {
     use super::with_next;
@@ -366,6 +421,35 @@ mod next_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_bytes_are_flasks() {
+        // Flask-Security 5.9.2's answer to a wrong password, byte for byte.
+        let mut errors = FormErrors::new();
+        errors.add("password", portcullis_core::MessageKey::InvalidPassword);
+        let r = HttpResponse::form_errors(&errors, &Messages::default());
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            "{\"meta\":{\"code\":400},\"response\":{\"errors\":[\"Invalid password\"],\"field_errors\":{\"password\":[\"Invalid password\"]}}}\n"
+        );
+        // Python's json.dumps(…, sort_keys=True, separators=(",", ":"),
+        // ensure_ascii=True) of the same value.
+        let value = json!({"b": 1, "a": {"d": "Ungültiges \u{1F600}\u{7f}\n\"/\\ \u{1} \u{2028}", "c": [{"z": 1, "y": 2}]}});
+        let r = HttpResponse::envelope(StatusCode::OK, value);
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            concat!(
+                r#"{"meta":{"code":200},"response":"#,
+                r#"{"a":{"c":[{"y":2,"z":1}],"d":"Ung\u00fcltiges \ud83d\ude00\u007f\n\"/\\ \u0001 \u2028"},"b":1}}"#,
+                "\n"
+            )
+        );
+        let r = HttpResponse::error(StatusCode::UNAUTHORIZED, "Nicht angemeldet ü");
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            "{\"meta\":{\"code\":401},\"response\":{\"errors\":[\"Nicht angemeldet \\u00fc\"]}}\n"
+        );
+    }
 
     #[test]
     fn netloc_replacement_as_python() {
@@ -447,12 +531,12 @@ mod tests {
             r.json().unwrap(),
             json!({"meta": {"code": 401}, "response": {"errors": ["no"]}})
         );
-        // Byte for byte as `Value`'s serializer wrote it, escapes included.
+        // Byte for byte as Flask's jsonify writes it, escapes included.
         let r = HttpResponse::error(StatusCode::FORBIDDEN, "a \"quoted\" \\ é");
         assert_eq!(
             String::from_utf8(r.body).unwrap(),
-            json!({"meta": {"code": 403}, "response": {"errors": ["a \"quoted\" \\ é"]}})
-                .to_string()
+            r#"{"meta":{"code":403},"response":{"errors":["a \"quoted\" \\ \u00e9"]}}"#.to_owned()
+                + "\n"
         );
         let mut e = FormErrors::field("email", portcullis_core::MessageKey::EmailNotProvided);
         e.add("", portcullis_core::MessageKey::ApiError);
