@@ -174,6 +174,9 @@ pub fn gettext(msgid: &str) -> Cow<'_, str> {
 #[derive(Clone, Default)]
 pub struct Translations {
     locales: Arc<BTreeMap<String, Locale>>,
+    /// [`DEFAULT_LOCALE`]'s, found once at load: every request that asks
+    /// for no loaded language is in it.
+    default: Option<Locale>,
 }
 
 impl std::fmt::Debug for Translations {
@@ -238,9 +241,15 @@ impl Translations {
                 (name.clone(), locale)
             })
             .collect();
-        Ok(Self {
+        let mut t = Self {
             locales: Arc::new(locales),
-        })
+            default: None,
+        };
+        t.default = Some(
+            t.locale(DEFAULT_LOCALE)
+                .unwrap_or_else(|| Locale::bare(DEFAULT_LOCALE)),
+        );
+        Ok(t)
     }
 
     /// Whether no catalogue was found.
@@ -264,7 +273,8 @@ impl Translations {
     /// The locale of a request that asks for none of the catalogues:
     /// [`DEFAULT_LOCALE`]'s, with its catalogues when there are any.
     pub fn default_locale(&self) -> Locale {
-        self.locale(DEFAULT_LOCALE)
+        self.default
+            .clone()
             .unwrap_or_else(|| Locale::bare(DEFAULT_LOCALE))
     }
 

@@ -353,8 +353,9 @@ pub fn with_query(view: &str, params: &[(&str, &str)]) -> String {
 
 /// Serializes as Flask's JSON provider (`app.json`, which `jsonify` and so
 /// Flask-Security's `render_json` use) writes outside debug mode: compact
-/// separators, every character outside printable ASCII as a `\uXXXX`
-/// escape (`ensure_ascii`), and a final newline. Keys are written in the
+/// separators, every character outside printable ASCII as a `\u` escape
+/// of four hex digits (`ensure_ascii`: `ü` is `\u00fc`), and a final
+/// newline. Keys are written in the
 /// order given: Flask sorts them, see [`sort_keys`]. A response that
 /// differs only in bytes is still a difference a client's tests can see.
 pub(crate) fn flask_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
